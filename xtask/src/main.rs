@@ -1,0 +1,501 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! `cargo xtask ci` is the single entry point CI uses (see `.ci/run` and README.md); each of
+//! its steps also runs alone (`cargo xtask ci clippy`). `cargo xtask ci --help` lists them.
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = (), E = String> = std::result::Result<T, E>;
+
+/// A CI step: its name, what it checks, and how.
+struct Step {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Path) -> Result,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        about: "cargo fmt --check over the whole workspace",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        about: "clippy -D warnings: all targets and features, and model without default features",
+        run: clippy,
+    },
+    Step {
+        name: "test",
+        about: "tests (cargo-nextest when installed, else cargo test), then doc tests",
+        run: test,
+    },
+    Step {
+        name: "doc",
+        about: "cargo doc --workspace --no-deps --all-features with RUSTDOCFLAGS=-D warnings",
+        run: doc,
+    },
+    Step {
+        name: "nostd",
+        about: "model builds without std (alone and with serde), and serde's std stays off",
+        run: nostd,
+    },
+    Step {
+        name: "features",
+        about: "each library crate checks with no default features and with each feature alone",
+        run: features,
+    },
+    Step {
+        name: "tidy",
+        about: "dependency direction per design.md, //! headers, no dbg!/todo!/unimplemented!",
+        run: tidy,
+    },
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(&root, &args[1..]),
+        Some("bench") => Err("`cargo xtask bench` arrives with the benchmark issues; \
+                              run `cargo bench -p <crate>` meanwhile"
+            .to_string()),
+        Some("-h" | "--help") | None => {
+            print_usage();
+            Ok(())
+        }
+        Some(other) => Err(format!(
+            "unknown command `{other}`; try `cargo xtask --help`"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_usage() {
+    println!("usage: cargo xtask <command>\n");
+    println!("commands:");
+    println!(
+        "  ci [STEP...]   run the CI checks (all, or the named steps); `ci --help` lists them"
+    );
+}
+
+fn ci(root: &Path, args: &[String]) -> Result {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: cargo xtask ci [STEP...]\n");
+        println!("Runs every step in this order, stopping at the first failure:\n");
+        for step in STEPS {
+            println!("  {:<9} {}", step.name, step.about);
+        }
+        return Ok(());
+    }
+    let selected: Vec<&Step> = if args.is_empty() {
+        STEPS.iter().collect()
+    } else {
+        args.iter()
+            .map(|name| {
+                STEPS.iter().find(|s| s.name == name).ok_or_else(|| {
+                    format!("unknown step `{name}`; `cargo xtask ci --help` lists them")
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let started = Instant::now();
+    for step in selected {
+        println!("==> ci {}: {}", step.name, step.about);
+        let t = Instant::now();
+        (step.run)(root).map_err(|e| format!("ci step `{}` failed: {e}", step.name))?;
+        println!(
+            "==> ci {} passed in {:.1}s",
+            step.name,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!("==> ci passed in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or(manifest.clone(), Path::to_path_buf)
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()));
+    cmd.current_dir(root);
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result {
+    let shown = format!("{cmd:?}");
+    println!("    $ {}", shown.replace('"', ""));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} exited with {status}", shown.replace('"', "")))
+    }
+}
+
+fn output(mut cmd: Command) -> Result<String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let out = cmd
+        .output()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{shown} exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("{shown} printed non-UTF-8: {e}"))
+}
+
+fn fmt(root: &Path) -> Result {
+    let mut cmd = cargo(root);
+    cmd.args(["fmt", "--all", "--", "--check"]);
+    run(cmd)
+}
+
+fn clippy(root: &Path) -> Result {
+    let mut all = cargo(root);
+    all.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(all)?;
+    let mut model = cargo(root);
+    model.args([
+        "clippy",
+        "-p",
+        "ivr-reports-model",
+        "--no-default-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(model)
+}
+
+fn has_nextest(root: &Path) -> bool {
+    let mut cmd = cargo(root);
+    cmd.args(["nextest", "--version"]);
+    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn test(root: &Path) -> Result {
+    let mut cmd = cargo(root);
+    if has_nextest(root) {
+        cmd.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ]);
+    } else {
+        println!("    (cargo-nextest not installed: using cargo test)");
+        cmd.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
+    }
+    run(cmd)?;
+    let mut doc = cargo(root);
+    doc.args(["test", "--doc", "--workspace", "--all-features"]);
+    run(doc)
+}
+
+fn doc(root: &Path) -> Result {
+    let mut cmd = cargo(root);
+    cmd.env("RUSTDOCFLAGS", "-D warnings").args([
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--all-features",
+    ]);
+    run(cmd)
+}
+
+fn nostd(root: &Path) -> Result {
+    for features in [None, Some("serde")] {
+        let mut cmd = cargo(root);
+        cmd.args(["build", "-p", "ivr-reports-model", "--no-default-features"]);
+        if let Some(f) = features {
+            cmd.args(["--features", f]);
+        }
+        run(cmd)?;
+    }
+    let mut tree = cargo(root);
+    tree.args([
+        "tree",
+        "-p",
+        "ivr-reports-model",
+        "--no-default-features",
+        "--features",
+        "serde",
+        "-e",
+        "features,normal",
+        "--prefix",
+        "none",
+    ]);
+    let text = output(tree)?;
+    let leaks: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("feature \"std\""))
+        .collect();
+    if leaks.is_empty() {
+        println!("    no dependency of model enables `std` without the `std` feature");
+        Ok(())
+    } else {
+        Err(format!(
+            "model without `std` still enables std in dependencies:\n{}",
+            leaks.join("\n")
+        ))
+    }
+}
+
+/// The workspace packages as `cargo metadata` reports them.
+struct Package {
+    name: String,
+    manifest_dir: PathBuf,
+    features: Vec<String>,
+    /// Normal and build dependencies: (name, is_workspace_member).
+    deps: Vec<String>,
+    is_lib: bool,
+}
+
+fn metadata(root: &Path) -> Result<Vec<Package>> {
+    let mut cmd = cargo(root);
+    cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+    let text = output(cmd)?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
+    let packages = json["packages"]
+        .as_array()
+        .ok_or("cargo metadata: no packages array")?;
+    let mut out = Vec::new();
+    for p in packages {
+        let name = p["name"].as_str().unwrap_or_default().to_string();
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        let features = p["features"]
+            .as_object()
+            .map(|f| f.keys().filter(|k| *k != "default").cloned().collect())
+            .unwrap_or_default();
+        let deps = p["dependencies"]
+            .as_array()
+            .map(|deps| {
+                deps.iter()
+                    .filter(|d| d["kind"].is_null() || d["kind"] == "build")
+                    .filter_map(|d| d["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let is_lib = p["targets"].as_array().is_some_and(|targets| {
+            targets.iter().any(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "lib"))
+            })
+        });
+        out.push(Package {
+            name,
+            manifest_dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+            features,
+            deps,
+            is_lib,
+        });
+    }
+    Ok(out)
+}
+
+fn features(root: &Path) -> Result {
+    for package in metadata(root)? {
+        let under_crates = package.manifest_dir.starts_with(root.join("crates"));
+        if !package.is_lib || !under_crates {
+            continue;
+        }
+        let mut combos: Vec<Option<&str>> = vec![None];
+        combos.extend(package.features.iter().map(|f| Some(f.as_str())));
+        for combo in combos {
+            let mut cmd = cargo(root);
+            cmd.args(["check", "-p", &package.name, "--no-default-features"]);
+            if let Some(feature) = combo {
+                cmd.args(["--features", feature]);
+            }
+            run(cmd)?;
+        }
+    }
+    Ok(())
+}
+
+/// Which of our crates each layer may depend on (normal dependencies), per design.md.
+fn layer_rules() -> BTreeMap<&'static str, &'static [&'static str]> {
+    BTreeMap::from([
+        ("ivr-reports-model", &[][..]),
+        ("ivr-reports-codec", &["ivr-reports-model"][..]),
+        ("ivr-reports-transport", &[][..]),
+        (
+            "ivr-reports",
+            &[
+                "ivr-reports-model",
+                "ivr-reports-codec",
+                "ivr-reports-transport",
+            ][..],
+        ),
+        (
+            "ivr-reports-sandbox",
+            &[
+                "ivr-reports-model",
+                "ivr-reports-codec",
+                "ivr-reports-transport",
+            ][..],
+        ),
+        (
+            "ivr-reports-collector",
+            &[
+                "ivr-reports",
+                "ivr-reports-model",
+                "ivr-reports-codec",
+                "ivr-reports-transport",
+            ][..],
+        ),
+        (
+            "ivr-reports-cli",
+            &[
+                "ivr-reports",
+                "ivr-reports-sandbox",
+                "ivr-reports-collector",
+                "ivr-reports-model",
+                "ivr-reports-codec",
+                "ivr-reports-transport",
+            ][..],
+        ),
+    ])
+}
+
+/// Third-party crates a layer must never depend on: model and codec do no I/O.
+const NO_IO: &[&str] = &[
+    "hyper",
+    "hyper-util",
+    "http",
+    "http-body-util",
+    "tokio",
+    "tokio-postgres",
+];
+
+fn tidy(root: &Path) -> Result {
+    let mut problems = Vec::new();
+    let rules = layer_rules();
+    for package in metadata(root)? {
+        if !package.manifest_dir.starts_with(root.join("crates")) {
+            continue;
+        }
+        let Some(allowed) = rules.get(package.name.as_str()) else {
+            problems.push(format!(
+                "{}: a crate design.md does not list; add its layer rule to xtask",
+                package.name
+            ));
+            continue;
+        };
+        for dep in &package.deps {
+            let ours = dep == "ivr-reports" || dep.starts_with("ivr-reports-");
+            if ours && !allowed.contains(&dep.as_str()) {
+                problems.push(format!(
+                    "{} depends on {dep}: dependencies flow downward only (design.md)",
+                    package.name
+                ));
+            }
+            let io_free =
+                ["ivr-reports-model", "ivr-reports-codec"].contains(&package.name.as_str());
+            if io_free && NO_IO.contains(&dep.as_str()) {
+                problems.push(format!(
+                    "{} depends on {dep}: model and codec do no I/O",
+                    package.name
+                ));
+            }
+            let report_free = package.name == "ivr-reports-transport";
+            if report_free && ours {
+                problems.push(format!(
+                    "{} depends on {dep}: transport knows no report type",
+                    package.name
+                ));
+            }
+        }
+    }
+
+    let forbidden = [
+        concat!("dbg", "!("),
+        concat!("todo", "!("),
+        concat!("unimplemented", "!("),
+    ];
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "tests"] {
+        collect_rs(&root.join(dir), &mut files)?;
+    }
+    for file in &files {
+        let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let shown = file.strip_prefix(root).unwrap_or(file).display();
+        if !text.starts_with("//!") {
+            problems.push(format!(
+                "{shown}: must start with a `//!` line saying what it holds"
+            ));
+        }
+        for (n, line) in text.lines().enumerate() {
+            for needle in forbidden {
+                if line.contains(needle) {
+                    problems.push(format!("{shown}:{}: `{needle}` left in", n + 1));
+                }
+            }
+        }
+    }
+    println!(
+        "    checked {} .rs files and the dependency graph",
+        files.len()
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("tidy found:\n  {}", problems.join("\n  ")))
+    }
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                collect_rs(&path, out)?;
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(())
+}

@@ -4,10 +4,11 @@
 //!   read from any form [`Timestamp::parse`] accepts, or from epoch milliseconds (a number).
 //! - Decimals (prices, `fileDuration`) are written as JSON **strings** (`"0.01"`) so that no
 //!   serializer ever routes them through `f64`. They are read from strings exactly, from
-//!   integers exactly, and from floats by their shortest decimal form (exact for every value
-//!   of up to 15 significant digits, which covers every price the API sends). For exact
-//!   decoding of arbitrary JSON numbers, use `ivr-reports-codec`, which reads numbers from
-//!   their source text.
+//!   integers exactly, from serde_json numbers exactly when serde_json's
+//!   `arbitrary_precision` feature is on (it hands over the source text), and otherwise from
+//!   floats by their shortest decimal form (exact for every value of up to 15 significant
+//!   digits, which covers every price the API sends). The lenient wire decoder,
+//!   `ivr-reports-codec`, always reads numbers from their source text.
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -98,7 +99,11 @@ pub(crate) mod opt_decimal {
 
 struct DecimalVisitor;
 
-impl Visitor<'_> for DecimalVisitor {
+/// How serde_json's `arbitrary_precision` feature hands a number over: a one-entry map from
+/// this key to the number's source text.
+const SERDE_JSON_NUMBER: &str = "$serde_json::private::Number";
+
+impl<'de> Visitor<'de> for DecimalVisitor {
     type Value = Decimal;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,6 +128,16 @@ impl Visitor<'_> for DecimalVisitor {
         }
         // Rust prints the shortest text that reads back as the same f64.
         parse_decimal(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
+        match map.next_key::<String>()? {
+            Some(key) if key == SERDE_JSON_NUMBER => {
+                let text: String = map.next_value()?;
+                parse_decimal(&text).map_err(de::Error::custom)
+            }
+            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+        }
     }
 }
 
@@ -179,6 +194,26 @@ mod tests {
         let err = serde_json::from_str::<Price>(r#"{"pricePerSecond":"abc","currency":"X"}"#)
             .unwrap_err();
         assert!(err.to_string().contains("not a decimal"), "{err}");
+    }
+
+    #[test]
+    fn arbitrary_precision_numbers_are_read_from_their_text() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, MapDeserializer};
+        let digits = "12345678901234567.0123456789";
+        let map = MapDeserializer::<_, Error>::new(
+            [(super::SERDE_JSON_NUMBER, digits)]
+                .into_iter()
+                .map(|(k, v)| (k.into_deserializer(), v.into_deserializer())),
+        );
+        let value = super::decimal::deserialize(map).unwrap();
+        assert_eq!(value.to_string(), digits);
+        let other = MapDeserializer::<_, Error>::new(
+            [("x", "1")]
+                .into_iter()
+                .map(|(k, v)| (k.into_deserializer(), v.into_deserializer())),
+        );
+        assert!(super::decimal::deserialize(other).is_err());
     }
 
     #[test]

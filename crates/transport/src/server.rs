@@ -420,7 +420,9 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
         Ok(body) => body,
-        Err(status) => return Ok(plain(status, true)),
+        // HTTP/1.1 cannot skip the unread body: close the connection. HTTP/2 resets the
+        // stream when the body is dropped, and forbids a `connection` header.
+        Err(status) => return Ok(plain(status, parts.version < http::Version::HTTP_2)),
     };
     let request = Request::from_parts(parts, body);
     let outcome = CatchUnwind((shared.handler)(request)).await;

@@ -306,3 +306,37 @@ fn binding_a_used_address_is_an_io_error() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
 }
+
+#[tokio::test]
+async fn an_oversized_http2_body_gets_413_and_the_connection_goes_on() {
+    let server = echo_server(Server::builder().max_body_bytes(1024));
+    let addr = server.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let big = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from(vec![b'b'; 2048])))
+        .unwrap();
+    let response = sender.send_request(big).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!response.headers().contains_key("connection"));
+    sender.ready().await.unwrap();
+    let small = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from_static(b"small")))
+        .unwrap();
+    let response = sender.send_request(small).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.as_ref(), b"small");
+}
+
+#[tokio::test]
+async fn a_host_name_is_resolved() {
+    let server = echo_server(Server::builder());
+    let url = format!("http://localhost:{}/", server.local_addr().port());
+    let request = Request::post(url).body(Bytes::from_static(b"hi")).unwrap();
+    let response = client_with(|b| b).send(request).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"hi");
+}

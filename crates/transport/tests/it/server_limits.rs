@@ -340,3 +340,18 @@ async fn a_host_name_is_resolved() {
     let response = client_with(|b| b).send(request).await.unwrap();
     assert_eq!(response.body().as_ref(), b"hi");
 }
+
+#[tokio::test]
+async fn a_connection_stalling_before_its_first_head_is_cut_at_the_header_timeout() {
+    // Half an HTTP/2 preface: hyper still waits to tell HTTP/1.1 from HTTP/2, and no hyper
+    // timer runs yet; our watchdog cuts it.
+    let server = echo_server(
+        Server::builder()
+            .header_read_timeout(Duration::from_millis(300))
+            .idle_timeout(Duration::from_secs(600)),
+    );
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    socket.write_all(b"PRI * HTTP/2").await.unwrap();
+    let answer = read_until_close(&mut socket).await;
+    assert!(!answer.contains("200"), "{answer}");
+}

@@ -78,5 +78,5 @@ pub use crate::auth::{Auth, Secret};
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};
 pub use crate::error::{Error, ErrorKind};
 #[cfg(feature = "server")]
-pub use crate::server::{Server, ServerBuilder, ServerHandle};
+pub use crate::server::{AbortConnection, Server, ServerBuilder, ServerHandle};
 pub use crate::transport::{BoxFuture, HttpTransport, SharedTransport};

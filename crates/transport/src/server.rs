@@ -1,6 +1,5 @@
 //! The hardened server: serve an async handler with limits, and shut it down gracefully.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -220,6 +219,22 @@ impl ServerBuilder {
     }
 }
 
+/// The error a handler returns to drop the connection without answering: the client sees
+/// the connection close (HTTP/1.1) or the stream reset (HTTP/2), never a response.
+///
+/// For test servers that simulate a lost response, such as a sandbox whose reports were
+/// taken but never delivered. Any other handler error becomes a 500.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbortConnection;
+
+impl fmt::Display for AbortConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handler dropped the connection without a response")
+    }
+}
+
+impl std::error::Error for AbortConnection {}
+
 /// A running server. Dropping it stops the server at once (in-flight requests are cut);
 /// [`shutdown`](ServerHandle::shutdown) stops it gracefully.
 pub struct ServerHandle {
@@ -429,7 +444,7 @@ async fn handle(
     req: Request<Incoming>,
     shared: Arc<Shared>,
     _in_flight: InFlight,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, AbortConnection> {
     let (parts, body) = req.into_parts();
     let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
         Ok(body) => body,
@@ -441,6 +456,7 @@ async fn handle(
     let outcome = CatchUnwind((shared.handler)(request)).await;
     Ok(match outcome {
         Ok(Ok(response)) => response.map(Full::new),
+        Ok(Err(e)) if e.is::<AbortConnection>() => return Err(AbortConnection),
         // The error or panic stays on the server: the client learns only that it failed.
         Ok(Err(_)) | Err(()) => plain(StatusCode::INTERNAL_SERVER_ERROR, false),
     })
@@ -535,7 +551,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let err = Server::builder()
             .serve(listener, |_req| async {
-                Ok::<_, Infallible>(Response::new(Bytes::new()))
+                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
             })
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);

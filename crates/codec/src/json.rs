@@ -631,7 +631,7 @@ fn items<T>(
         match result {
             Ok(report) => batch.reports.push(report),
             Err(e) => {
-                let e = e.in_index(index).in_field("results");
+                let e = e.at(start).in_index(index).in_field("results");
                 src.depth = envelope_depth;
                 src.first = false;
                 match span_end(input, start) {

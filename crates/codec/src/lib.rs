@@ -44,7 +44,7 @@
 //!
 //! let rejected = &batch.rejected[0];
 //! assert_eq!(rejected.raw, br#"{"to":"385981112"}"#);
-//! assert_eq!(rejected.error.to_string(), "results[1].messageId: missing field (line 5, column 3)");
+//! assert_eq!(rejected.error.to_string(), "results[1].messageId: missing field (line 4, column 3)");
 //! # Ok::<(), ivr_reports_codec::Error>(())
 //! ```
 //!

@@ -402,7 +402,7 @@ fn items<T>(
         match result {
             Ok(report) => batch.reports.push(report),
             Err(e) => {
-                let e = e.in_index(index).in_field("results");
+                let e = e.at(start).in_index(index).in_field("results");
                 src.limit_depth = false;
                 while !src.failed && src.depth > level {
                     if src.event().is_err() {

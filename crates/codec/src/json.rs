@@ -683,14 +683,19 @@ pub(crate) fn decode_one<T>(
 ) -> Result<T, Error> {
     let (input, base) = strip_bom(body);
     let mut src = JsonSource::new(input);
-    let result = src.open().and_then(|()| decode(&mut src)).and_then(|t| {
-        src.ws();
-        if src.pos < input.len() {
-            Err(syntax("trailing characters after the report", src.pos))
-        } else {
-            Ok(t)
-        }
-    });
+    src.ws();
+    let start = src.pos;
+    let result = src
+        .open()
+        .and_then(|()| decode(&mut src).map_err(|e| e.at(start)))
+        .and_then(|t| {
+            src.ws();
+            if src.pos < input.len() {
+                Err(syntax("trailing characters after the report", src.pos))
+            } else {
+                Ok(t)
+            }
+        });
     result.map_err(|e| e.shifted(base).locate(body))
 }
 

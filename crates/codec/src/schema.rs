@@ -114,10 +114,12 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str_exact(text).ok()
+        return Decimal::from_scientific(text).ok();
     }
+    // Exact when it fits 28 digits; longer fractions are rounded to fit (never via f64).
+    Decimal::from_str_exact(text)
+        .or_else(|_| text.parse::<Decimal>())
+        .ok()
 }
 
 fn opt_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
@@ -231,6 +233,7 @@ fn code<'a, S: Source<'a>>(src: &mut S, fields: usize) -> Result<Option<Code<'a>
     if !src.enter()? {
         return Ok(None);
     }
+    let at = src.value_offset();
     let mut c = Code::default();
     let mut any = false;
     let names = &STATUS_FIELDS[..fields];
@@ -250,7 +253,9 @@ fn code<'a, S: Source<'a>>(src: &mut S, fields: usize) -> Result<Option<Code<'a>
         return Ok(None);
     }
     if c.id.is_none() {
-        return Err(Error::new(ErrorKind::MissingField, "missing field").in_field("id"));
+        return Err(Error::new(ErrorKind::MissingField, "missing field")
+            .in_field("id")
+            .at(at));
     }
     Ok(Some(c))
 }

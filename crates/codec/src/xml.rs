@@ -432,7 +432,7 @@ pub(crate) fn decode_one<T>(
     let mut src = XmlSource::new(input);
     let result = root(&mut src).and_then(|open| {
         if open {
-            decode(&mut src)
+            decode(&mut src).map_err(|e| e.at(0))
         } else {
             Err(Error::new(ErrorKind::MissingField, "missing field").in_field("messageId"))
         }

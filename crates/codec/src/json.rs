@@ -2,14 +2,13 @@
 //! source text, spans for rejected items, bounded depth), and a writer.
 
 use std::borrow::Cow;
-use std::io::Write as _;
 
 use ivr_reports_model::{
     ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
 };
 
 use crate::batch::{Batch, Rejected};
-use crate::error::LineCounter;
+use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
 use crate::schema::{self, MAX_DEPTH, Source, Val};
 use crate::{Error, ErrorKind};
 
@@ -165,7 +164,7 @@ impl<'a> JsonSource<'a> {
     /// After the current object's `{` or a value: moves to the next key's opening quote.
     /// `false` when the object ended (its `}` consumed).
     #[inline]
-    fn to_next_key(&mut self) -> Result<bool, Error> {
+    fn advance_to_key(&mut self) -> Result<bool, Error> {
         self.ws();
         if self.first {
             self.first = false;
@@ -287,7 +286,7 @@ impl<'a> JsonSource<'a> {
 impl<'a> Source<'a> for JsonSource<'a> {
     fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
         loop {
-            if !self.to_next_key()? {
+            if !self.advance_to_key()? {
                 return Ok(None);
             }
             let at = self.pos;
@@ -315,7 +314,7 @@ impl<'a> Source<'a> for JsonSource<'a> {
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {
-        if !self.to_next_key()? {
+        if !self.advance_to_key()? {
             return Ok(None);
         }
         let key = self.string()?.into_owned();
@@ -518,26 +517,6 @@ fn span_end(input: &[u8], start: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-pub(crate) fn strip_bom(input: &[u8]) -> (&[u8], usize) {
-    match input.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => (rest, 3),
-        None => (input, 0),
-    }
-}
-
-/// Sets line and column of every rejected item's error, in one pass over the input.
-pub(crate) fn locate_all(rejected: &mut [Rejected], input: &[u8], base: usize) {
-    let mut lines = LineCounter::default();
-    for r in rejected {
-        let error = std::mem::replace(&mut r.error, Error::new(ErrorKind::Syntax, ""));
-        let mut error = error.shifted(base);
-        if let Some(offset) = error.offset() {
-            error.set_line_column(lines.advance(input, offset));
-        }
-        r.error = error;
-    }
 }
 
 /// Decodes a `{"results":[...]}` page item by item.
@@ -744,68 +723,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
-}
-
-pub(crate) fn write_u32(out: &mut Vec<u8>, mut n: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // A single digit.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(buf.get(i..).unwrap_or_default());
-}
-
-fn two(out: &mut Vec<u8>, n: u8) {
-    out.extend_from_slice(&[b'0' + n / 10 % 10, b'0' + n % 10]);
-}
-
-/// Writes a timestamp's documented form (no quotes).
-pub(crate) fn write_timestamp(out: &mut Vec<u8>, t: &Timestamp) {
-    let (y, mo, d, h, mi, s) = t.local_date_time();
-    let y = y.min(9999);
-    out.extend_from_slice(&[
-        b'0' + (y / 1000) as u8,
-        b'0' + (y / 100 % 10) as u8,
-        b'0' + (y / 10 % 10) as u8,
-        b'0' + (y % 10) as u8,
-        b'-',
-    ]);
-    two(out, mo);
-    out.push(b'-');
-    two(out, d);
-    out.push(b'T');
-    two(out, h);
-    out.push(b':');
-    two(out, mi);
-    out.push(b':');
-    two(out, s);
-    let precision = u32::from(t.precision().min(9));
-    if precision > 0 {
-        out.push(b'.');
-        let mut digits = t.subsec_nanos() / 10u32.pow(9 - precision);
-        let mut buf = [b'0'; 9];
-        for i in (0..precision as usize).rev() {
-            buf[i] = b'0' + (digits % 10) as u8;
-            digits /= 10;
-        }
-        out.extend_from_slice(buf.get(..precision as usize).unwrap_or_default());
-    }
-    let offset = t.offset_minutes();
-    out.push(if offset < 0 { b'-' } else { b'+' });
-    let off = offset.unsigned_abs();
-    two(out, u8::try_from(off / 60).unwrap_or(99));
-    two(out, u8::try_from(off % 60).unwrap_or(99));
-}
-
-pub(crate) fn write_decimal(out: &mut Vec<u8>, d: &Decimal) {
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{d}");
 }
 
 /// Writes the fields of one object.

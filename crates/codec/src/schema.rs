@@ -18,6 +18,8 @@ use crate::{Error, ErrorKind};
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A scalar as the wire had it. XML only ever produces `Str` (an empty element is `Str("")`).
+// XML only produces strings.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) enum Val<'a> {
     Null,
@@ -496,11 +498,11 @@ fn ivr<'a, S: Source<'a>>(src: &mut S) -> Result<Option<IvrData>, Error> {
 /// element): `requestError.serviceException`.
 pub(crate) fn api_error<'a, S: Source<'a>>(src: &mut S) -> Result<ApiError, Error> {
     let mut found = None;
-    while let Some(_) = src.next_field(&["requestError"])? {
+    while src.next_field(&["requestError"])?.is_some() {
         if !src.enter()? {
             continue;
         }
-        while let Some(_) = src.next_field(&["serviceException"])? {
+        while src.next_field(&["serviceException"])?.is_some() {
             if src.enter()? {
                 let e = service_exception(src)
                     .map_err(|e| e.in_field("serviceException").in_field("requestError"))?;

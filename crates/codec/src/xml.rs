@@ -11,7 +11,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
 use crate::batch::{Batch, Rejected};
-use crate::json::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
+use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
 use crate::schema::{self, MAX_DEPTH, Source, Val};
 use crate::{Error, ErrorKind, PriceName};
 

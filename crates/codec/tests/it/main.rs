@@ -1,6 +1,9 @@
 //! Behaviour tests of ivr-reports-codec: golden fixtures, leniency, isolation, hostile input
 //! and round trips, in one test binary.
 
+// Helpers outside #[test] functions panic on purpose too: this is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api_errors;
 mod fixtures;
 mod hostile;

@@ -4,7 +4,7 @@ use std::io::Write as _;
 
 use ivr_reports_model::{Decimal, Timestamp};
 
-use crate::batch::Rejected;
+use crate::batch::{Batch, Rejected};
 use crate::error::LineCounter;
 use crate::{Error, ErrorKind};
 
@@ -89,4 +89,26 @@ pub(crate) fn write_timestamp(out: &mut Vec<u8>, t: &Timestamp) {
 pub(crate) fn write_decimal(out: &mut Vec<u8>, d: &Decimal) {
     // Writing into a Vec cannot fail.
     let _ = write!(out, "{d}");
+}
+
+/// After `results` ended at `pos`: anything but the envelope's end (`ends_envelope`) may hold
+/// reports (a spliced or concatenated body), so it is kept as one rejected item.
+pub(crate) fn keep_tail<T>(
+    batch: &mut Batch<T>,
+    input: &[u8],
+    pos: usize,
+    ends_envelope: impl Fn(&[u8]) -> bool,
+) {
+    let tail = input.get(pos..).unwrap_or_default();
+    let trimmed = tail.trim_ascii();
+    if trimmed.is_empty() || ends_envelope(trimmed) {
+        return;
+    }
+    let start = pos + (tail.len() - tail.trim_ascii_start().len());
+    let error = Error::new(ErrorKind::Syntax, "unexpected content after results").at(start);
+    batch.rejected.push(Rejected::new(
+        batch.len(),
+        input.get(start..).unwrap_or_default().trim_ascii_end(),
+        error,
+    ));
 }

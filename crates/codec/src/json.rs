@@ -22,8 +22,6 @@ pub(crate) struct JsonSource<'a> {
     /// Objects open, envelope included.
     depth: usize,
     value_at: usize,
-    /// Where the next field's name is likely to be in the names table.
-    hint: usize,
 }
 
 fn syntax(message: &'static str, at: usize) -> Error {
@@ -51,7 +49,6 @@ impl<'a> JsonSource<'a> {
             first: true,
             depth: 0,
             value_at: 0,
-            hint: 0,
         }
     }
 
@@ -284,7 +281,7 @@ impl<'a> JsonSource<'a> {
 }
 
 impl<'a> Source<'a> for JsonSource<'a> {
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
             if !self.advance_to_key()? {
                 return Ok(None);
@@ -299,13 +296,13 @@ impl<'a> Source<'a> for JsonSource<'a> {
                 raw
             };
             self.colon()?;
-            let found = match names.get(self.hint) {
-                Some(n) if n.as_bytes() == key => Some(self.hint),
+            let found = match names.get(*hint) {
+                Some(n) if n.as_bytes() == key => Some(*hint),
                 _ => names.iter().position(|n| n.as_bytes() == key),
             };
             match found {
                 Some(i) => {
-                    self.hint = i + 1;
+                    *hint = i + 1;
                     return Ok(Some(i));
                 }
                 None => self.skip_value(self.depth)?,
@@ -541,7 +538,7 @@ pub(crate) fn decode_page<T>(
     src.open().map_err(envelope)?;
     let mut found = false;
     loop {
-        let field = match src.next_field(&["results"]) {
+        let field = match src.next_field(&["results"], &mut 0) {
             Ok(field) => field,
             // Everything in `results` is decoded already: a broken tail loses nothing.
             Err(_) if found => break,
@@ -556,9 +553,10 @@ pub(crate) fn decode_page<T>(
             }
             Some(_) => {
                 found = true;
-                if !items(&mut src, &mut batch, &decode).map_err(envelope)? {
-                    break;
+                if items(&mut src, &mut batch, &decode).map_err(envelope)? {
+                    crate::common::keep_tail(&mut batch, input, src.pos, |t| t == b"}");
                 }
+                break;
             }
         }
     }
@@ -593,6 +591,8 @@ fn items<T>(
     }
     let envelope_depth = src.depth;
     let mut index = 0;
+    // Where the last decoded item started.
+    let mut last_ok = None;
     loop {
         src.ws();
         if src.peek() == Some(b']') {
@@ -608,8 +608,12 @@ fn items<T>(
             }
         });
         match result {
-            Ok(report) => batch.reports.push(report),
+            Ok(report) => {
+                batch.reports.push(report);
+                last_ok = Some((index, start));
+            }
             Err(e) => {
+                last_ok = None;
                 let e = e.at(start).in_index(index).in_field("results");
                 src.depth = envelope_depth;
                 src.first = false;
@@ -641,7 +645,22 @@ fn items<T>(
                 src.pos += 1;
                 return Ok(true);
             }
-            None => return Ok(false),
+            None => {
+                // The input ends inside `results`. If the last item decoded, it may have
+                // swallowed what followed it (e.g. into an unknown field whose closing
+                // brackets were the page's own): keep its raw bytes to the end as well.
+                if let Some((last, start)) = last_ok {
+                    let e = syntax("the page ends inside results", input.len())
+                        .in_index(last)
+                        .in_field("results");
+                    batch.rejected.push(Rejected::new(
+                        last,
+                        input.get(start..).unwrap_or_default().trim_ascii_end(),
+                        e,
+                    ));
+                }
+                return Ok(false);
+            }
             Some(_) => {
                 let e = syntax("expected ',' or ']'", src.pos).in_field("results");
                 batch.rejected.push(Rejected::new(

@@ -32,8 +32,10 @@ pub(crate) enum Val<'a> {
 /// A pull reader positioned inside an object (a JSON object, an XML element).
 pub(crate) trait Source<'a> {
     /// Advances to the next field whose name is in `names` and returns its index there,
-    /// skipping unknown fields; `None` when the object ends (its end is consumed).
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error>;
+    /// skipping unknown fields; `None` when the object ends (its end is consumed). `hint`
+    /// is where the caller expects the next name (fields usually come in one order); it is
+    /// tried first and moved past the field found.
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error>;
     /// Advances to the next field, whatever its name; `None` when the object ends.
     fn next_key(&mut self) -> Result<Option<String>, Error>;
     /// Reads the current field's value as a scalar.
@@ -193,7 +195,8 @@ fn price<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Price>, Error> {
         return Ok(None);
     }
     let (mut amount, mut currency, mut any) = (None, None, false);
-    while let Some(i) = src.next_field(PRICE_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(PRICE_FIELDS, &mut hint)? {
         any = true;
         let r = match i {
             0 | 1 => opt_decimal(src).map(|v| amount = v.or(amount)),
@@ -239,7 +242,8 @@ fn code<'a, S: Source<'a>>(src: &mut S, fields: usize) -> Result<Option<Code<'a>
     let mut c = Code::default();
     let mut any = false;
     let names = &STATUS_FIELDS[..fields];
-    while let Some(i) = src.next_field(names)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(names, &mut hint)? {
         any = true;
         let r = match i {
             0 => opt_u32(src, "a whole number").map(|v| c.group_id = v),
@@ -356,7 +360,8 @@ pub(crate) const V1_FIELDS: &[&str] = &[
 pub(crate) fn v1<'a, S: Source<'a>>(src: &mut S) -> Result<VoiceReport, Error> {
     let mut r = VoiceReport::new(String::new(), String::new());
     let mut message_id = None;
-    while let Some(i) = src.next_field(V1_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(V1_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| r.bulk_id = v),
             1 => string(src).map(|v| message_id = v),
@@ -405,7 +410,8 @@ pub(crate) const V2_FIELDS: &[&str] = &[
 pub(crate) fn v2<'a, S: Source<'a>>(src: &mut S) -> Result<CallReport, Error> {
     let mut r = CallReport::new(String::new(), String::new());
     let mut message_id = None;
-    while let Some(i) = src.next_field(V2_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(V2_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| r.bulk_id = v),
             1 => string(src).map(|v| message_id = v),
@@ -445,7 +451,8 @@ fn voice_call<'a, S: Source<'a>>(src: &mut S) -> Result<Option<VoiceCall>, Error
         return Ok(None);
     }
     let mut c = VoiceCall::new();
-    while let Some(i) = src.next_field(CALL_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(CALL_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| c.feature = v),
             1 => opt_timestamp(src).map(|v| c.start_time = v),
@@ -480,7 +487,8 @@ fn ivr<'a, S: Source<'a>>(src: &mut S) -> Result<Option<IvrData>, Error> {
         return Ok(None);
     }
     let mut d = IvrData::new();
-    while let Some(i) = src.next_field(IVR_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(IVR_FIELDS, &mut hint)? {
         let v = string(src).map_err(|e| e.in_field(IVR_FIELDS[i]))?;
         match i {
             0 => d.scenario_id = v,
@@ -498,11 +506,11 @@ fn ivr<'a, S: Source<'a>>(src: &mut S) -> Result<Option<IvrData>, Error> {
 /// element): `requestError.serviceException`.
 pub(crate) fn api_error<'a, S: Source<'a>>(src: &mut S) -> Result<ApiError, Error> {
     let mut found = None;
-    while src.next_field(&["requestError"])?.is_some() {
+    while src.next_field(&["requestError"], &mut 0)?.is_some() {
         if !src.enter()? {
             continue;
         }
-        while src.next_field(&["serviceException"])?.is_some() {
+        while src.next_field(&["serviceException"], &mut 0)?.is_some() {
             if src.enter()? {
                 let e = service_exception(src)
                     .map_err(|e| e.in_field("serviceException").in_field("requestError"))?;
@@ -524,7 +532,8 @@ const EXCEPTION_FIELDS: &[&str] = &["messageId", "text", "validationErrors"];
 
 fn service_exception<'a, S: Source<'a>>(src: &mut S) -> Result<ApiError, Error> {
     let mut e = ApiError::default();
-    while let Some(i) = src.next_field(EXCEPTION_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(EXCEPTION_FIELDS, &mut hint)? {
         match i {
             0 => {
                 e.message_id = string(src)

@@ -23,7 +23,6 @@ pub(crate) struct XmlSource<'a> {
     /// The current field is an empty element (`<x/>`): no events to read for its value.
     empty: bool,
     value_at: usize,
-    hint: usize,
     /// The parser failed: the rest of the input cannot be read.
     failed: bool,
     /// Enforce `MAX_DEPTH` (off while skipping to the end of a rejected item).
@@ -59,7 +58,6 @@ impl<'a> XmlSource<'a> {
             depth: 0,
             empty: false,
             value_at: 0,
-            hint: 0,
             failed: false,
             limit_depth: true,
         }
@@ -194,21 +192,21 @@ fn find(names: &[&str], hint: usize, name: &[u8]) -> Option<usize> {
 }
 
 impl<'a> Source<'a> for XmlSource<'a> {
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
             match self.event()? {
-                Event::Start(e) => match find(names, self.hint, e.local_name().as_ref()) {
+                Event::Start(e) => match find(names, *hint, e.local_name().as_ref()) {
                     Some(i) => {
                         self.empty = false;
-                        self.hint = i + 1;
+                        *hint = i + 1;
                         return Ok(Some(i));
                     }
                     None => self.skip_element()?,
                 },
                 Event::Empty(e) => {
-                    if let Some(i) = find(names, self.hint, e.local_name().as_ref()) {
+                    if let Some(i) = find(names, *hint, e.local_name().as_ref()) {
                         self.empty = true;
-                        self.hint = i + 1;
+                        *hint = i + 1;
                         return Ok(Some(i));
                     }
                 }
@@ -324,7 +322,7 @@ pub(crate) fn decode_page<T>(
     }
     let mut found = false;
     loop {
-        let field = match src.next_field(&["results"]) {
+        let field = match src.next_field(&["results"], &mut 0) {
             Ok(field) => field,
             Err(_) if found => break,
             Err(e) => return Err(envelope(e)),
@@ -339,9 +337,16 @@ pub(crate) fn decode_page<T>(
             }
             Some(_) => {
                 found = true;
-                if !items(&mut src, &mut batch, &decode, input) {
-                    break;
+                if items(&mut src, &mut batch, &decode, input) {
+                    // Only the root's end tag may follow.
+                    let ends_root = |t: &[u8]| {
+                        t.starts_with(b"</")
+                            && t.ends_with(b">")
+                            && !t.get(1..).unwrap_or_default().contains(&b'<')
+                    };
+                    crate::common::keep_tail(&mut batch, input, src.pos(), ends_root);
                 }
+                break;
             }
         }
     }
@@ -386,12 +391,14 @@ fn items<T>(
             .iter()
             .any(|n| n.as_bytes() == element.local_name().as_ref())
         {
-            if !empty && src.skip_element().is_err() {
+            if !empty && let Err(e) = src.skip_element() {
+                // The page broke off inside something that is not an item: keep the rest.
+                let e = e.in_field("results");
+                batch.rejected.push(Rejected::new(index, rest(start), e));
                 return false;
             }
             continue;
         }
-        src.hint = 0;
         let result = if empty {
             Err(Error::new(ErrorKind::MissingField, "missing field")
                 .in_field("messageId")

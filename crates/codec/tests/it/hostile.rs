@@ -238,3 +238,31 @@ fn envelope_errors_fail_the_call() {
         );
     }
 }
+
+#[test]
+fn content_after_results_is_kept_not_dropped() {
+    let json = br#"{"results":[{"messageId":"a"}]} {"results":[{"messageId":"b"}]}"#;
+    let batch = codec(Format::Json)
+        .decode_page::<VoiceReport>(json)
+        .unwrap();
+    assert_eq!(batch.reports.len(), 1);
+    assert_eq!(batch.rejected[0].raw, br#"{"results":[{"messageId":"b"}]}"#);
+    assert_eq!(batch.rejected[0].index, 1);
+
+    let xml = b"<r><results><result><messageId>a</messageId></result></results><results><result><messageId>b</messageId></result></results></r>";
+    let batch = codec(Format::Xml).decode_page::<VoiceReport>(xml).unwrap();
+    assert_eq!(batch.reports.len(), 1);
+    assert!(
+        batch.rejected[0]
+            .raw
+            .starts_with(b"<results><result><messageId>b")
+    );
+
+    // A report that swallowed the rest of a broken page keeps its raw bytes too.
+    let swallowed = br#"{"results":[{"messageId":"a","x":[{"messageId":"b"}]}"#;
+    let batch = codec(Format::Json)
+        .decode_page::<VoiceReport>(swallowed)
+        .unwrap();
+    assert_eq!(batch.reports.len(), 1);
+    assert_eq!(&batch.rejected[0].raw[..], &swallowed[12..]);
+}

@@ -91,17 +91,11 @@ pub(crate) fn write_decimal(out: &mut Vec<u8>, d: &Decimal) {
     let _ = write!(out, "{d}");
 }
 
-/// After `results` ended at `pos`: anything but the envelope's end (`ends_envelope`) may hold
-/// reports (a spliced or concatenated body), so it is kept as one rejected item.
-pub(crate) fn keep_tail<T>(
-    batch: &mut Batch<T>,
-    input: &[u8],
-    pos: usize,
-    ends_envelope: impl Fn(&[u8]) -> bool,
-) {
+/// After the envelope ended at `pos`, anything but whitespace may hold reports (a spliced or
+/// concatenated body, a field after `results`), so it is kept as one rejected item.
+pub(crate) fn keep_tail<T>(batch: &mut Batch<T>, input: &[u8], pos: usize) {
     let tail = input.get(pos..).unwrap_or_default();
-    let trimmed = tail.trim_ascii();
-    if trimmed.is_empty() || ends_envelope(trimmed) {
+    if tail.trim_ascii().is_empty() {
         return;
     }
     let start = pos + (tail.len() - tail.trim_ascii_start().len());

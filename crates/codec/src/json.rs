@@ -554,7 +554,11 @@ pub(crate) fn decode_page<T>(
             Some(_) => {
                 found = true;
                 if items(&mut src, &mut batch, &decode).map_err(envelope)? {
-                    crate::common::keep_tail(&mut batch, input, src.pos, |t| t == b"}");
+                    src.ws();
+                    if src.peek() == Some(b'}') {
+                        src.pos += 1;
+                    }
+                    crate::common::keep_tail(&mut batch, input, src.pos);
                 }
                 break;
             }
@@ -591,8 +595,8 @@ fn items<T>(
     }
     let envelope_depth = src.depth;
     let mut index = 0;
-    // Where the last decoded item started.
-    let mut last_ok = None;
+    // The index and start of the item just read, when it decoded.
+    let mut last_ok: Option<(usize, usize)>;
     loop {
         src.ws();
         if src.peek() == Some(b']') {

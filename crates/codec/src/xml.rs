@@ -338,13 +338,18 @@ pub(crate) fn decode_page<T>(
             Some(_) => {
                 found = true;
                 if items(&mut src, &mut batch, &decode, input) {
-                    // Only the root's end tag may follow.
-                    let ends_root = |t: &[u8]| {
-                        t.starts_with(b"</")
-                            && t.ends_with(b">")
-                            && !t.get(1..).unwrap_or_default().contains(&b'<')
-                    };
-                    crate::common::keep_tail(&mut batch, input, src.pos(), ends_root);
+                    // Past whitespace, comments and the root's end tag, nothing may follow.
+                    let mut at = src.pos();
+                    loop {
+                        match src.event() {
+                            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
+                            Ok(Event::Comment(_) | Event::PI(_)) => {}
+                            Ok(Event::End(_)) if src.depth == 0 => {}
+                            _ => break,
+                        }
+                        at = src.pos();
+                    }
+                    crate::common::keep_tail(&mut batch, input, at);
                 }
                 break;
             }

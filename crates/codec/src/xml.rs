@@ -288,13 +288,14 @@ impl<'a> Source<'a> for XmlSource<'a> {
     }
 }
 
-/// Reads the prolog up to the root element's start; `Ok(false)` for an empty root (`<x/>`).
-fn root(src: &mut XmlSource<'_>) -> Result<bool, Error> {
+/// Reads the prolog up to the root element's start: whether it is open (not `<x/>`), and
+/// whether it is itself named `results`.
+fn root(src: &mut XmlSource<'_>) -> Result<(bool, bool), Error> {
     loop {
         let at = src.pos();
         match src.event()? {
-            Event::Start(_) => return Ok(true),
-            Event::Empty(_) => return Ok(false),
+            Event::Start(e) => return Ok((true, e.local_name().as_ref() == b"results")),
+            Event::Empty(e) => return Ok((false, e.local_name().as_ref() == b"results")),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
             _ => {
@@ -302,6 +303,21 @@ fn root(src: &mut XmlSource<'_>) -> Result<bool, Error> {
             }
         }
     }
+}
+
+/// After the items: past whitespace, comments and the root's end tag, nothing may follow.
+fn finish<T>(src: &mut XmlSource<'_>, batch: &mut Batch<T>, input: &[u8]) {
+    let mut at = src.pos();
+    loop {
+        match src.event() {
+            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
+            Ok(Event::Comment(_) | Event::PI(_)) => {}
+            Ok(Event::End(_)) if src.depth == 0 => {}
+            _ => break,
+        }
+        at = src.pos();
+    }
+    crate::common::keep_tail(batch, input, at);
 }
 
 const ITEM_NAMES: &[&str] = &["result", "results"];
@@ -315,43 +331,29 @@ pub(crate) fn decode_page<T>(
     let mut src = XmlSource::new(input);
     let mut batch = Batch::new();
     let envelope = |e: Error| e.shifted(base).locate(body);
-    if !root(&mut src).map_err(envelope)? {
+    let (open, is_results) = root(&mut src).map_err(envelope)?;
+    if !open && !is_results {
         return Err(envelope(
             Error::new(ErrorKind::Envelope, "expected a results element").at(src.pos()),
         ));
     }
-    let mut found = false;
-    loop {
+    // The root may be the list itself (`<results><result>...`).
+    let mut found = is_results;
+    if is_results && open && items(&mut src, &mut batch, &decode, input) {
+        finish(&mut src, &mut batch, input);
+    }
+    while !found {
         let field = match src.next_field(&["results"], &mut 0) {
             Ok(field) => field,
-            Err(_) if found => break,
             Err(e) => return Err(envelope(e)),
         };
         match field {
             None => break,
-            Some(_) if found || src.empty => {
-                found = true;
-                if src.skip().is_err() {
-                    break;
-                }
-            }
             Some(_) => {
                 found = true;
-                if items(&mut src, &mut batch, &decode, input) {
-                    // Past whitespace, comments and the root's end tag, nothing may follow.
-                    let mut at = src.pos();
-                    loop {
-                        match src.event() {
-                            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
-                            Ok(Event::Comment(_) | Event::PI(_)) => {}
-                            Ok(Event::End(_)) if src.depth == 0 => {}
-                            _ => break,
-                        }
-                        at = src.pos();
-                    }
-                    crate::common::keep_tail(&mut batch, input, at);
+                if std::mem::take(&mut src.empty) || items(&mut src, &mut batch, &decode, input) {
+                    finish(&mut src, &mut batch, input);
                 }
-                break;
             }
         }
     }
@@ -442,7 +444,7 @@ pub(crate) fn decode_one<T>(
 ) -> Result<T, Error> {
     let (input, base) = strip_bom(body);
     let mut src = XmlSource::new(input);
-    let result = root(&mut src).and_then(|open| {
+    let result = root(&mut src).and_then(|(open, _)| {
         if open {
             decode(&mut src).map_err(|e| e.at(0))
         } else {
@@ -456,7 +458,7 @@ pub(crate) fn decode_one<T>(
 pub(crate) fn decode_api_error(body: &[u8]) -> Result<ApiError, Error> {
     let (input, base) = strip_bom(body);
     let mut src = XmlSource::new(input);
-    let result = root(&mut src).and_then(|open| {
+    let result = root(&mut src).and_then(|(open, _)| {
         if open {
             schema::api_error(&mut src)
         } else {

@@ -251,3 +251,30 @@ fn invalid_utf8_is_a_value_error() {
     assert_eq!(batch.rejected[0].error.kind(), ErrorKind::InvalidValue);
     assert_eq!(batch.rejected[0].error.path(), "results[0].to");
 }
+
+#[test]
+fn xml_root_may_be_the_list_itself() {
+    let body = b"<results><result><messageId>a</messageId></result><results><messageId>b</messageId></results></results>";
+    let batch = codec(Format::Xml).decode_page::<VoiceReport>(body).unwrap();
+    assert!(batch.is_clean(), "{:?}", batch.rejected);
+    let ids: Vec<_> = batch
+        .reports
+        .iter()
+        .map(|r| r.message_id.as_str())
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert!(
+        codec(Format::Xml)
+            .decode_page::<VoiceReport>(b"<results/>")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn errors_are_send_sync_and_static() {
+    fn assert_traits<T: Send + Sync + 'static + std::error::Error>() {}
+    assert_traits::<ivr_reports_codec::Error>();
+    fn assert_batch<T: Send + Sync>() {}
+    assert_batch::<ivr_reports_codec::Batch<VoiceReport>>();
+}

@@ -68,6 +68,21 @@ mod sealed {
 
 /// A report generation the codec reads and writes: [`VoiceReport`] (v1, flat,
 /// `/tts/3/reports`) or [`CallReport`] (v2, nested, `/voice/1/reports`). Sealed.
+///
+/// ```
+/// use ivr_reports_codec::{Batch, Codec, Format, Report};
+/// use ivr_reports_codec::model::{CallReport, VoiceReport};
+///
+/// fn ids<R: Report>(batch: &Batch<R>) -> Vec<&str> {
+///     batch.reports.iter().map(Report::message_id).collect()
+/// }
+///
+/// let codec = Codec::new(Format::Json)?;
+/// let body = br#"{"results":[{"messageId":"m1","voiceCall":{"duration":3}}]}"#;
+/// assert_eq!(ids(&codec.decode_page::<CallReport>(body)?), ["m1"]);
+/// assert_eq!(ids(&codec.decode_page::<VoiceReport>(body)?), ["m1"]);
+/// # Ok::<(), ivr_reports_codec::Error>(())
+/// ```
 pub trait Report: sealed::Sealed {
     /// The report's `messageId`, the key to deduplicate by.
     fn message_id(&self) -> &str;
@@ -87,6 +102,18 @@ impl Report for CallReport {
 
 /// The name of the price amount element in XML. JSON always says `pricePerSecond`; decoding
 /// accepts both names in both formats.
+///
+/// ```
+/// use ivr_reports_codec::{Codec, Format, PriceName};
+/// use ivr_reports_codec::model::{Decimal, Price, VoiceReport};
+///
+/// let mut r = VoiceReport::new("m1", "385981178");
+/// r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+/// let page = Codec::new(Format::Xml)?.price_name(PriceName::PricePerSecond).encode_page(&[r]);
+/// let text = String::from_utf8(page).unwrap();
+/// assert!(text.contains("<price><pricePerSecond>0.01</pricePerSecond><currency>EUR</currency></price>"));
+/// # Ok::<(), ivr_reports_codec::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PriceName {
     /// `<pricePerMessage>`, as in the v1 page's XML example (the default).

@@ -206,7 +206,8 @@ impl Codec {
     /// A report without `messageId`, or with a value that cannot be read, becomes a
     /// [`Rejected`](crate::Rejected) item holding its raw bytes; a missing `to` decodes as
     /// `""`. When the input breaks off inside `results`, the reports before the break are
-    /// kept and the rest is one rejected item.
+    /// kept and the rest is one rejected item; content after `results` is kept the same way
+    /// (see [`Batch`]).
     ///
     /// # Errors
     /// When the envelope is broken before any item could be read: [`ErrorKind::Envelope`]

@@ -593,6 +593,11 @@ fn items<T>(
             );
         }
     }
+    // Reports are large: guess the count from the size (a compact v1 report is ~650 bytes)
+    // so the vector is not regrown and copied several times.
+    batch
+        .reports
+        .reserve(input.len().saturating_sub(src.pos) / 512 + 1);
     let envelope_depth = src.depth;
     let mut index = 0;
     // The index and start of the item just read, when it decoded.

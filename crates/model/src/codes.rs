@@ -440,7 +440,6 @@ pub fn error_info(id: u32) -> Option<&'static ErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
 
     #[test]
     fn tables_are_sorted_and_unique() {
@@ -498,6 +497,7 @@ mod tests {
     #[cfg(feature = "serde")]
     #[test]
     fn groups_serialize_as_ids() {
+        use alloc::string::ToString;
         for g in [StatusGroup::Rejected, StatusGroup::Unknown(77)] {
             let json = serde_json::to_string(&g).unwrap();
             assert_eq!(json, g.id().to_string());

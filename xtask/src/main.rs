@@ -101,6 +101,11 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
         &["bench", "-p", "ivr-reports-transport"],
     ),
     (
+        "facade",
+        "draining 100,000 reports through Client::drain vs a minimal hyper + serde_json client",
+        &["bench", "-p", "ivr-reports", "--bench", "drain"],
+    ),
+    (
         "sandbox",
         "GET /tts/3/reports?limit=50 with 1,000,000 pending vs a bare hyper server; RSS/report",
         &[

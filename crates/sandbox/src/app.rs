@@ -117,6 +117,40 @@ impl State {
         self.push_entries(entries)
     }
 
+    /// Places `calls` simulated TTS calls in `bulk_id`, to numbers whose last digit cycles
+    /// through every outcome; returns their message ids.
+    pub(crate) fn simulate_campaign(&self, bulk_id: &str, calls: usize) -> Vec<String> {
+        let now = now_millis();
+        let mut ids = Vec::with_capacity(calls);
+        let entries: Vec<Entry> = (0..calls)
+            .map(|i| {
+                let message_id = self.new_id();
+                ids.push(message_id.clone());
+                let call = Call {
+                    message_id: message_id.clone(),
+                    bulk_id: Some(bulk_id.to_string()),
+                    from: Some("41790000100".to_string()),
+                    to: format!("4179{i:07}"),
+                    callback_data: None,
+                    feature: crate::outcomes::Feature::Tts,
+                    sent_at_ms: now,
+                };
+                Entry {
+                    message_id: message_id.into(),
+                    bulk_id: Some(bulk_id.into()),
+                    body: Body::Call(Box::new(call)),
+                }
+            })
+            .collect();
+        let mut store = lock(&self.store);
+        for e in entries {
+            store.push(e);
+        }
+        drop(store);
+        LiveCounters::add(&self.counters.calls_placed, calls);
+        ids
+    }
+
     fn push_entries(&self, entries: Vec<Entry>) -> usize {
         let n = entries.len();
         let mut store = lock(&self.store);

@@ -299,6 +299,25 @@ impl SandboxHandle {
         self.state.inject_v2(reports)
     }
 
+    /// Places `calls` simulated calls in bulk `bulk_id`, as if sent through
+    /// `POST /tts/3/advanced`, spread evenly over every [`Outcome`]: call `i` goes to
+    /// `4179` followed by `i` in seven digits, so its last digit picks the outcome. Their
+    /// reports become pending (for both report endpoints). Returns the message ids in order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = ivr_reports_sandbox::Sandbox::start().await?;
+    /// let ids = sandbox.simulate_campaign("campaign-1", 20);
+    /// assert_eq!(ids.len(), 20);
+    /// assert_eq!(sandbox.counters().pending, 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn simulate_campaign(&self, bulk_id: &str, calls: usize) -> Vec<String> {
+        self.state.simulate_campaign(bulk_id, calls)
+    }
+
     /// The counters now.
     #[must_use]
     pub fn counters(&self) -> Counters {

@@ -136,3 +136,19 @@ async fn every_test_number_gives_its_documented_reports() {
     }
     assert_eq!(f.sandbox.counters().pending, 0);
 }
+
+#[tokio::test]
+async fn a_simulated_campaign_spreads_over_every_outcome() {
+    let f = Fixture::start().await;
+    let ids = f.sandbox.simulate_campaign("camp", 30);
+    assert_eq!(f.sandbox.counters().calls_placed, 30);
+    let reports = f.v2_page("?bulkId=camp&limit=1000", Format::Json).await;
+    let got: Vec<_> = reports.iter().map(|r| r.message_id.clone()).collect();
+    assert_eq!(got, ids);
+    for (i, r) in reports.iter().enumerate() {
+        let outcome = Outcome::ALL[i % 10];
+        assert_eq!(Outcome::for_number(&r.to), outcome);
+        let status = TABLE.iter().find(|row| row.0 == outcome).unwrap().1;
+        assert_eq!(r.status.as_ref().map(|s| s.id), Some(status), "{outcome:?}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Draining 100,000 v1 reports from a sandbox through `Client::drain` (limit 1000), beside a
+//! minimal hand-written hyper client that fetches the same pages and decodes them with plain
+//! serde_json derive structs, in the same run. Run with `cargo bench -p ivr-reports`.
+//!
+//! Bounded: three alternating rounds per side; prints reports/s and the ratio of the best.
+
+// A benchmark program: a panic is its failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use ivr_reports::{
+    Auth, Client, Decimal, Limit, Price, ReportError, ReportsQuery, Status, Timestamp, VoiceReport,
+};
+use ivr_reports_sandbox::{Sandbox, SandboxHandle};
+use serde::Deserialize;
+
+const REPORTS: usize = 100_000;
+const ROUNDS: usize = 3;
+const KEY: &str = "bench-key";
+
+fn report(i: usize) -> VoiceReport {
+    let mut r = VoiceReport::new(
+        format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852"),
+        format!("3859811{:05}", i % 100_000),
+    );
+    r.bulk_id = Some("8c20f086-d82b-48cc-b2b3-3ca5f7aca9fb".into());
+    r.sent_at = Some(Timestamp::parse("2015-02-12T09:58:20.323+0100").unwrap());
+    r.done_at = Some(Timestamp::parse("2015-02-12T09:58:20.337+0100").unwrap());
+    r.duration = Some(10);
+    r.mcc_mnc = Some("21901".into());
+    r.dtmf_codes = Some("1".into());
+    r.recorded_audio_file_url = Some(format!(
+        "https://api.infobip.com/tts/3/files/{}/{}",
+        r.message_id, r.to
+    ));
+    r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+    r.status = Status::known(5);
+    r.error = ReportError::known(5000);
+    r
+}
+
+// The baseline's own types: what a hand-written client would decode into.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct BaselinePage {
+    results: Vec<BaselineReport>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct BaselineReport {
+    bulk_id: Option<String>,
+    message_id: String,
+    to: String,
+    sent_at: Option<String>,
+    done_at: Option<String>,
+    duration: Option<u32>,
+    mcc_mnc: Option<String>,
+    dtmf_codes: Option<String>,
+    recorded_audio_file_url: Option<String>,
+    price: Option<BaselinePrice>,
+    status: Option<BaselineStatus>,
+    error: Option<BaselineError>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct BaselinePrice {
+    price_per_second: f64,
+    currency: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct BaselineStatus {
+    group_id: u32,
+    group_name: String,
+    id: u32,
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct BaselineError {
+    group_id: u32,
+    group_name: String,
+    id: u32,
+    name: String,
+    description: String,
+    permanent: bool,
+}
+
+fn inject(sandbox: &SandboxHandle) {
+    for start in (0..REPORTS).step_by(20_000) {
+        sandbox.inject_v1((start..start + 20_000).map(report));
+    }
+}
+
+async fn ours(client: &Client) -> usize {
+    let mut n = 0;
+    let mut pages = client.drain::<VoiceReport>(ReportsQuery::new().limit(Limit::MAX));
+    while let Some(page) = pages.next().await {
+        n += page
+            .unwrap_or_else(|e| panic!("drain failed: {e:?}"))
+            .reports
+            .len();
+    }
+    n
+}
+
+async fn baseline(addr: SocketAddr) -> usize {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut n = 0;
+    loop {
+        let req = http::Request::get("/tts/3/reports?limit=1000")
+            .header("host", addr.to_string())
+            .header("accept", "application/json")
+            .header("authorization", format!("App {KEY}"))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = sender.send_request(req).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let page: BaselinePage = serde_json::from_slice(&body).unwrap();
+        if page.results.is_empty() {
+            return n;
+        }
+        n += page.results.len();
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sandbox = Sandbox::builder().api_key(KEY).start().await.unwrap();
+        let client = Client::builder()
+            .base_url(sandbox.base_url())
+            .auth(Auth::app(KEY))
+            .build()
+            .unwrap();
+        let (mut best_ours, mut best_base) = (0f64, 0f64);
+        for round in 1..=ROUNDS {
+            inject(&sandbox);
+            let t = Instant::now();
+            let n = ours(&client).await;
+            let rate = n as f64 / t.elapsed().as_secs_f64();
+            assert_eq!(n, REPORTS);
+            best_ours = best_ours.max(rate);
+
+            inject(&sandbox);
+            let t = Instant::now();
+            let n = baseline(sandbox.local_addr()).await;
+            let base = n as f64 / t.elapsed().as_secs_f64();
+            assert_eq!(n, REPORTS);
+            best_base = best_base.max(base);
+            println!("round {round}: Client::drain {rate:>9.0} reports/s, hand-written hyper + serde_json {base:>9.0} reports/s");
+        }
+        println!("best of {ROUNDS}: Client::drain {best_ours:.0} reports/s, baseline {best_base:.0} reports/s");
+        println!("ratio Client::drain / baseline: {:.2}x (target >= 0.9x)", best_ours / best_base);
+        sandbox.shutdown().await.unwrap();
+    });
+}

@@ -13,9 +13,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use ivr_reports::{
-    Auth, Client, Decimal, Limit, Price, ReportError, ReportsQuery, Status, Timestamp, VoiceReport,
-};
+use ivr_reports::{Auth, Client, Limit, ReportsQuery, VoiceReport};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
 use serde::Deserialize;
 
@@ -23,25 +21,26 @@ const REPORTS: usize = 100_000;
 const ROUNDS: usize = 3;
 const KEY: &str = "bench-key";
 
-fn report(i: usize) -> VoiceReport {
-    let mut r = VoiceReport::new(
-        format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852"),
-        format!("3859811{:05}", i % 100_000),
-    );
-    r.bulk_id = Some("8c20f086-d82b-48cc-b2b3-3ca5f7aca9fb".into());
-    r.sent_at = Some(Timestamp::parse("2015-02-12T09:58:20.323+0100").unwrap());
-    r.done_at = Some(Timestamp::parse("2015-02-12T09:58:20.337+0100").unwrap());
-    r.duration = Some(10);
-    r.mcc_mnc = Some("21901".into());
-    r.dtmf_codes = Some("1".into());
+/// The spec page's report (the golden fixture), with a distinct id and number per `i`.
+fn report(template: &VoiceReport, i: usize) -> VoiceReport {
+    let mut r = template.clone();
+    r.message_id = format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852");
+    r.to = format!("3859811{:05}", i % 100_000);
     r.recorded_audio_file_url = Some(format!(
         "https://api.infobip.com/tts/3/files/{}/{}",
         r.message_id, r.to
     ));
-    r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
-    r.status = Status::known(5);
-    r.error = ReportError::known(5000);
     r
+}
+
+fn template() -> VoiceReport {
+    let page = include_bytes!("../../../tests/fixtures/v1/one-report.json");
+    let codec = ivr_reports::codec::Codec::new(ivr_reports::Format::Json).unwrap();
+    codec
+        .decode_page::<VoiceReport>(page)
+        .unwrap()
+        .reports
+        .remove(0)
 }
 
 // The baseline's own types: what a hand-written client would decode into.
@@ -101,9 +100,9 @@ struct BaselineError {
     permanent: bool,
 }
 
-fn inject(sandbox: &SandboxHandle) {
+fn inject(sandbox: &SandboxHandle, template: &VoiceReport) {
     for start in (0..REPORTS).step_by(20_000) {
-        sandbox.inject_v1((start..start + 20_000).map(report));
+        sandbox.inject_v1((start..start + 20_000).map(|i| report(template, i)));
     }
 }
 
@@ -158,16 +157,17 @@ fn main() {
             .auth(Auth::app(KEY))
             .build()
             .unwrap();
+        let template = template();
         let (mut best_ours, mut best_base) = (0f64, 0f64);
         for round in 1..=ROUNDS {
-            inject(&sandbox);
+            inject(&sandbox, &template);
             let t = Instant::now();
             let n = ours(&client).await;
             let rate = n as f64 / t.elapsed().as_secs_f64();
             assert_eq!(n, REPORTS);
             best_ours = best_ours.max(rate);
 
-            inject(&sandbox);
+            inject(&sandbox, &template);
             let t = Instant::now();
             let n = baseline(sandbox.local_addr()).await;
             let base = n as f64 / t.elapsed().as_secs_f64();

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use ivr_reports_model::{Decimal, Price, ReportError, Status, Timestamp, VoiceReport};
+use ivr_reports_model::VoiceReport;
 use ivr_reports_sandbox::Sandbox;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -26,25 +26,26 @@ const REQUESTS: u64 = 15_000;
 const CONNECTIONS: usize = 16;
 const TIME_CAP: Duration = Duration::from_secs(60);
 
-fn report(i: usize) -> VoiceReport {
-    let mut r = VoiceReport::new(
-        format!("{:08x}-6ab6-4abd-984d-ab3b1387e852", i),
-        format!("3859811{:05}", i % 100_000),
-    );
-    r.bulk_id = Some("8c20f086-d82b-48cc-b2b3-3ca5f7aca9fb".into());
-    r.sent_at = Some(Timestamp::parse("2015-02-12T09:58:20.323+0100").unwrap());
-    r.done_at = Some(Timestamp::parse("2015-02-12T09:58:20.337+0100").unwrap());
-    r.duration = Some(10);
-    r.mcc_mnc = Some("21901".into());
-    r.dtmf_codes = Some("1".into());
+/// The spec page's report (the golden fixture), with a distinct id and number per `i`.
+fn report(template: &VoiceReport, i: usize) -> VoiceReport {
+    let mut r = template.clone();
+    r.message_id = format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852");
+    r.to = format!("3859811{:05}", i % 100_000);
     r.recorded_audio_file_url = Some(format!(
         "https://api.infobip.com/tts/3/files/{}/{}",
         r.message_id, r.to
     ));
-    r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
-    r.status = Status::known(5);
-    r.error = ReportError::known(5000);
     r
+}
+
+fn template() -> VoiceReport {
+    let page = include_bytes!("../../../tests/fixtures/v1/one-report.json");
+    let codec = ivr_reports_codec::Codec::new(ivr_reports_codec::Format::Json).unwrap();
+    codec
+        .decode_page::<VoiceReport>(page)
+        .unwrap()
+        .reports
+        .remove(0)
 }
 
 /// Resident and peak resident memory of this process, in bytes (Linux).
@@ -144,11 +145,12 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let sandbox = Sandbox::builder().api_key("bench").start().await.unwrap();
+        let template = template();
         let (before, _) = rss();
         let started = Instant::now();
         // In chunks, so the model values never all live at once: what stays is the store.
         for chunk in (0..PENDING).collect::<Vec<_>>().chunks(50_000) {
-            sandbox.inject_v1(chunk.iter().map(|&i| report(i)));
+            sandbox.inject_v1(chunk.iter().map(|&i| report(&template, i)));
         }
         let (after, peak) = rss();
         println!(

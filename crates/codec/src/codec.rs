@@ -1,0 +1,322 @@
+//! `Codec`: one format's decoders and encoders behind one value, and the `Report` trait that
+//! names the two report generations.
+
+use ivr_reports_model::{ApiError, CallReport, VoiceReport};
+
+use crate::{Batch, Error, ErrorKind, Format};
+
+// The hooks name the crate-private readers; the trait is unnameable outside the crate, so
+// nothing private leaks in practice.
+#[allow(private_interfaces)]
+mod sealed {
+    use crate::{Error, PriceName};
+    use ivr_reports_model::{CallReport, VoiceReport};
+
+    /// Implemented by the two report generations only: the per-format hooks.
+    pub trait Sealed: Sized {
+        #[cfg(feature = "json")]
+        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error>;
+        #[cfg(feature = "xml")]
+        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error>;
+        #[cfg(feature = "json")]
+        fn write_json(&self, out: &mut Vec<u8>);
+        #[cfg(feature = "xml")]
+        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName);
+    }
+
+    impl Sealed for VoiceReport {
+        #[cfg(feature = "json")]
+        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
+            crate::schema::v1(src)
+        }
+        #[cfg(feature = "xml")]
+        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
+            crate::schema::v1(src)
+        }
+        #[cfg(feature = "json")]
+        fn write_json(&self, out: &mut Vec<u8>) {
+            crate::json::write_v1(out, self);
+        }
+        #[cfg(feature = "xml")]
+        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName) {
+            crate::xml::write_v1(out, self, price_name);
+        }
+    }
+
+    impl Sealed for CallReport {
+        #[cfg(feature = "json")]
+        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
+            crate::schema::v2(src)
+        }
+        #[cfg(feature = "xml")]
+        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
+            crate::schema::v2(src)
+        }
+        #[cfg(feature = "json")]
+        fn write_json(&self, out: &mut Vec<u8>) {
+            crate::json::write_v2(out, self);
+        }
+        #[cfg(feature = "xml")]
+        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName) {
+            crate::xml::write_v2(out, self, price_name);
+        }
+    }
+}
+
+/// A report generation the codec reads and writes: [`VoiceReport`] (v1, flat,
+/// `/tts/3/reports`) or [`CallReport`] (v2, nested, `/voice/1/reports`). Sealed.
+pub trait Report: sealed::Sealed {
+    /// The report's `messageId`, the key to deduplicate by.
+    fn message_id(&self) -> &str;
+}
+
+impl Report for VoiceReport {
+    fn message_id(&self) -> &str {
+        &self.message_id
+    }
+}
+
+impl Report for CallReport {
+    fn message_id(&self) -> &str {
+        &self.message_id
+    }
+}
+
+/// The name of the price amount element in XML. JSON always says `pricePerSecond`; decoding
+/// accepts both names in both formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PriceName {
+    /// `<pricePerMessage>`, as in the v1 page's XML example (the default).
+    #[default]
+    PricePerMessage,
+    /// `<pricePerSecond>`, as in the OpenAPI specification's XML.
+    PricePerSecond,
+}
+
+/// The decoders and encoders of one wire [`Format`].
+///
+/// Decoding is lenient (unknown fields ignored, numbers as strings and back, every date form
+/// [`Timestamp`](ivr_reports_model::Timestamp) accepts, `pricePerMessage` or
+/// `pricePerSecond`, XML items named `result` or `results`) and isolates reports: a page
+/// decodes to a [`Batch`] whose malformed items are kept aside with their raw bytes.
+///
+/// Encoding writes the API's shape, compactly: JSON `{"results":[...]}`, XML
+/// `<reportResponse><results><result>...`; absent fields are omitted; dates in the
+/// documented form; decimals written from their exact text (`"pricePerSecond":0.01`).
+///
+/// ```
+/// use ivr_reports_codec::{Codec, Format};
+/// use ivr_reports_codec::model::{Decimal, Price, Status, VoiceReport};
+///
+/// let mut report = VoiceReport::new("ff4804ef", "385981178");
+/// report.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+/// report.status = Status::known(5);
+///
+/// for format in [Format::Json, Format::Xml] {
+///     let codec = Codec::new(format)?;
+///     let page = codec.encode_page(std::slice::from_ref(&report));
+///     let batch = codec.decode_page::<VoiceReport>(&page)?;
+///     assert_eq!(batch.reports, [report.clone()]);
+/// }
+/// let json = Codec::new(Format::Json)?.encode_page(&[report]);
+/// assert!(std::str::from_utf8(&json).unwrap().contains(r#""pricePerSecond":0.01"#));
+/// # Ok::<(), ivr_reports_codec::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Codec {
+    format: Format,
+    price_name: PriceName,
+}
+
+impl Codec {
+    /// The codec of `format`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unsupported`] when the format's cargo feature (`json`, `xml`) is off.
+    pub fn new(format: Format) -> Result<Self, Error> {
+        if format.is_supported() {
+            Ok(Self {
+                format,
+                price_name: PriceName::default(),
+            })
+        } else {
+            Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the {format} format is not compiled in (cargo feature `{format}`)"),
+            ))
+        }
+    }
+
+    /// The XML name of the price amount. Default: [`PriceName::PricePerMessage`]. No effect
+    /// on JSON.
+    pub fn price_name(mut self, price_name: PriceName) -> Self {
+        self.price_name = price_name;
+        self
+    }
+
+    /// The codec's format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Decodes a page of reports (`GET /tts/3/reports` or `/voice/1/reports`, or a webhook
+    /// body): JSON `{"results":[...]}`, XML `<reportResponse><results><result>...` (any root
+    /// name; items `result` or `results`).
+    ///
+    /// A report without `messageId`, or with a value that cannot be read, becomes a
+    /// [`Rejected`](crate::Rejected) item holding its raw bytes; a missing `to` decodes as
+    /// `""`. When the input breaks off inside `results`, the reports before the break are
+    /// kept and the rest is one rejected item.
+    ///
+    /// # Errors
+    /// When the envelope is broken before any item could be read: [`ErrorKind::Envelope`]
+    /// (not an object/element, no `results`), [`ErrorKind::Syntax`],
+    /// [`ErrorKind::Forbidden`] (an XML doctype), [`ErrorKind::TooDeep`].
+    pub fn decode_page<R: Report>(&self, body: &[u8]) -> Result<Batch<R>, Error> {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::decode_page(body, R::decode_json),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::decode_page(body, R::decode_xml),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::new(ErrorKind::Unsupported, "unsupported format")),
+        }
+    }
+
+    /// Decodes one report: a JSON object or an XML element (of any name), e.g. the `raw`
+    /// bytes of a [`Rejected`](crate::Rejected) item, for a later retry.
+    ///
+    /// # Errors
+    /// Any decoding error: syntax, a missing `messageId`, an unreadable value; the path is
+    /// relative to the report (`price.pricePerSecond`).
+    pub fn decode_report<R: Report>(&self, raw: &[u8]) -> Result<R, Error> {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::decode_one(raw, R::decode_json),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::decode_one(raw, R::decode_xml),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::new(ErrorKind::Unsupported, "unsupported format")),
+        }
+    }
+
+    /// Decodes the API's error body: JSON
+    /// `{"requestError":{"serviceException":{...}}}`, XML `<ApiException>` around the same
+    /// tree.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Codec, Format};
+    ///
+    /// let body = br#"{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"Bad request","validationErrors":{"limit":["must be between 1 and 1000"]}}}}"#;
+    /// let e = Codec::new(Format::Json)?.decode_api_error(body)?;
+    /// assert_eq!(e.to_string(), "BAD_REQUEST: Bad request (limit: must be between 1 and 1000)");
+    /// # Ok::<(), ivr_reports_codec::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Envelope`] when there is no `requestError.serviceException`; syntax and
+    /// value errors as for reports.
+    pub fn decode_api_error(&self, body: &[u8]) -> Result<ApiError, Error> {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::decode_api_error(body),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::decode_api_error(body),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::new(ErrorKind::Unsupported, "unsupported format")),
+        }
+    }
+
+    /// Appends one report, encoded as a page item (a JSON object, an XML `<result>`
+    /// element): a fragment to keep and later join with
+    /// [`encode_page_from_fragments`](Self::encode_page_from_fragments).
+    pub fn encode_report<R: Report>(&self, report: &R, out: &mut Vec<u8>) {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => report.write_json(out),
+            #[cfg(feature = "xml")]
+            Format::Xml => report.write_xml(out, self.price_name),
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+
+    /// Appends a page envelope around already-encoded report fragments (from
+    /// [`encode_report`](Self::encode_report) with a codec of the same format).
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Codec, Format};
+    /// use ivr_reports_codec::model::VoiceReport;
+    ///
+    /// let codec = Codec::new(Format::Json)?;
+    /// let mut fragment = Vec::new();
+    /// codec.encode_report(&VoiceReport::new("m1", "385"), &mut fragment);
+    /// let mut page = Vec::new();
+    /// codec.encode_page_from_fragments([fragment.as_slice(), fragment.as_slice()], &mut page);
+    /// assert_eq!(codec.decode_page::<VoiceReport>(&page)?.reports.len(), 2);
+    /// # Ok::<(), ivr_reports_codec::Error>(())
+    /// ```
+    pub fn encode_page_from_fragments<'f>(
+        &self,
+        fragments: impl IntoIterator<Item = &'f [u8]>,
+        out: &mut Vec<u8>,
+    ) {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::write_page(out, fragments),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::write_page(out, fragments),
+            #[allow(unreachable_patterns)]
+            _ => drop(fragments.into_iter()),
+        }
+    }
+
+    /// Encodes a page of reports.
+    #[must_use]
+    pub fn encode_page<R: Report>(&self, reports: &[R]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + reports.len() * 512);
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => {
+                out.extend_from_slice(b"{\"results\":[");
+                for (i, r) in reports.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    r.write_json(&mut out);
+                }
+                out.extend_from_slice(b"]}");
+            }
+            #[cfg(feature = "xml")]
+            Format::Xml => {
+                out.extend_from_slice(b"<reportResponse><results>");
+                for r in reports {
+                    r.write_xml(&mut out, self.price_name);
+                }
+                out.extend_from_slice(b"</results></reportResponse>");
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+        out
+    }
+
+    /// Encodes the API's error body.
+    #[must_use]
+    pub fn encode_api_error(&self, error: &ApiError) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::write_api_error(&mut out, error),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::write_api_error(&mut out, error),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = error;
+            }
+        }
+        out
+    }
+}

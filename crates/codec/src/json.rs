@@ -1,0 +1,1081 @@
+//! JSON: a small tokenizer that reads reports straight into the model (numbers from their
+//! source text, spans for rejected items, bounded depth), and a writer.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+
+use ivr_reports_model::{
+    ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
+};
+
+use crate::batch::{Batch, Rejected};
+use crate::error::LineCounter;
+use crate::schema::{self, MAX_DEPTH, Source, Val};
+use crate::{Error, ErrorKind};
+
+/// A pull reader over JSON text, positioned inside objects for [`Source`].
+#[derive(Debug)]
+pub(crate) struct JsonSource<'a> {
+    input: &'a [u8],
+    pos: usize,
+    /// No field read yet in the current object.
+    first: bool,
+    /// Objects open, envelope included.
+    depth: usize,
+    value_at: usize,
+    /// Where the next field's name is likely to be in the names table.
+    hint: usize,
+}
+
+fn syntax(message: &'static str, at: usize) -> Error {
+    Error::new(ErrorKind::Syntax, message).at(at)
+}
+
+/// `true` for bytes a JSON string may not hold raw or that end its fast path.
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+impl<'a> JsonSource<'a> {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        Self {
+            input,
+            pos: 0,
+            first: true,
+            depth: 0,
+            value_at: 0,
+            hint: 0,
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eof_or(&self, message: &'static str) -> Error {
+        if self.pos >= self.input.len() {
+            syntax("unexpected end of input", self.pos)
+        } else {
+            syntax(message, self.pos)
+        }
+    }
+
+    /// The raw bytes of a string starting at `"`, and whether it holds escapes.
+    #[inline]
+    fn raw_string(&mut self) -> Result<(&'a [u8], bool), Error> {
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            let Some(&b) = self.input.get(i) else {
+                return Err(syntax("unterminated string", self.pos));
+            };
+            if !STRING_STOP[usize::from(b)] {
+                i += 1;
+                continue;
+            }
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                _ => return Err(syntax("control character in string", i)),
+            }
+        }
+        self.pos = i + 1;
+        Ok((self.input.get(start..i).unwrap_or_default(), escaped))
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+        let at = self.pos;
+        let (raw, escaped) = self.raw_string()?;
+        if !escaped {
+            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|e| {
+                Error::new(ErrorKind::InvalidValue, "invalid UTF-8 in string")
+                    .at(at + 1 + e.valid_up_to())
+            });
+        }
+        unescape(raw, at + 1).map(Cow::Owned)
+    }
+
+    fn number(&mut self) -> Result<&'a str, Error> {
+        let start = self.pos;
+        let b = self.input;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > s
+        };
+        if !digits(&mut i) {
+            return Err(syntax("invalid number", start));
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(syntax("invalid number", start));
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(syntax("invalid number", start));
+            }
+        }
+        self.pos = i;
+        // ASCII by construction.
+        std::str::from_utf8(b.get(start..i).unwrap_or_default())
+            .map_err(|_| syntax("invalid number", start))
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), Error> {
+        if self.input.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.eof_or("invalid literal"))
+        }
+    }
+
+    /// After the current object's `{` or a value: moves to the next key's opening quote.
+    /// `false` when the object ended (its `}` consumed).
+    #[inline]
+    fn to_next_key(&mut self) -> Result<bool, Error> {
+        self.ws();
+        if self.first {
+            self.first = false;
+            if self.peek() == Some(b'}') {
+                self.pos += 1;
+                self.depth = self.depth.saturating_sub(1);
+                return Ok(false);
+            }
+        } else {
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(false);
+                }
+                _ => return Err(self.eof_or("expected ',' or '}'")),
+            }
+        }
+        if self.peek() != Some(b'"') {
+            return Err(self.eof_or("expected a field name"));
+        }
+        Ok(true)
+    }
+
+    #[inline]
+    fn colon(&mut self) -> Result<(), Error> {
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.eof_or("expected ':'"));
+        }
+        self.pos += 1;
+        self.ws();
+        self.value_at = self.pos;
+        Ok(())
+    }
+
+    /// Skips one value, checking its syntax, nesting at most `MAX_DEPTH` deep.
+    fn skip_value(&mut self, depth: usize) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::new(ErrorKind::TooDeep, "nested too deeply").at(self.pos));
+        }
+        self.ws();
+        match self.peek() {
+            Some(b'"') => self.raw_string().map(drop),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'{') => {
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.eof_or("expected a field name"));
+                    }
+                    self.raw_string()?;
+                    self.colon()?;
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.eof_or("expected ',' or '}'")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.eof_or("expected ',' or ']'")),
+                    }
+                }
+            }
+            _ => Err(self.eof_or("expected a value")),
+        }
+    }
+
+    /// Enters the object at the current position (after whitespace).
+    fn open(&mut self) -> Result<(), Error> {
+        self.ws();
+        if self.peek() != Some(b'{') {
+            return Err(self.eof_or("expected an object"));
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::new(ErrorKind::TooDeep, "nested too deeply").at(self.pos));
+        }
+        self.pos += 1;
+        self.depth += 1;
+        self.first = true;
+        Ok(())
+    }
+}
+
+impl<'a> Source<'a> for JsonSource<'a> {
+    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
+        loop {
+            if !self.to_next_key()? {
+                return Ok(None);
+            }
+            let at = self.pos;
+            let (raw, escaped) = self.raw_string()?;
+            let unescaped;
+            let key: &[u8] = if escaped {
+                unescaped = unescape(raw, at + 1)?;
+                unescaped.as_bytes()
+            } else {
+                raw
+            };
+            self.colon()?;
+            let found = match names.get(self.hint) {
+                Some(n) if n.as_bytes() == key => Some(self.hint),
+                _ => names.iter().position(|n| n.as_bytes() == key),
+            };
+            match found {
+                Some(i) => {
+                    self.hint = i + 1;
+                    return Ok(Some(i));
+                }
+                None => self.skip_value(self.depth)?,
+            }
+        }
+    }
+
+    fn next_key(&mut self) -> Result<Option<String>, Error> {
+        if !self.to_next_key()? {
+            return Ok(None);
+        }
+        let key = self.string()?.into_owned();
+        self.colon()?;
+        Ok(Some(key))
+    }
+
+    fn value(&mut self) -> Result<Val<'a>, Error> {
+        self.ws();
+        self.value_at = self.pos;
+        match self.peek() {
+            Some(b'"') => self.string().map(Val::Str),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Val::Num),
+            Some(b't') => self.literal(b"true").map(|()| Val::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Val::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|()| Val::Null),
+            Some(b'{') => Err(Error::new(
+                ErrorKind::InvalidValue,
+                "expected a value, found an object",
+            )
+            .at(self.pos)),
+            Some(b'[') => Err(Error::new(
+                ErrorKind::InvalidValue,
+                "expected a value, found an array",
+            )
+            .at(self.pos)),
+            _ => Err(self.eof_or("expected a value")),
+        }
+    }
+
+    fn enter(&mut self) -> Result<bool, Error> {
+        self.ws();
+        self.value_at = self.pos;
+        match self.peek() {
+            Some(b'n') => self.literal(b"null").map(|()| false),
+            Some(b'{') => self.open().map(|()| true),
+            Some(b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'[') => {
+                Err(Error::new(ErrorKind::InvalidValue, "expected an object").at(self.pos))
+            }
+            _ => Err(self.eof_or("expected a value")),
+        }
+    }
+
+    fn strings(&mut self) -> Result<Vec<String>, Error> {
+        self.ws();
+        if self.peek() != Some(b'[') {
+            return Ok(match self.value()? {
+                Val::Null => Vec::new(),
+                Val::Str(s) => vec![s.into_owned()],
+                Val::Num(n) => vec![n.to_owned()],
+                Val::Bool(b) => vec![b.to_string()],
+            });
+        }
+        self.pos += 1;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(out);
+        }
+        loop {
+            match self.value()? {
+                Val::Null => {}
+                Val::Str(s) => out.push(s.into_owned()),
+                Val::Num(n) => out.push(n.to_owned()),
+                Val::Bool(b) => out.push(b.to_string()),
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                _ => return Err(self.eof_or("expected ',' or ']'")),
+            }
+        }
+    }
+
+    fn skip(&mut self) -> Result<(), Error> {
+        self.skip_value(self.depth)
+    }
+
+    fn value_offset(&self) -> usize {
+        self.value_at
+    }
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let digits = raw.get(at..at + 4)?;
+    let mut v = 0u32;
+    for &d in digits {
+        v = v * 16 + char::from(d).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// Unescapes a JSON string's content (`raw` starts at byte `base` of the input).
+fn unescape(raw: &[u8], base: usize) -> Result<String, Error> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    let bad =
+        |i: usize| Error::new(ErrorKind::InvalidValue, "invalid escape in string").at(base + i);
+    while let Some(&b) = raw.get(i) {
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let Some(&e) = raw.get(i + 1) else {
+            return Err(bad(i));
+        };
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            i += 2;
+            continue;
+        }
+        if e != b'u' {
+            return Err(bad(i));
+        }
+        let hi = hex4(raw, i + 2).ok_or_else(|| bad(i))?;
+        i += 6;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            let lo = match (raw.get(i), raw.get(i + 1)) {
+                (Some(b'\\'), Some(b'u')) => hex4(raw, i + 2).ok_or_else(|| bad(i))?,
+                _ => return Err(bad(i)),
+            };
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(bad(i));
+            }
+            i += 6;
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        let c = char::from_u32(code).ok_or_else(|| bad(i))?;
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    String::from_utf8(out).map_err(|e| {
+        Error::new(ErrorKind::InvalidValue, "invalid UTF-8 in string")
+            .at(base + e.utf8_error().valid_up_to())
+    })
+}
+
+/// The end (exclusive) of the item starting at `start`: brackets matched, strings skipped,
+/// a scalar ends before the next `,` or `]`. `None` when the input breaks off or brackets
+/// do not match.
+fn span_end(input: &[u8], start: usize) -> Option<usize> {
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = start;
+    let trimmed = |end: usize| {
+        let mut end = end;
+        while end > start && matches!(input.get(end - 1), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            end -= 1;
+        }
+        end
+    };
+    while let Some(&b) = input.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                loop {
+                    match input.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                if stack.len() >= MAX_DEPTH * 4 {
+                    return None;
+                }
+                stack.push(if b == b'{' { b'}' } else { b']' });
+            }
+            b'}' | b']' => match stack.pop() {
+                None => return Some(trimmed(i)),
+                Some(expected) if expected == b => {
+                    if stack.is_empty() {
+                        return Some(i + 1);
+                    }
+                }
+                Some(_) => return None,
+            },
+            b',' if stack.is_empty() => return Some(trimmed(i)),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+pub(crate) fn strip_bom(input: &[u8]) -> (&[u8], usize) {
+    match input.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, 3),
+        None => (input, 0),
+    }
+}
+
+/// Sets line and column of every rejected item's error, in one pass over the input.
+pub(crate) fn locate_all(rejected: &mut [Rejected], input: &[u8], base: usize) {
+    let mut lines = LineCounter::default();
+    for r in rejected {
+        let error = std::mem::replace(&mut r.error, Error::new(ErrorKind::Syntax, ""));
+        let mut error = error.shifted(base);
+        if let Some(offset) = error.offset() {
+            error.set_line_column(lines.advance(input, offset));
+        }
+        r.error = error;
+    }
+}
+
+/// Decodes a `{"results":[...]}` page item by item.
+pub(crate) fn decode_page<T>(
+    body: &[u8],
+    decode: impl Fn(&mut JsonSource<'_>) -> Result<T, Error>,
+) -> Result<Batch<T>, Error> {
+    let (input, base) = strip_bom(body);
+    let mut src = JsonSource::new(input);
+    let mut batch = Batch::new();
+    let envelope = |e: Error| e.shifted(base).locate(body);
+    src.ws();
+    if src.peek() != Some(b'{') {
+        return Err(envelope(
+            Error::new(
+                ErrorKind::Envelope,
+                "expected a JSON object with \"results\"",
+            )
+            .at(src.pos),
+        ));
+    }
+    src.open().map_err(envelope)?;
+    let mut found = false;
+    loop {
+        let field = match src.next_field(&["results"]) {
+            Ok(field) => field,
+            // Everything in `results` is decoded already: a broken tail loses nothing.
+            Err(_) if found => break,
+            Err(e) => return Err(envelope(e)),
+        };
+        match field {
+            None => break,
+            Some(_) if found => {
+                if src.skip().is_err() {
+                    break;
+                }
+            }
+            Some(_) => {
+                found = true;
+                if !items(&mut src, &mut batch, &decode).map_err(envelope)? {
+                    break;
+                }
+            }
+        }
+    }
+    if !found {
+        return Err(envelope(
+            Error::new(ErrorKind::Envelope, "expected a \"results\" field")
+                .at(src.pos.min(input.len())),
+        ));
+    }
+    locate_all(&mut batch.rejected, body, base);
+    Ok(batch)
+}
+
+/// Reads the `results` array; `Ok(false)` when the page broke off inside it.
+fn items<T>(
+    src: &mut JsonSource<'_>,
+    batch: &mut Batch<T>,
+    decode: &impl Fn(&mut JsonSource<'_>) -> Result<T, Error>,
+) -> Result<bool, Error> {
+    let input = src.input;
+    src.ws();
+    match src.peek() {
+        Some(b'[') => src.pos += 1,
+        Some(b'n') => return src.literal(b"null").map(|()| true),
+        _ => {
+            return Err(
+                Error::new(ErrorKind::Envelope, "expected \"results\" to be an array")
+                    .in_field("results")
+                    .at(src.pos),
+            );
+        }
+    }
+    let envelope_depth = src.depth;
+    let mut index = 0;
+    loop {
+        src.ws();
+        if src.peek() == Some(b']') {
+            src.pos += 1;
+            return Ok(true);
+        }
+        let start = src.pos;
+        let result = src.enter().and_then(|entered| {
+            if entered {
+                decode(src)
+            } else {
+                Err(Error::new(ErrorKind::InvalidValue, "expected a report, found null").at(start))
+            }
+        });
+        match result {
+            Ok(report) => batch.reports.push(report),
+            Err(e) => {
+                let e = e.at(start).in_index(index).in_field("results");
+                src.depth = envelope_depth;
+                src.first = false;
+                match span_end(input, start) {
+                    Some(end) => {
+                        batch.rejected.push(Rejected::new(
+                            index,
+                            input.get(start..end).unwrap_or_default(),
+                            e,
+                        ));
+                        src.pos = end;
+                    }
+                    None => {
+                        batch.rejected.push(Rejected::new(
+                            index,
+                            input.get(start..).unwrap_or_default(),
+                            e,
+                        ));
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        index += 1;
+        src.ws();
+        match src.peek() {
+            Some(b',') => src.pos += 1,
+            Some(b']') => {
+                src.pos += 1;
+                return Ok(true);
+            }
+            None => return Ok(false),
+            Some(_) => {
+                let e = syntax("expected ',' or ']'", src.pos).in_field("results");
+                batch.rejected.push(Rejected::new(
+                    index,
+                    input.get(src.pos..).unwrap_or_default(),
+                    e,
+                ));
+                return Ok(false);
+            }
+        }
+    }
+}
+
+/// Decodes one report object (a page item's raw bytes).
+pub(crate) fn decode_one<T>(
+    body: &[u8],
+    decode: impl Fn(&mut JsonSource<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (input, base) = strip_bom(body);
+    let mut src = JsonSource::new(input);
+    let result = src.open().and_then(|()| decode(&mut src)).and_then(|t| {
+        src.ws();
+        if src.pos < input.len() {
+            Err(syntax("trailing characters after the report", src.pos))
+        } else {
+            Ok(t)
+        }
+    });
+    result.map_err(|e| e.shifted(base).locate(body))
+}
+
+/// Decodes an API error body.
+pub(crate) fn decode_api_error(body: &[u8]) -> Result<ApiError, Error> {
+    let (input, base) = strip_bom(body);
+    let mut src = JsonSource::new(input);
+    src.open()
+        .map_err(|e| {
+            Error::new(ErrorKind::Envelope, "expected a JSON object").at(e.offset().unwrap_or(0))
+        })
+        .and_then(|()| schema::api_error(&mut src))
+        .map_err(|e| e.shifted(base).locate(body))
+}
+
+// ---- writing ----
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `s` as a JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !STRING_STOP[usize::from(b)] {
+            continue;
+        }
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+pub(crate) fn write_u32(out: &mut Vec<u8>, mut n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // A single digit.
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(buf.get(i..).unwrap_or_default());
+}
+
+fn two(out: &mut Vec<u8>, n: u8) {
+    out.extend_from_slice(&[b'0' + n / 10 % 10, b'0' + n % 10]);
+}
+
+/// Writes a timestamp's documented form (no quotes).
+pub(crate) fn write_timestamp(out: &mut Vec<u8>, t: &Timestamp) {
+    let (y, mo, d, h, mi, s) = t.local_date_time();
+    let y = y.min(9999);
+    out.extend_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+    ]);
+    two(out, mo);
+    out.push(b'-');
+    two(out, d);
+    out.push(b'T');
+    two(out, h);
+    out.push(b':');
+    two(out, mi);
+    out.push(b':');
+    two(out, s);
+    let precision = u32::from(t.precision().min(9));
+    if precision > 0 {
+        out.push(b'.');
+        let mut digits = t.subsec_nanos() / 10u32.pow(9 - precision);
+        let mut buf = [b'0'; 9];
+        for i in (0..precision as usize).rev() {
+            buf[i] = b'0' + (digits % 10) as u8;
+            digits /= 10;
+        }
+        out.extend_from_slice(buf.get(..precision as usize).unwrap_or_default());
+    }
+    let offset = t.offset_minutes();
+    out.push(if offset < 0 { b'-' } else { b'+' });
+    let off = offset.unsigned_abs();
+    two(out, u8::try_from(off / 60).unwrap_or(99));
+    two(out, u8::try_from(off % 60).unwrap_or(99));
+}
+
+pub(crate) fn write_decimal(out: &mut Vec<u8>, d: &Decimal) {
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{d}");
+}
+
+/// Writes the fields of one object.
+struct Obj<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Obj<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, first: true }
+    }
+
+    #[inline]
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        write_str(self.out, v);
+    }
+
+    fn opt_str(&mut self, key: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
+    }
+
+    fn opt_ts(&mut self, key: &str, v: Option<&Timestamp>) {
+        if let Some(t) = v {
+            self.key(key);
+            self.out.push(b'"');
+            write_timestamp(self.out, t);
+            self.out.push(b'"');
+        }
+    }
+
+    fn u32(&mut self, key: &str, v: u32) {
+        self.key(key);
+        write_u32(self.out, v);
+    }
+
+    fn opt_u32(&mut self, key: &str, v: Option<u32>) {
+        if let Some(v) = v {
+            self.u32(key, v);
+        }
+    }
+
+    fn opt_decimal(&mut self, key: &str, v: Option<&Decimal>) {
+        if let Some(d) = v {
+            self.key(key);
+            write_decimal(self.out, d);
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+fn write_price(o: &mut Obj<'_>, price: Option<&Price>) {
+    if let Some(p) = price {
+        o.key("price");
+        let mut p_obj = Obj::open(o.out);
+        p_obj.opt_decimal("pricePerSecond", Some(&p.per_second));
+        p_obj.str("currency", &p.currency);
+        p_obj.close();
+    }
+}
+
+fn write_status(o: &mut Obj<'_>, status: Option<&Status>) {
+    if let Some(s) = status {
+        o.key("status");
+        let mut obj = Obj::open(o.out);
+        obj.u32("groupId", s.group.id());
+        obj.str("groupName", &s.group_name);
+        obj.u32("id", s.id);
+        obj.str("name", &s.name);
+        obj.str("description", &s.description);
+        obj.close();
+    }
+}
+
+fn write_error(o: &mut Obj<'_>, error: Option<&ReportError>) {
+    if let Some(e) = error {
+        o.key("error");
+        let mut obj = Obj::open(o.out);
+        obj.u32("groupId", e.group.id());
+        obj.str("groupName", &e.group_name);
+        obj.u32("id", e.id);
+        obj.str("name", &e.name);
+        obj.str("description", &e.description);
+        obj.key("permanent");
+        obj.out
+            .extend_from_slice(if e.permanent { b"true" } else { b"false" });
+        obj.close();
+    }
+}
+
+/// Writes one v1 report object.
+pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport) {
+    let mut o = Obj::open(out);
+    o.opt_str("bulkId", r.bulk_id.as_deref());
+    o.str("messageId", &r.message_id);
+    o.str("to", &r.to);
+    o.opt_ts("sentAt", r.sent_at.as_ref());
+    o.opt_ts("doneAt", r.done_at.as_ref());
+    o.opt_ts("startTime", r.start_time.as_ref());
+    o.opt_ts("endTime", r.end_time.as_ref());
+    o.opt_ts("answerTime", r.answer_time.as_ref());
+    o.opt_u32("duration", r.duration);
+    o.opt_decimal("fileDuration", r.file_duration.as_ref());
+    o.opt_str("mccMnc", r.mcc_mnc.as_deref());
+    o.opt_str("callbackData", r.callback_data.as_deref());
+    o.opt_str("dtmfCodes", r.dtmf_codes.as_deref());
+    o.opt_str("recordedAudioFileUrl", r.recorded_audio_file_url.as_deref());
+    o.opt_str("scenarioId", r.scenario_id.as_deref());
+    o.opt_str("scenarioName", r.scenario_name.as_deref());
+    write_price(&mut o, r.price.as_ref());
+    write_status(&mut o, r.status.as_ref());
+    write_error(&mut o, r.error.as_ref());
+    o.opt_str("dtmfCodesAsJson", r.dtmf_codes_as_json.as_deref());
+    o.opt_str(
+        "transcribedAudioFileUrl",
+        r.transcribed_audio_file_url.as_deref(),
+    );
+    o.close();
+}
+
+/// Writes one v2 report object.
+pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport) {
+    let mut o = Obj::open(out);
+    o.opt_str("bulkId", r.bulk_id.as_deref());
+    o.str("messageId", &r.message_id);
+    o.opt_str("from", r.from.as_deref());
+    o.str("to", &r.to);
+    o.opt_ts("sentAt", r.sent_at.as_ref());
+    o.opt_str("mccMnc", r.mcc_mnc.as_deref());
+    o.opt_str("callbackData", r.callback_data.as_deref());
+    write_price(&mut o, r.price.as_ref());
+    write_status(&mut o, r.status.as_ref());
+    write_error(&mut o, r.error.as_ref());
+    if let Some(c) = &r.voice_call {
+        o.key("voiceCall");
+        let mut v = Obj::open(o.out);
+        v.opt_str("feature", c.feature.as_deref());
+        v.opt_ts("startTime", c.start_time.as_ref());
+        v.opt_ts("answerTime", c.answer_time.as_ref());
+        v.opt_ts("endTime", c.end_time.as_ref());
+        v.opt_u32("duration", c.duration);
+        v.opt_u32("chargedDuration", c.charged_duration);
+        v.opt_decimal("fileDuration", c.file_duration.as_ref());
+        v.opt_str("direction", c.direction.as_ref().map(|d| d.as_str()));
+        v.opt_str("dtmfCodes", c.dtmf_codes.as_deref());
+        v.opt_str("answeredBy", c.answered_by.as_ref().map(|a| a.as_str()));
+        v.opt_str("callRecordingFileId", c.call_recording_file_id.as_deref());
+        if let Some(d) = &c.ivr {
+            v.key("ivr");
+            let mut i = Obj::open(v.out);
+            i.opt_str("scenarioId", d.scenario_id.as_deref());
+            i.opt_str("scenarioName", d.scenario_name.as_deref());
+            i.opt_str("collectedDtmfs", d.collected_dtmfs.as_deref());
+            i.opt_str("collectedMappedDtmfs", d.collected_mapped_dtmfs.as_deref());
+            i.opt_str("spokenInput", d.spoken_input.as_deref());
+            i.opt_str("matchedSpokenInput", d.matched_spoken_input.as_deref());
+            i.close();
+        }
+        v.close();
+    }
+    o.close();
+}
+
+/// Writes `{"results":[` fragments joined by `,` `]}`.
+pub(crate) fn write_page<'f>(out: &mut Vec<u8>, fragments: impl IntoIterator<Item = &'f [u8]>) {
+    out.extend_from_slice(b"{\"results\":[");
+    for (i, f) in fragments.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(f);
+    }
+    out.extend_from_slice(b"]}");
+}
+
+/// Writes the API error body.
+pub(crate) fn write_api_error(out: &mut Vec<u8>, e: &ApiError) {
+    out.extend_from_slice(b"{\"requestError\":{\"serviceException\":");
+    let mut o = Obj::open(out);
+    o.str("messageId", &e.message_id);
+    o.str("text", &e.text);
+    if !e.validation_errors.is_empty() {
+        o.key("validationErrors");
+        let mut v = Obj::open(o.out);
+        for (field, messages) in &e.validation_errors {
+            v.key("");
+            // `key("")` wrote `"":`; replace it with the escaped field name.
+            v.out.truncate(v.out.len() - 3);
+            write_str(v.out, field);
+            v.out.push(b':');
+            v.out.push(b'[');
+            for (i, m) in messages.iter().enumerate() {
+                if i > 0 {
+                    v.out.push(b',');
+                }
+                write_str(v.out, m);
+            }
+            v.out.push(b']');
+        }
+        v.close();
+    }
+    o.close();
+    out.extend_from_slice(b"}}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_and_unescape() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, b"\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\"");
+        assert_eq!(unescape(br"\ud83d\ude00\u00e9\/", 0).unwrap(), "😀é/");
+        assert!(unescape(br"\ud83d", 0).is_err());
+        assert!(unescape(br"\x", 0).is_err());
+        assert!(unescape(br"\u12", 0).is_err());
+    }
+
+    #[test]
+    fn spans() {
+        let s = br#"[{"a":"}]"}, 5 ,{"b":[1,{}]}]"#;
+        assert_eq!(span_end(s, 1), Some(11));
+        assert_eq!(span_end(s, 13), Some(14));
+        assert_eq!(span_end(s, 16), Some(28));
+        assert_eq!(span_end(b"{\"a\":[}", 0), None);
+        assert_eq!(span_end(b"{\"a", 0), None);
+    }
+
+    #[test]
+    fn numbers_and_timestamps_write_compactly() {
+        let mut out = Vec::new();
+        write_u32(&mut out, 0);
+        out.push(b' ');
+        write_u32(&mut out, u32::MAX);
+        out.push(b' ');
+        write_timestamp(
+            &mut out,
+            &Timestamp::parse("2015-02-12T09:58:20.323+0100").unwrap(),
+        );
+        out.push(b' ');
+        write_timestamp(
+            &mut out,
+            &Timestamp::parse("0001-01-01T00:00:00-0530").unwrap(),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0 4294967295 2015-02-12T09:58:20.323+0100 0001-01-01T00:00:00-0530"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let mut body = b"{\"results\":[{\"messageId\":\"m\",\"x\":".to_vec();
+        body.extend(std::iter::repeat_n(b'[', 100_000));
+        let batch = decode_page(&body, |s| schema::v1(s)).unwrap();
+        assert_eq!(batch.rejected.len(), 1);
+        assert_eq!(batch.rejected[0].error.kind(), ErrorKind::TooDeep);
+    }
+}

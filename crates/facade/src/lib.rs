@@ -1,15 +1,108 @@
 //! `ivr-reports`: fetch Infobip Outbound IVR delivery reports without losing any.
 //!
-//! Infobip hands out each delivery report exactly once. This crate will be the small public
-//! API (`Client`, request builders, a drain stream) composed from the model, codec and
-//! transport layers (see the project's "Step 5/7" issue). Today it re-exports the layers.
+//! Infobip reports how every voice/IVR call ended (status, DTMF answers, duration, price,
+//! recording) at `GET /voice/1/reports` (v2, [`CallReport`]) and the older
+//! `GET /tts/3/reports` (v1, [`VoiceReport`]). **Each report is handed out once**: a second
+//! request returns an empty list. This crate is the small client built around that fact.
+//!
+//! # Quickstart
+//! ```no_run
+//! use ivr_reports::{Auth, Client};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ivr_reports::Error> {
+//! let client = Client::builder()
+//!     .base_url("https://xyz.api.infobip.com") // your personal base URL
+//!     .auth(Auth::app(std::env::var("INFOBIP_API_KEY").unwrap_or_default()))
+//!     .build()?;
+//!
+//! // One page (at most 1000 reports):
+//! let page = client.call_reports().limit(1000).await?;
+//! for report in &page.reports {
+//!     println!("{} {:?} cost {:?}", report.message_id, report.status_group(), report.cost());
+//! }
+//!
+//! // Or every page until the API has nothing more:
+//! let mut pages = client.call_reports().limit(1000).drain();
+//! while let Some(page) = pages.next().await {
+//!     let page = page?;
+//!     // store page.reports and page.rejected durably here
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A runnable version that needs no account is `examples/quickstart.rs`
+//! (`cargo run -p ivr-reports --example quickstart`): it starts a local sandbox.
+//!
+//! # How it keeps your reports safe
+//! - **No blind retries.** A request is retried only when it provably was not processed:
+//!   the connection was refused, DNS or TLS failed before anything was sent, or the API
+//!   answered 429/503 (honouring `Retry-After`). Once a request may have reached the server,
+//!   a failure is [`ErrorKind::ResponseLost`]: the reports of that response may be gone.
+//!   Record it; if you also receive reports by webhook they will arrive there.
+//! - **One bad report never costs the others.** A page decodes report by report: those that
+//!   cannot be read come back in [`Page::rejected`] with their exact raw bytes and the
+//!   reason. Store them with the rest: the API will not hand them out again.
+//! - **A broken body is kept.** When a 2xx body is not a page at all
+//!   ([`ErrorKind::Decode`]), [`Error::body`] still holds it.
+//! - **Exact values.** Prices are [`Decimal`]s, timestamps keep the offset they were written
+//!   with, unknown codes keep their wire values.
+//! - **Secrets stay secret.** Credentials print as `***` and appear in no error.
+//!
+//! For the full never-lose pipeline (durable spool, webhook receiver, deduplication), see the
+//! `ivr-reports-collector` crate.
+//!
+//! # Extending
+//! - Other operations: implement [`Endpoint`] and call [`Client::send`].
+//! - Another HTTP stack, a proxy, a recording double: implement [`HttpTransport`] and pass it
+//!   to [`ClientBuilder::transport`].
+//!
+//! # Features
+//! - `json` (default): the JSON wire format.
+//! - `xml` (default): the XML wire format ([`ClientBuilder::format`]).
+//! - `rustls` (default): `https://` through rustls with the bundled web PKI roots.
+//!
+//! # Crates underneath
+//! [`model`] (the types), [`codec`] (JSON/XML), [`transport`] (HTTP); this crate re-exports
+//! what a user needs.
 
-/// Wire formats.
-pub use ivr_reports_codec as codec;
-/// Domain types: reports, prices, statuses, timestamps, queries.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod drain;
+mod endpoint;
+mod error;
+mod page;
+mod request;
+
+// The API of this crate.
+pub use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use crate::drain::Drain;
+pub use crate::endpoint::{Endpoint, ReportKind, Reports};
+pub use crate::error::{Error, ErrorKind};
+pub use crate::page::{Page, ResponseMeta};
+pub use crate::request::ReportsRequest;
+
+// What a user needs from the layers below, so `ivr-reports` is the only dependency.
+pub use ivr_reports_codec::{Format, Rejected};
+pub use ivr_reports_model::{
+    AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Limit, Price,
+    ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
+};
+pub use ivr_reports_transport::{Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport};
+
+/// Domain types: reports, prices, statuses, timestamps, queries (`ivr-reports-model`).
 pub use ivr_reports_model as model;
-/// HTTP exchange.
+/// Wire formats (`ivr-reports-codec`).
+pub use ivr_reports_codec as codec;
+/// HTTP exchange (`ivr-reports-transport`).
 pub use ivr_reports_transport as transport;
+/// The `http` crate, whose types [`Endpoint`] and [`HttpTransport`] use.
+pub use http;
+/// The `bytes` crate, whose `Bytes` carries bodies.
+pub use bytes;
 
 /// README.md's examples, compiled and run as doc tests.
 #[cfg(doctest)]

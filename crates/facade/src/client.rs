@@ -1,0 +1,419 @@
+//! `Client` and its builder: where requests go, how they authenticate, how they travel.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, Uri};
+use ivr_reports_codec::{Codec, Format};
+use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
+use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport};
+
+use crate::drain::Drain;
+use crate::endpoint::{Endpoint, ReportKind};
+use crate::error::Error;
+use crate::request::ReportsRequest;
+
+/// The default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.infobip.com";
+
+/// A client of the Infobip voice report API. Cheap to clone (one shared connection pool);
+/// `Send + Sync`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ivr_reports::Error> {
+/// use ivr_reports::{Auth, Client};
+///
+/// let client = Client::builder()
+///     .base_url("https://xyz.api.infobip.com")
+///     .auth(Auth::app("your-api-key"))
+///     .build()?;
+/// let page = client.reports().limit(1000).await?;
+/// for report in &page.reports {
+///     println!("{} {:?}", report.message_id, report.status_group());
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Scheme and authority, and a path prefix without a trailing `/`.
+    base: String,
+    auth: Option<HeaderValue>,
+    auth_debug: Option<Auth>,
+    format: Format,
+    transport: SharedTransport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("auth", &self.inner.auth_debug)
+            .field("format", &self.inner.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults (see [`ClientBuilder`]).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The v1 report request (`GET /tts/3/reports`): set filters, then `.await` it.
+    pub fn reports(&self) -> ReportsRequest<'_, VoiceReport> {
+        ReportsRequest::new(self)
+    }
+
+    /// The v2 report request (`GET /voice/1/reports`, the current endpoint): set filters,
+    /// then `.await` it.
+    pub fn call_reports(&self) -> ReportsRequest<'_, CallReport> {
+        ReportsRequest::new(self)
+    }
+
+    /// Fetches pages of generation `R` matching `query` until an empty page: a
+    /// [`Stream`](futures_core::Stream) of pages (also usable with [`Drain::next`]). On an
+    /// error it yields the error and ends.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ivr_reports::Client) -> Result<(), ivr_reports::Error> {
+    /// use ivr_reports::{Limit, ReportsQuery, VoiceReport};
+    ///
+    /// let mut pages = client.drain::<VoiceReport>(ReportsQuery::new().limit(Limit::MAX));
+    /// while let Some(page) = pages.next().await {
+    ///     let page = page?;
+    ///     println!("{} reports, {} rejected", page.reports.len(), page.rejected.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn drain<R: ReportKind>(&self, query: ReportsQuery) -> Drain<R> {
+        Drain::new(self.clone(), query)
+    }
+
+    /// The wire format the client asks for.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.inner.format
+    }
+
+    /// The base URL requests go to.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Sends any [`Endpoint`]: builds the request (base URL, path, query, `Accept`,
+    /// authorization), sends it through the transport, and decodes a 2xx response with
+    /// [`Endpoint::decode`].
+    ///
+    /// # Errors
+    /// See [`ErrorKind`](crate::ErrorKind): `Transport`, `ResponseLost`, `Api` (an error
+    /// status, with the parsed Infobip error body), `Decode`, `InvalidRequest`.
+    pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        let path = endpoint.path();
+        let url = format!("{}{}", self.inner.base, path);
+        let full = match endpoint.query() {
+            Some(q) if !q.is_empty() => format!("{url}?{q}"),
+            _ => url.clone(),
+        };
+        let format = endpoint.format(self.inner.format);
+        let mut builder = Request::builder()
+            .method(endpoint.method())
+            .uri(full)
+            .header(header::ACCEPT, HeaderValue::from_static(format.mime()));
+        if let Some(auth) = &self.inner.auth {
+            builder = builder.header(header::AUTHORIZATION, auth.clone());
+        }
+        let body = match endpoint.body() {
+            Some((body_format, body)) => {
+                builder = builder.header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(body_format.mime()),
+                );
+                body
+            }
+            None => Bytes::new(),
+        };
+        let request = builder
+            .body(body)
+            .map_err(|e| Error::invalid(format!("cannot build a request to {url}")).with_source(e))?;
+        let response = self
+            .inner
+            .transport
+            .send(request)
+            .await
+            .map_err(|e| Error::from_transport(e).at(url.as_str()))?;
+        if response.status().is_success() {
+            endpoint.decode(response).map_err(|e| e.at(url.as_str()))
+        } else {
+            Err(api_error(response).at(url.as_str()))
+        }
+    }
+}
+
+/// The error of a non-2xx response, with the Infobip error body parsed when it is one.
+fn api_error(response: Response<Bytes>) -> Error {
+    let status = response.status();
+    let format = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_content_type);
+    let body = response.into_body();
+    let parsed = format
+        .and_then(|f| Codec::new(f).ok())
+        .and_then(|codec| codec.decode_api_error(&body).ok());
+    Error::api(status, parsed, body)
+}
+
+/// Configures a [`Client`]. `build()` checks everything once.
+#[must_use]
+pub struct ClientBuilder {
+    base_url: String,
+    auth: Option<Auth>,
+    format: Format,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    retry: RetryPolicy,
+    max_response_body: u64,
+    allow_insecure_http: bool,
+    transport: Option<SharedTransport>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            auth: None,
+            format: Format::Json,
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::new(),
+            max_response_body: 64 * 1024 * 1024,
+            allow_insecure_http: false,
+            transport: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Where the API lives. Default `https://api.infobip.com`; personal base URLs such as
+    /// `https://xyz.api.infobip.com` work, and so does a sandbox's `http://127.0.0.1:PORT`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// How requests authenticate. Default none (the API will answer 401).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The wire format to ask for. Default JSON.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Time allowed to connect. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for the whole response once the request is sent. Default 60 s. When it
+    /// runs out the error is [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// When requests that provably were not processed are retried. Default
+    /// [`RetryPolicy::new`]; [`RetryPolicy::never`] turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The largest response body accepted. Default 64 MiB.
+    pub fn max_response_body(mut self, bytes: u64) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
+    /// Allow credentials over plain `http://` to a host that is not loopback. Default
+    /// `false`: such a client is refused at `build()`.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Send through this transport instead of the built-in hyper client (the timeouts, retry
+    /// policy and body cap above then do not apply: the transport has its own).
+    pub fn transport(mut self, transport: impl HttpTransport + 'static) -> Self {
+        self.transport = Some(SharedTransport::new(transport));
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest): the base URL is not
+    /// an absolute `http(s)://` URL (or carries user info, a query or a fragment);
+    /// credentials would travel over plain `http://` to a host that is not loopback; a
+    /// credential holds characters a header cannot carry; the format is not compiled in.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = self.base_url.trim().trim_end_matches('/').to_string();
+        let uri: Uri = base
+            .parse()
+            .map_err(|e| Error::invalid(format!("invalid base URL {base:?}")).with_source(e))?;
+        let scheme = uri.scheme_str().unwrap_or("");
+        if scheme != "http" && scheme != "https" {
+            return Err(Error::invalid(format!(
+                "invalid base URL {base:?}: it must start with https:// (or http:// for a local sandbox)"
+            )));
+        }
+        let Some(authority) = uri.authority() else {
+            return Err(Error::invalid(format!("invalid base URL {base:?}: no host")));
+        };
+        if authority.as_str().contains('@') {
+            return Err(Error::invalid(
+                "invalid base URL: user info is not allowed; use .auth() for credentials",
+            ));
+        }
+        if uri.query().is_some() || base.contains('#') {
+            return Err(Error::invalid(format!(
+                "invalid base URL {base:?}: no query or fragment allowed"
+            )));
+        }
+        if scheme == "http"
+            && self.auth.is_some()
+            && !self.allow_insecure_http
+            && !is_loopback(authority.host())
+        {
+            return Err(Error::invalid(format!(
+                "refusing to send credentials over plain http to {}: use https, or allow_insecure_http(true)",
+                authority.host()
+            )));
+        }
+        if !self.format.is_supported() {
+            return Err(Error::invalid(format!(
+                "the {} format is not compiled in (cargo feature `{}`)",
+                self.format, self.format
+            )));
+        }
+        let auth = self
+            .auth
+            .as_ref()
+            .map(Auth::header_value)
+            .transpose()
+            .map_err(Error::from_transport)?;
+        let transport = match self.transport {
+            Some(t) => t,
+            None => SharedTransport::new(
+                ivr_reports_transport::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .response_timeout(self.response_timeout)
+                    .retry(self.retry)
+                    .max_response_body(self.max_response_body)
+                    // Checked above with the credentials in view; the transport never sees them.
+                    .allow_insecure_http(true)
+                    .build()
+                    .map_err(Error::from_transport)?,
+            ),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                base,
+                auth,
+                auth_debug: self.auth,
+                format: self.format,
+                transport,
+            }),
+        })
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn build(url: &str, auth: bool) -> Result<Client, Error> {
+        let mut b = Client::builder().base_url(url);
+        if auth {
+            b = b.auth(Auth::app("secret-key-123"));
+        }
+        b.build()
+    }
+
+    #[test]
+    fn base_urls_are_checked_once() {
+        assert!(build("https://api.infobip.com", true).is_ok());
+        assert_eq!(build("https://xyz.api.infobip.com/", true).unwrap().base_url(), "https://xyz.api.infobip.com");
+        assert!(build("http://127.0.0.1:9000", true).is_ok());
+        assert!(build("http://localhost:9000", true).is_ok());
+        assert!(build("http://[::1]:9000", true).is_ok());
+        assert!(build("http://api.example.com", false).is_ok(), "no credentials, no risk");
+        for bad in ["api.infobip.com", "ftp://x", "https://user:pw@x.com", "https://x.com?a=b", "not a url", ""] {
+            let e = build(bad, true).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{bad}");
+        }
+        let e = build("http://api.infobip.com", true).unwrap_err();
+        assert!(e.to_string().contains("plain http"), "{e}");
+        assert!(Client::builder()
+            .base_url("http://api.infobip.com")
+            .auth(Auth::app("k"))
+            .allow_insecure_http(true)
+            .build()
+            .is_ok());
+    }
+
+    #[test]
+    fn debug_and_errors_hide_credentials() {
+        let c = build("https://api.infobip.com", true).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-key-123"), "{shown}");
+        let b = Client::builder().auth(Auth::basic("user", "pass-word-9"));
+        assert!(!format!("{b:?}").contains("pass-word-9"));
+        let e = Client::builder()
+            .base_url("http://example.com")
+            .auth(Auth::app("secret-key-123"))
+            .build()
+            .unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("secret-key-123"));
+    }
+
+    #[test]
+    fn client_is_send_and_sync() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Client>();
+    }
+}

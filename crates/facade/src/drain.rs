@@ -1,0 +1,105 @@
+//! `Drain`: every page of reports until the API has nothing more.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use ivr_reports_model::ReportsQuery;
+
+use crate::client::Client;
+use crate::endpoint::{ReportKind, Reports};
+use crate::error::Error;
+use crate::page::Page;
+
+type PageFuture<R> = Pin<Box<dyn Future<Output = Result<Page<R>, Error>> + Send>>;
+
+/// A stream of pages: fetches until a page comes back empty, then ends. On an error it
+/// yields the error and ends (a [`ResponseLost`](crate::ErrorKind::ResponseLost) error
+/// included: the drain never retries a request that may have consumed reports).
+///
+/// Implements [`futures_core::Stream`]; [`Drain::next`] works without any stream library.
+#[must_use = "a drain does nothing until polled"]
+pub struct Drain<R> {
+    client: Client,
+    query: ReportsQuery,
+    in_flight: Option<PageFuture<R>>,
+    error: Option<Error>,
+    done: bool,
+}
+
+impl<R> std::fmt::Debug for Drain<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drain")
+            .field("query", &self.query)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: ReportKind> Drain<R> {
+    pub(crate) fn new(client: Client, query: ReportsQuery) -> Self {
+        Self {
+            client,
+            query,
+            in_flight: None,
+            error: None,
+            done: false,
+        }
+    }
+
+    pub(crate) fn failed(client: Client, error: Error) -> Self {
+        let mut drain = Self::new(client, ReportsQuery::new());
+        drain.error = Some(error);
+        drain
+    }
+
+    /// The next page, or `None` once a page came back empty or an error was yielded.
+    pub async fn next(&mut self) -> Option<Result<Page<R>, Error>> {
+        std::future::poll_fn(|cx| self.poll_page(cx)).await
+    }
+
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Page<R>, Error>>> {
+        if let Some(e) = self.error.take() {
+            self.done = true;
+            return Poll::Ready(Some(Err(e)));
+        }
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let fut = self.in_flight.get_or_insert_with(|| {
+            let client = self.client.clone();
+            let endpoint = Reports::<R>::new(self.query.clone());
+            Box::pin(async move { client.send(&endpoint).await })
+        });
+        let result = match fut.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        self.in_flight = None;
+        match result {
+            Ok(page) if page.is_empty() => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Ok(page) => Poll::Ready(Some(Ok(page))),
+            Err(e) => {
+                self.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+impl<R: ReportKind> futures_core::Stream for Drain<R> {
+    type Item = Result<Page<R>, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_page(cx)
+    }
+}
+
+impl<R: ReportKind> futures_core::FusedStream for Drain<R> {
+    fn is_terminated(&self) -> bool {
+        self.done && self.error.is_none()
+    }
+}

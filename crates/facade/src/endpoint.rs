@@ -1,0 +1,163 @@
+//! The `Endpoint` extension point, and the two report endpoints built on it.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use http::{Method, Response};
+use ivr_reports_codec::{Codec, Format};
+use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
+
+use crate::error::Error;
+use crate::page::{Page, ResponseMeta};
+
+/// One API operation: how to build its request and read its (2xx) response.
+///
+/// [`Client::send`](crate::Client::send) does the rest: base URL, authorization, the
+/// `Accept` header, transport, and turning error statuses into [`ErrorKind::Api`] errors with
+/// the parsed Infobip error body. The two report endpoints are built on it; add your own for
+/// other operations.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use ivr_reports::{Endpoint, Error, Format};
+///
+/// /// `GET /tts/3/logs`: sent-message logs, kept as raw JSON here.
+/// struct Logs;
+///
+/// impl Endpoint for Logs {
+///     type Output = String;
+///     fn path(&self) -> Cow<'_, str> {
+///         "/tts/3/logs".into()
+///     }
+///     fn format(&self, _preferred: Format) -> Format {
+///         Format::Json
+///     }
+///     fn decode(&self, response: http::Response<bytes::Bytes>) -> Result<String, Error> {
+///         let body = response.into_body();
+///         String::from_utf8(body.to_vec()).map_err(|e| Error::decode(body, e))
+///     }
+/// }
+/// ```
+///
+/// [`ErrorKind::Api`]: crate::ErrorKind::Api
+pub trait Endpoint {
+    /// What a successful response decodes to.
+    type Output;
+
+    /// The HTTP method. Default `GET`.
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    /// The path below the base URL, starting with `/`.
+    fn path(&self) -> Cow<'_, str>;
+
+    /// The query string, without `?`. Default none.
+    fn query(&self) -> Option<String> {
+        None
+    }
+
+    /// The format to ask for (`Accept`), given the client's preferred one. Default: that one.
+    fn format(&self, preferred: Format) -> Format {
+        preferred
+    }
+
+    /// The request body and its format. Default none.
+    fn body(&self) -> Option<(Format, Bytes)> {
+        None
+    }
+
+    /// Reads a successful (2xx) response.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) (see [`Error::decode`]) when the
+    /// body cannot be read.
+    fn decode(&self, response: Response<Bytes>) -> Result<Self::Output, Error>;
+}
+
+/// A report generation: which endpoint serves it. Implemented for
+/// [`VoiceReport`] (v1, `GET /tts/3/reports`) and [`CallReport`] (v2, `GET /voice/1/reports`).
+pub trait ReportKind: ivr_reports_codec::Report + Send + Sync + 'static {
+    /// The endpoint's path.
+    const PATH: &'static str;
+}
+
+impl ReportKind for VoiceReport {
+    const PATH: &'static str = "/tts/3/reports";
+}
+
+impl ReportKind for CallReport {
+    const PATH: &'static str = "/voice/1/reports";
+}
+
+/// The report endpoint of generation `R`, for one query. Built by
+/// [`Client::reports`](crate::Client::reports) and friends; public so it can be sent with
+/// [`Client::send`](crate::Client::send) or wrapped.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Reports<R> {
+    query: ReportsQuery,
+    kind: PhantomData<fn() -> R>,
+}
+
+impl<R: ReportKind> Reports<R> {
+    /// The endpoint for `query`.
+    pub fn new(query: ReportsQuery) -> Self {
+        Self {
+            query,
+            kind: PhantomData,
+        }
+    }
+
+    /// The query it sends.
+    #[must_use]
+    pub fn query(&self) -> &ReportsQuery {
+        &self.query
+    }
+}
+
+impl<R: ReportKind> Endpoint for Reports<R> {
+    type Output = Page<R>;
+
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(R::PATH)
+    }
+
+    fn query(&self) -> Option<String> {
+        let q = ivr_reports_codec::encode_query(&self.query);
+        (!q.is_empty()).then_some(q)
+    }
+
+    fn decode(&self, response: Response<Bytes>) -> Result<Page<R>, Error> {
+        let meta = ResponseMeta::of(&response);
+        let declared = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Format::from_content_type);
+        let body = response.into_body();
+        let format = declared.unwrap_or_else(|| sniff(&body));
+        let codec = Codec::new(format).map_err(|e| Error::decode(body.clone(), e))?;
+        let batch = codec
+            .decode_page::<R>(&body)
+            .map_err(|e| Error::decode(body.clone(), e))?;
+        Ok(Page {
+            reports: batch.reports,
+            rejected: batch.rejected,
+            meta,
+        })
+    }
+}
+
+/// The format of a body without a usable `Content-Type`: XML when it starts with `<`
+/// (after whitespace and a byte-order mark), else JSON.
+fn sniff(body: &[u8]) -> Format {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if first == Some(b'<') {
+        Format::Xml
+    } else {
+        Format::Json
+    }
+}

@@ -1,0 +1,577 @@
+//! The sandbox's HTTP application: routing, auth, the report, send and admin endpoints.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use ivr_reports_codec::Format;
+use ivr_reports_model::{ApiError, CallReport, Status, VoiceReport};
+use ivr_reports_transport::{AbortConnection, Server, ServerHandle};
+
+use crate::auth::{Credentials, same};
+use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters};
+use crate::outcomes::Call;
+use crate::push::{PushJob, Pusher};
+use crate::send::{self, Plan, SendKind};
+use crate::store::{Body, Entry, Filter, Generation, Store};
+use crate::wire::{self, Codecs};
+
+/// What the application answers: a response, or "drop the connection without one".
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Respond(Response<Bytes>),
+    /// The `dropAfterTake` fault: reports were taken, and the client gets no response.
+    Drop,
+}
+
+impl From<Response<Bytes>> for Reply {
+    fn from(r: Response<Bytes>) -> Self {
+        Self::Respond(r)
+    }
+}
+
+/// Everything the endpoints share.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) store: Mutex<Store>,
+    pub(crate) counters: Arc<LiveCounters>,
+    pub(crate) faults: RwLock<Faults>,
+    pub(crate) dice: Dice,
+    pub(crate) credentials: Credentials,
+    pub(crate) admin_token: String,
+    pub(crate) base_url: String,
+    pub(crate) pusher: Pusher,
+    pub(crate) codecs: Codecs,
+    /// Distinguishes this sandbox's generated ids from another's.
+    pub(crate) id_prefix: u64,
+    pub(crate) next_id: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the store consistent (every operation on it is
+    // a single push or drain), so a poisoned lock is still safe to use.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl State {
+    pub(crate) fn counters(&self) -> Counters {
+        let pending = lock(&self.store).len();
+        self.counters.snapshot(pending)
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.faults
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = faults;
+    }
+
+    pub(crate) fn reset(&self) {
+        lock(&self.store).clear();
+        self.counters.reset();
+        self.set_faults(Faults::default());
+    }
+
+    /// A fresh id shaped like the API's UUIDs.
+    pub(crate) fn new_id(&self) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let p = self.id_prefix;
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            (p >> 32) as u32,
+            (p >> 16) as u16,
+            (p & 0xfff) as u16,
+            (n >> 48) & 0xfff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+
+    pub(crate) fn inject_v1(&self, reports: impl IntoIterator<Item = VoiceReport>) -> usize {
+        let entries: Vec<Entry> = reports
+            .into_iter()
+            .map(|r| Entry {
+                message_id: r.message_id.as_str().into(),
+                bulk_id: r.bulk_id.as_deref().map(Into::into),
+                body: Body::Encoded(Generation::V1, self.codecs.v1_json(&r).into_boxed_slice()),
+            })
+            .collect();
+        self.push_entries(entries)
+    }
+
+    pub(crate) fn inject_v2(&self, reports: impl IntoIterator<Item = CallReport>) -> usize {
+        let entries: Vec<Entry> = reports
+            .into_iter()
+            .map(|r| Entry {
+                message_id: r.message_id.as_str().into(),
+                bulk_id: r.bulk_id.as_deref().map(Into::into),
+                body: Body::Encoded(Generation::V2, self.codecs.v2_json(&r).into_boxed_slice()),
+            })
+            .collect();
+        self.push_entries(entries)
+    }
+
+    fn push_entries(&self, entries: Vec<Entry>) -> usize {
+        let n = entries.len();
+        let mut store = lock(&self.store);
+        for e in entries {
+            store.push(e);
+        }
+        drop(store);
+        LiveCounters::add(&self.counters.injected, n);
+        n
+    }
+
+    /// Places the calls of a validated plan: stores their reports, or queues their pushes.
+    /// Returns the send response body (JSON).
+    fn place(&self, plan: Plan) -> serde_json::Value {
+        let bulk_id = plan
+            .bulk_id
+            .clone()
+            .or_else(|| (plan.call_count() > 1).then(|| self.new_id()));
+        let now = now_millis();
+        let mut out = Vec::with_capacity(plan.call_count());
+        let mut entries = Vec::new();
+        for message in plan.messages {
+            for dest in message.destinations {
+                let message_id = dest.message_id.unwrap_or_else(|| self.new_id());
+                let call = Call {
+                    message_id: message_id.clone(),
+                    bulk_id: bulk_id.clone(),
+                    from: message.from.clone(),
+                    to: dest.to.clone(),
+                    callback_data: message.callback_data.clone(),
+                    feature: message.feature.clone(),
+                    sent_at_ms: now,
+                };
+                let status = if call.outcome().is_rejected_at_send() {
+                    Status::known(100)
+                } else {
+                    Status::known(26)
+                };
+                out.push(serde_json::json!({
+                    "to": dest.to,
+                    "status": status.map(|s| serde_json::json!({
+                        "groupId": s.group.id(),
+                        "groupName": s.group_name,
+                        "id": s.id,
+                        "name": s.name,
+                        "description": s.description,
+                    })),
+                    "messageId": message_id,
+                }));
+                match &message.notify {
+                    Some(notify) => {
+                        self.pusher
+                            .push(PushJob::new(&self.codecs, notify, &call, &self.base_url))
+                    }
+                    None => entries.push(Entry {
+                        message_id: message_id.as_str().into(),
+                        bulk_id: bulk_id.as_deref().map(Into::into),
+                        body: Body::Call(Box::new(call)),
+                    }),
+                }
+            }
+        }
+        LiveCounters::add(&self.counters.calls_placed, out.len());
+        let mut store = lock(&self.store);
+        for e in entries {
+            store.push(e);
+        }
+        drop(store);
+        let mut body = serde_json::Map::new();
+        if let Some(b) = bulk_id {
+            body.insert("bulkId".into(), b.into());
+        }
+        body.insert("messages".into(), out.into());
+        body.into()
+    }
+}
+
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Routes one request.
+pub(crate) async fn handle(state: Arc<State>, req: Request<Bytes>) -> Reply {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    match (method.clone(), path.as_str()) {
+        (Method::GET, "/tts/3/reports") => reports(&state, &req, Generation::V1).await,
+        (Method::GET, "/voice/1/reports") => reports(&state, &req, Generation::V2).await,
+        (Method::POST, "/tts/3/single") => send(&state, &req, SendKind::Single).into(),
+        (Method::POST, "/tts/3/multi") => send(&state, &req, SendKind::Multi).into(),
+        (Method::POST, "/tts/3/advanced") => send(&state, &req, SendKind::Advanced).into(),
+        (Method::POST, "/voice/ivr/1/messages") => send(&state, &req, SendKind::Ivr).into(),
+        (Method::GET, p) if p.starts_with("/tts/3/files/") => recording(&state, &req).into(),
+        (_, p) if p.starts_with("/sandbox/") => admin(&state, &req, p).into(),
+        (_, p) if known_path(p) => {
+            let format = accept_or_json(&req);
+            error(
+                &state.codecs,
+                format,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed",
+            )
+            .into()
+        }
+        _ => {
+            let format = accept_or_json(&req);
+            error(
+                &state.codecs,
+                format,
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+            )
+            .into()
+        }
+    }
+}
+
+fn known_path(p: &str) -> bool {
+    matches!(
+        p,
+        "/tts/3/reports"
+            | "/voice/1/reports"
+            | "/tts/3/single"
+            | "/tts/3/multi"
+            | "/tts/3/advanced"
+            | "/voice/ivr/1/messages"
+    )
+}
+
+fn header<'a>(req: &'a Request<Bytes>, name: header::HeaderName) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The negotiated format, JSON when nothing acceptable was asked for (error bodies only).
+fn accept_or_json(req: &Request<Bytes>) -> Format {
+    negotiate(req).unwrap_or(Format::Json)
+}
+
+fn negotiate(req: &Request<Bytes>) -> Option<Format> {
+    match header(req, header::ACCEPT) {
+        None => Some(Format::Json),
+        Some(accept) if accept.trim().is_empty() => Some(Format::Json),
+        Some(accept) => Format::negotiate(accept),
+    }
+}
+
+fn respond(status: StatusCode, format: Format, body: Vec<u8>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.mime()),
+    );
+    response
+}
+
+fn error(c: &Codecs, format: Format, status: StatusCode, id: &str, text: &str) -> Response<Bytes> {
+    respond(
+        status,
+        format,
+        c.api_error(format, &ApiError::new(id, text)),
+    )
+}
+
+fn invalid(c: &Codecs, format: Format, problems: send::Invalid) -> Response<Bytes> {
+    let mut e = ApiError::new("BAD_REQUEST", "Bad request");
+    e.validation_errors = problems;
+    respond(StatusCode::BAD_REQUEST, format, c.api_error(format, &e))
+}
+
+fn unauthorized(c: &Codecs, format: Format) -> Response<Bytes> {
+    error(
+        c,
+        format,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "Invalid login details",
+    )
+}
+
+fn with_retry_after(mut response: Response<Bytes>, secs: u64) -> Response<Bytes> {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
+}
+
+async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) -> Reply {
+    let Some(format) = negotiate(req) else {
+        return error(
+            &state.codecs,
+            Format::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "Only application/json and application/xml can be served",
+        )
+        .into();
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if !state.credentials.accepts(authorization) {
+        return unauthorized(&state.codecs, format).into();
+    }
+    let query = match wire::parse_query(req.uri().query().unwrap_or("")) {
+        Ok(q) => q,
+        Err((field, problem)) => {
+            let mut problems = send::Invalid::new();
+            problems.insert(field, vec![problem]);
+            return invalid(&state.codecs, format, problems).into();
+        }
+    };
+
+    let faults = state.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    let injected = state.dice.injected(&faults);
+    if injected != Injected::None {
+        LiveCounters::add(&state.counters.faults_injected, 1);
+    }
+    match injected {
+        Injected::None => {}
+        Injected::TooManyRequests => {
+            let r = error(
+                &state.codecs,
+                format,
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests",
+            );
+            return with_retry_after(r, faults.retry_after_secs).into();
+        }
+        Injected::ServerError => {
+            return error(
+                &state.codecs,
+                format,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "GENERAL_ERROR",
+                "Something went wrong",
+            )
+            .into();
+        }
+        Injected::Unavailable => {
+            let r = error(
+                &state.codecs,
+                format,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Service unavailable",
+            );
+            return with_retry_after(r, faults.retry_after_secs).into();
+        }
+    }
+
+    let filter = Filter {
+        generation,
+        bulk_id: query.bulk_id.clone(),
+        message_id: query.message_id.clone(),
+    };
+    let limit = usize::from(query.effective_limit().get());
+    let taken = lock(&state.store).take(&filter, limit);
+    if !taken.is_empty() && state.dice.chance(faults.drop_after_take) {
+        LiveCounters::add(&state.counters.lost_in_transit, taken.len());
+        return Reply::Drop;
+    }
+    match state
+        .codecs
+        .page(format, generation, &taken, &state.base_url)
+    {
+        Ok(body) => {
+            LiveCounters::add(&state.counters.handed_out, taken.len());
+            respond(StatusCode::OK, format, body).into()
+        }
+        Err(problem) => {
+            // Our own encoding failed: put the reports back rather than lose them.
+            let mut store = lock(&state.store);
+            for entry in taken.into_iter().rev() {
+                store.push_front(entry);
+            }
+            drop(store);
+            error(
+                &state.codecs,
+                format,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "GENERAL_ERROR",
+                &problem,
+            )
+            .into()
+        }
+    }
+}
+
+fn send(state: &State, req: &Request<Bytes>, kind: SendKind) -> Response<Bytes> {
+    let format = Format::Json;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if !state.credentials.accepts(authorization) {
+        return unauthorized(&state.codecs, format);
+    }
+    let content_type = header(req, header::CONTENT_TYPE).unwrap_or("application/json");
+    if Format::from_content_type(content_type) != Some(Format::Json) {
+        return error(
+            &state.codecs,
+            format,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send requests must be application/json",
+        );
+    }
+    match send::parse(kind, req.body()) {
+        Ok(plan) => {
+            let body = state.place(plan);
+            respond(StatusCode::OK, format, body.to_string().into_bytes())
+        }
+        Err(problems) => invalid(&state.codecs, format, problems),
+    }
+}
+
+/// `GET /tts/3/files/{messageId}/{to}`: a short silent WAV stands in for the recording.
+fn recording(state: &State, req: &Request<Bytes>) -> Response<Bytes> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if !state.credentials.accepts(authorization) {
+        return unauthorized(&state.codecs, Format::Json);
+    }
+    let mut response = Response::new(Bytes::from_static(SILENT_WAV));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    response
+}
+
+/// 8 kHz mono 8-bit PCM, 8 samples of silence.
+const SILENT_WAV: &[u8] = b"RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x40\x1f\x00\x00\x01\x00\x08\x00data\x08\x00\x00\x00\x80\x80\x80\x80\x80\x80\x80\x80";
+
+fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response<Bytes> {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    respond(status, Format::Json, body)
+}
+
+fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
+    let format = Format::Json;
+    let token = header(req, header::AUTHORIZATION)
+        .and_then(|h| h.trim().strip_prefix("Bearer "))
+        .map(str::trim);
+    if !token.is_some_and(|t| same(t, &state.admin_token)) {
+        return error(
+            &state.codecs,
+            format,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Invalid admin token",
+        );
+    }
+    match (req.method().clone(), path) {
+        (Method::POST, "/sandbox/reports/v1" | "/sandbox/reports/v2") => {
+            let generation = if path.ends_with("v1") {
+                Generation::V1
+            } else {
+                Generation::V2
+            };
+            let body_format = header(req, header::CONTENT_TYPE)
+                .and_then(Format::from_content_type)
+                .unwrap_or(Format::Json);
+            match inject(state, generation, body_format, req.body()) {
+                Ok((injected, rejected)) => json_response(
+                    StatusCode::OK,
+                    &serde_json::json!({"injected": injected, "rejected": rejected}),
+                ),
+                Err(problem) => {
+                    let mut problems = send::Invalid::new();
+                    problems.insert("body".into(), vec![problem]);
+                    invalid(&state.codecs, format, problems)
+                }
+            }
+        }
+        (Method::GET, "/sandbox/counters") => json_response(StatusCode::OK, &state.counters()),
+        (Method::GET, "/sandbox/faults") => json_response(StatusCode::OK, &state.faults()),
+        (Method::PUT, "/sandbox/faults") => {
+            let parsed = serde_json::from_slice::<Faults>(req.body())
+                .map_err(|e| e.to_string())
+                .and_then(|f| f.validate().map(|()| f));
+            match parsed {
+                Ok(faults) => {
+                    state.set_faults(faults);
+                    json_response(StatusCode::OK, &state.faults())
+                }
+                Err(problem) => {
+                    let mut problems = send::Invalid::new();
+                    problems.insert("body".into(), vec![problem]);
+                    invalid(&state.codecs, format, problems)
+                }
+            }
+        }
+        (Method::POST, "/sandbox/reset") => {
+            state.reset();
+            json_response(StatusCode::OK, &state.counters())
+        }
+        _ => error(
+            &state.codecs,
+            format,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Not found",
+        ),
+    }
+}
+
+/// Injects a page posted to the admin API; returns (injected, rejected).
+fn inject(
+    state: &State,
+    generation: Generation,
+    format: Format,
+    body: &[u8],
+) -> Result<(usize, usize), String> {
+    match generation {
+        Generation::V1 => {
+            let (reports, rejected) = state.codecs.decode_v1(format, body)?;
+            Ok((state.inject_v1(reports), rejected))
+        }
+        Generation::V2 => {
+            let (reports, rejected) = state.codecs.decode_v2(format, body)?;
+            Ok((state.inject_v2(reports), rejected))
+        }
+    }
+}
+
+/// Serves the application on `listener` with transport's hardened server.
+pub(crate) fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+) -> Result<ServerHandle, crate::Error> {
+    Server::builder()
+        .max_body_bytes(MAX_BODY_BYTES)
+        .serve(listener, move |req| {
+            let state = Arc::clone(&state);
+            async move {
+                match handle(state, req).await {
+                    Reply::Respond(response) => Ok(response),
+                    Reply::Drop => Err(AbortConnection),
+                }
+            }
+        })
+        .map_err(|e| crate::Error::with_source(crate::ErrorKind::Bind, "cannot serve", e))
+}
+
+/// The largest request body accepted (send requests of 10,000 destinations, injected pages).
+const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;

@@ -1,0 +1,343 @@
+//! An Infobip-compatible local voice server: test your IVR report handling without the real API.
+//!
+//! The sandbox speaks the parts of Infobip's voice API that produce and hand out delivery
+//! reports, over real HTTP on loopback:
+//!
+//! - `GET /tts/3/reports` (v1, flat) and `GET /voice/1/reports` (v2, nested): all four
+//!   authorization schemes, `limit` (default 50, 1 to 1000, else 400 with
+//!   `validationErrors`), `bulkId` and `messageId` filters, JSON or XML by `Accept` (406
+//!   otherwise), and the one hard rule of the real API: **each report is handed out once**,
+//!   even to many concurrent callers; then `{"results":[]}`.
+//! - `POST /tts/3/single`, `/tts/3/multi`, `/tts/3/advanced` and `/voice/ivr/1/messages`
+//!   (JSON bodies) place simulated calls whose outcome depends only on the destination number
+//!   (see [`Outcome`] for the table of test numbers), answer with `bulkId`/`messageId`s and
+//!   status 26 `PENDING_ACCEPTED`, and keep client-given ids. A simulated call's report is
+//!   available from both report endpoints (once). Calls sent with `notifyUrl` are pushed there
+//!   instead (v1 or v2 per `notifyContentVersion`, JSON or XML per `notifyContentType`),
+//!   retried with backoff until the receiver answers 200.
+//! - An admin API under `/sandbox/` (its own bearer token, see [`SandboxHandle::admin_token`]):
+//!   `POST /sandbox/reports/v1` and `/sandbox/reports/v2` inject report pages (JSON or XML
+//!   bodies; injected reports are handed out by their own generation's endpoint only),
+//!   `GET /sandbox/counters` ([`Counters`]), `GET`/`PUT /sandbox/faults` ([`Faults`]: latency,
+//!   429/500/503 rates, and "take the reports then drop the connection"), and
+//!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
+//!
+//! What it does **not** do: place real calls, play audio (`/tts/3/files/...` serves a short
+//! silent WAV), accept XML send bodies, or keep anything across restarts.
+//!
+//! # Example
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ivr_reports_sandbox::Sandbox;
+//! use ivr_reports_model::VoiceReport;
+//!
+//! let sandbox = Sandbox::builder().api_key("test-key").start().await?;
+//! println!("Infobip-compatible API at {}", sandbox.base_url());
+//! sandbox.inject_v1([VoiceReport::new("msg-1", "41790000001")]);
+//! assert_eq!(sandbox.counters().pending, 1);
+//! sandbox.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod app;
+mod auth;
+mod error;
+mod faults;
+mod outcomes;
+mod push;
+mod send;
+mod store;
+mod wire;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use ivr_reports_model::{CallReport, VoiceReport};
+use ivr_reports_transport::ServerHandle;
+
+use crate::app::State;
+use crate::push::{PushPolicy, Pusher};
+
+// The public API, in one place.
+pub use crate::auth::Credentials;
+pub use crate::error::{Error, ErrorKind};
+pub use crate::faults::{Counters, Faults};
+pub use crate::outcomes::Outcome;
+
+/// The entry point: [`Sandbox::builder`] or [`Sandbox::start`].
+#[derive(Debug)]
+pub struct Sandbox(());
+
+impl Sandbox {
+    /// A builder with the defaults: `127.0.0.1`, a free port, the default [`Credentials`].
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Starts a sandbox with the defaults.
+    ///
+    /// # Errors
+    /// As [`SandboxBuilder::start`].
+    pub async fn start() -> Result<SandboxHandle, Error> {
+        Self::builder().start().await
+    }
+}
+
+/// Configures and starts a sandbox.
+#[derive(Debug)]
+#[must_use]
+pub struct SandboxBuilder {
+    addr: SocketAddr,
+    listener: Option<TcpListener>,
+    credentials: Credentials,
+    admin_token: String,
+    seed: u64,
+    push: PushPolicy,
+    faults: Faults,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listener: None,
+            credentials: Credentials::default(),
+            admin_token: "sandbox-admin-token".into(),
+            seed: 0x5eed,
+            push: PushPolicy::default(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The address to listen on. Default `127.0.0.1:0` (a free port on loopback).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Serve on an already bound listener instead of binding [`SandboxBuilder::addr`].
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// The API key accepted as `App <key>`. Default `sandbox-api-key`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credentials.api_key = key.into();
+        self
+    }
+
+    /// The username and password accepted as `Basic`. Default `sandbox` /
+    /// `sandbox-password`.
+    pub fn basic(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials.username = username.into();
+        self.credentials.password = password.into();
+        self
+    }
+
+    /// The token accepted as `IBSSO <token>`. Default `sandbox-ibsso-token`.
+    pub fn ibsso_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials.ibsso_token = token.into();
+        self
+    }
+
+    /// The token accepted as `Bearer <token>`. Default `sandbox-bearer-token`.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials.bearer_token = token.into();
+        self
+    }
+
+    /// The bearer token of the admin API under `/sandbox/`. Default `sandbox-admin-token`.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = token.into();
+        self
+    }
+
+    /// Seeds the generator behind fault rates and generated ids, for repeatable runs.
+    /// Default a fixed seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Faults active from the start. Default none.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// How many times a webhook push is attempted before it counts as failed. Default 10.
+    pub fn push_attempts(mut self, attempts: u32) -> Self {
+        self.push.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first wait between push attempts (doubling up to `max`). Default 200 ms, up to
+    /// 10 s.
+    pub fn push_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.push.initial_backoff = initial;
+        self.push.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Binds and starts serving. Must be called within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for invalid faults or empty credentials,
+    /// [`ErrorKind::Bind`] when the address cannot be bound.
+    pub async fn start(self) -> Result<SandboxHandle, Error> {
+        self.faults
+            .validate()
+            .map_err(|m| Error::new(ErrorKind::InvalidConfig, format!("faults: {m}")))?;
+        let c = &self.credentials;
+        if [
+            &c.api_key,
+            &c.username,
+            &c.password,
+            &c.ibsso_token,
+            &c.bearer_token,
+            &self.admin_token,
+        ]
+        .iter()
+        .any(|s| s.trim().is_empty())
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "credentials must not be empty",
+            ));
+        }
+        let listener = match self.listener {
+            Some(l) => l,
+            None => TcpListener::bind(self.addr).map_err(|e| {
+                Error::with_source(
+                    ErrorKind::Bind,
+                    format!("cannot listen on {}", self.addr),
+                    e,
+                )
+            })?,
+        };
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::with_source(ErrorKind::Bind, "cannot read the bound address", e))?;
+        let base_url = format!("http://{addr}");
+        let counters = Arc::default();
+        let state = Arc::new(State {
+            store: Mutex::default(),
+            counters: Arc::clone(&counters),
+            faults: RwLock::new(self.faults),
+            dice: faults::Dice::new(self.seed),
+            credentials: self.credentials,
+            admin_token: self.admin_token,
+            base_url: base_url.clone(),
+            pusher: Pusher::new(self.push, counters),
+            codecs: wire::Codecs::new()?,
+            id_prefix: self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            next_id: AtomicU64::new(1),
+        });
+        let server = app::serve(listener, Arc::clone(&state))?;
+        Ok(SandboxHandle {
+            state,
+            server,
+            addr,
+            base_url,
+        })
+    }
+}
+
+/// A running sandbox: its address and credentials, injection, counters, faults, shutdown.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    state: Arc<State>,
+    server: ServerHandle,
+    addr: SocketAddr,
+    base_url: String,
+}
+
+impl SandboxHandle {
+    /// The base URL to give a client, e.g. `http://127.0.0.1:40123`.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the sandbox listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The credentials it accepts.
+    #[must_use]
+    pub fn credentials(&self) -> &Credentials {
+        &self.state.credentials
+    }
+
+    /// The bearer token of the admin API under `/sandbox/`.
+    #[must_use]
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// Adds v1 reports to the pending pool (handed out by `GET /tts/3/reports`).
+    /// Returns how many were added.
+    pub fn inject_v1(&self, reports: impl IntoIterator<Item = VoiceReport>) -> usize {
+        self.state.inject_v1(reports)
+    }
+
+    /// Adds v2 reports to the pending pool (handed out by `GET /voice/1/reports`).
+    /// Returns how many were added.
+    pub fn inject_v2(&self, reports: impl IntoIterator<Item = CallReport>) -> usize {
+        self.state.inject_v2(reports)
+    }
+
+    /// The counters now.
+    #[must_use]
+    pub fn counters(&self) -> Counters {
+        self.state.counters()
+    }
+
+    /// The faults now in force.
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
+    }
+
+    /// Replaces the faults in force.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] when a rate is outside 0 to 1 (see [`Faults::validate`]).
+    pub fn set_faults(&self, faults: Faults) -> Result<(), Error> {
+        faults
+            .validate()
+            .map_err(|m| Error::new(ErrorKind::InvalidConfig, format!("faults: {m}")))?;
+        self.state.set_faults(faults);
+        Ok(())
+    }
+
+    /// Drops every pending report, zeroes the counters and clears the faults.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to 10 s) and stops
+    /// pushes still retrying.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Shutdown`] when requests were still running at the deadline.
+    pub async fn shutdown(self) -> Result<(), Error> {
+        self.state.pusher.abort_all();
+        self.server
+            .shutdown(Duration::from_secs(10))
+            .await
+            .map_err(|e| Error::with_source(ErrorKind::Shutdown, "shutdown did not complete", e))
+    }
+}

@@ -1,0 +1,194 @@
+//! The pending-report store: every report waits here until exactly one response takes it.
+
+use std::collections::VecDeque;
+
+use crate::outcomes::Call;
+
+/// The report generation an entry was created in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Generation {
+    /// v1, flat (`/tts/3/reports`).
+    V1,
+    /// v2, nested (`/voice/1/reports`).
+    V2,
+}
+
+/// What a pending entry holds.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// A simulated call, rendered in whichever generation it is fetched as.
+    Call(Box<Call>),
+    /// An injected report, kept pre-encoded as canonical JSON of its generation so a page is
+    /// built by concatenation.
+    Encoded(Generation, Box<[u8]>),
+}
+
+/// One pending report.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) message_id: Box<str>,
+    pub(crate) bulk_id: Option<Box<str>>,
+    pub(crate) body: Body,
+}
+
+/// Which pending reports a request asks for.
+#[derive(Clone, Debug)]
+pub(crate) struct Filter {
+    /// The endpoint's generation: simulated calls render in either, injected reports are
+    /// handed out only by the endpoint of their own generation (no lossy conversion).
+    pub(crate) generation: Generation,
+    pub(crate) bulk_id: Option<String>,
+    pub(crate) message_id: Option<String>,
+}
+
+impl Filter {
+    /// Every report of a generation.
+    #[cfg(test)]
+    pub(crate) fn all(generation: Generation) -> Self {
+        Self {
+            generation,
+            bulk_id: None,
+            message_id: None,
+        }
+    }
+
+    fn matches(&self, entry: &Entry) -> bool {
+        let generation_ok = match &entry.body {
+            Body::Call(_) => true,
+            Body::Encoded(g, _) => *g == self.generation,
+        };
+        generation_ok
+            && self
+                .bulk_id
+                .as_deref()
+                .is_none_or(|b| entry.bulk_id.as_deref() == Some(b))
+            && self
+                .message_id
+                .as_deref()
+                .is_none_or(|m| &*entry.message_id == m)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bulk_id.is_none() && self.message_id.is_none()
+    }
+}
+
+/// Pending reports in arrival order. Callers hold it behind one lock, so a report taken by
+/// one request is never seen by another.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pending: VecDeque<Entry>,
+}
+
+impl Store {
+    pub(crate) fn push(&mut self, entry: Entry) {
+        self.pending.push_back(entry);
+    }
+
+    /// Puts an entry back at the front (a taken report that could not be answered).
+    pub(crate) fn push_front(&mut self, entry: Entry) {
+        self.pending.push_front(entry);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.pending = VecDeque::new();
+    }
+
+    /// Removes and returns up to `limit` of the oldest entries that match `filter`.
+    pub(crate) fn take(&mut self, filter: &Filter, limit: usize) -> Vec<Entry> {
+        if filter.is_empty() {
+            // The common case: a prefix of entries that all match is a cheap drain.
+            let n = self
+                .pending
+                .iter()
+                .take(limit)
+                .take_while(|e| filter.matches(e))
+                .count();
+            if n == limit.min(self.pending.len()) {
+                return self.pending.drain(..n).collect();
+            }
+        }
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.pending.len());
+        for entry in self.pending.drain(..) {
+            if taken.len() < limit && filter.matches(&entry) {
+                taken.push(entry);
+            } else {
+                kept.push_back(entry);
+            }
+        }
+        self.pending = kept;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, bulk: Option<&str>) -> Entry {
+        entry_of(Generation::V1, id, bulk)
+    }
+
+    fn entry_of(generation: Generation, id: &str, bulk: Option<&str>) -> Entry {
+        Entry {
+            message_id: id.into(),
+            bulk_id: bulk.map(Into::into),
+            body: Body::Encoded(generation, Box::default()),
+        }
+    }
+
+    fn all() -> Filter {
+        Filter::all(Generation::V1)
+    }
+
+    fn ids(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(|e| &*e.message_id).collect()
+    }
+
+    #[test]
+    fn takes_oldest_first_and_only_once() {
+        let mut s = Store::default();
+        for i in 0..5 {
+            s.push(entry(&i.to_string(), None));
+        }
+        assert_eq!(ids(&s.take(&all(), 2)), ["0", "1"]);
+        assert_eq!(ids(&s.take(&all(), 10)), ["2", "3", "4"]);
+        assert!(s.take(&all(), 10).is_empty());
+    }
+
+    #[test]
+    fn filters_keep_the_rest_in_order() {
+        let mut s = Store::default();
+        s.push(entry("a", Some("x")));
+        s.push(entry("b", Some("y")));
+        s.push(entry("c", Some("x")));
+        s.push(entry("d", None));
+        let by_bulk = Filter {
+            bulk_id: Some("x".into()),
+            ..all()
+        };
+        assert_eq!(ids(&s.take(&by_bulk, 1)), ["a"]);
+        let by_id = Filter {
+            message_id: Some("d".into()),
+            ..all()
+        };
+        assert_eq!(ids(&s.take(&by_id, 50)), ["d"]);
+        assert_eq!(ids(&s.take(&all(), 50)), ["b", "c"]);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn injected_reports_stay_in_their_generation() {
+        let mut s = Store::default();
+        s.push(entry_of(Generation::V2, "v2", None));
+        s.push(entry_of(Generation::V1, "v1", None));
+        assert_eq!(ids(&s.take(&Filter::all(Generation::V1), 50)), ["v1"]);
+        assert!(s.take(&Filter::all(Generation::V1), 50).is_empty());
+        assert_eq!(ids(&s.take(&Filter::all(Generation::V2), 50)), ["v2"]);
+    }
+}

@@ -1,0 +1,161 @@
+//! The sandbox's use of the codec: pre-encoding, pages by concatenation, error bodies.
+
+use std::borrow::Cow;
+
+use ivr_reports_codec::{Codec, Format};
+use ivr_reports_model::{ApiError, CallReport, ReportsQuery, VoiceReport};
+
+use crate::error::{Error, ErrorKind};
+use crate::store::{Body, Entry, Generation};
+
+/// One codec per format, made once (a format whose cargo feature is off fails at start).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Codecs {
+    json: Codec,
+    xml: Codec,
+}
+
+impl Codecs {
+    pub(crate) fn new() -> Result<Self, Error> {
+        let make = |format| {
+            Codec::new(format).map_err(|e| {
+                Error::with_source(ErrorKind::InvalidConfig, "the codec lacks a format", e)
+            })
+        };
+        Ok(Self {
+            json: make(Format::Json)?,
+            xml: make(Format::Xml)?,
+        })
+    }
+
+    pub(crate) fn of(&self, format: Format) -> &Codec {
+        match format {
+            Format::Json => &self.json,
+            Format::Xml => &self.xml,
+        }
+    }
+
+    /// A v1 report as canonical JSON: how injected reports wait in the store.
+    pub(crate) fn v1_json(&self, report: &VoiceReport) -> Vec<u8> {
+        let mut out = Vec::with_capacity(768);
+        self.json.encode_report(report, &mut out);
+        out
+    }
+
+    /// A v2 report as canonical JSON.
+    pub(crate) fn v2_json(&self, report: &CallReport) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1024);
+        self.json.encode_report(report, &mut out);
+        out
+    }
+
+    /// The error body of the API in `format`.
+    pub(crate) fn api_error(&self, format: Format, error: &ApiError) -> Vec<u8> {
+        self.of(format).encode_api_error(error)
+    }
+
+    /// A one-report page, as pushed to webhooks.
+    pub(crate) fn v1_push_page(&self, format: Format, report: &VoiceReport) -> Vec<u8> {
+        self.of(format).encode_page(std::slice::from_ref(report))
+    }
+
+    /// A one-report v2 page, as pushed to webhooks.
+    pub(crate) fn v2_push_page(&self, format: Format, report: &CallReport) -> Vec<u8> {
+        self.of(format).encode_page(std::slice::from_ref(report))
+    }
+
+    /// The page of `entries` in `format` and `generation`. Injected reports already stored
+    /// as JSON of the requested generation are copied as they are: the common case costs a
+    /// concatenation. Everything else is rendered or re-encoded here.
+    pub(crate) fn page(
+        &self,
+        format: Format,
+        generation: Generation,
+        entries: &[Entry],
+        base_url: &str,
+    ) -> Result<Vec<u8>, String> {
+        let codec = self.of(format);
+        let mut fragments: Vec<Cow<'_, [u8]>> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let fragment = match &entry.body {
+                Body::Encoded(g, json) if format == Format::Json && *g == generation => {
+                    Cow::Borrowed(&json[..])
+                }
+                Body::Encoded(Generation::V1, json) => {
+                    let report: VoiceReport = self.json.decode_report(json).map_err(|e| {
+                        format!("stored report {} does not decode: {e}", entry.message_id)
+                    })?;
+                    let mut out = Vec::with_capacity(1024);
+                    codec.encode_report(&report, &mut out);
+                    Cow::Owned(out)
+                }
+                Body::Encoded(Generation::V2, json) => {
+                    let report: CallReport = self.json.decode_report(json).map_err(|e| {
+                        format!("stored report {} does not decode: {e}", entry.message_id)
+                    })?;
+                    let mut out = Vec::with_capacity(1024);
+                    codec.encode_report(&report, &mut out);
+                    Cow::Owned(out)
+                }
+                Body::Call(call) => {
+                    let mut out = Vec::with_capacity(1024);
+                    match generation {
+                        Generation::V1 => codec.encode_report(&call.v1_report(base_url), &mut out),
+                        Generation::V2 => codec.encode_report(&call.v2_report(), &mut out),
+                    }
+                    Cow::Owned(out)
+                }
+            };
+            fragments.push(fragment);
+        }
+        let size: usize = fragments.iter().map(|f| f.len() + 1).sum();
+        let mut page = Vec::with_capacity(size + 64);
+        codec.encode_page_from_fragments(fragments.iter().map(|f| &f[..]), &mut page);
+        Ok(page)
+    }
+
+    /// Decodes an injected page: the reports, and how many items were rejected.
+    pub(crate) fn decode_v1(
+        &self,
+        format: Format,
+        body: &[u8],
+    ) -> Result<(Vec<VoiceReport>, usize), String> {
+        let batch = self
+            .of(format)
+            .decode_page::<VoiceReport>(body)
+            .map_err(|e| e.to_string())?;
+        Ok((batch.reports, batch.rejected.len()))
+    }
+
+    /// Decodes an injected v2 page: the reports, and how many items were rejected.
+    pub(crate) fn decode_v2(
+        &self,
+        format: Format,
+        body: &[u8],
+    ) -> Result<(Vec<CallReport>, usize), String> {
+        let batch = self
+            .of(format)
+            .decode_page::<CallReport>(body)
+            .map_err(|e| e.to_string())?;
+        Ok((batch.reports, batch.rejected.len()))
+    }
+}
+
+/// Parses a report request's query string; on error, the field and the problem, for the
+/// API's `validationErrors`.
+pub(crate) fn parse_query(query: &str) -> Result<ReportsQuery, (String, String)> {
+    ivr_reports_codec::parse_query(query).map_err(|e| {
+        let field = if e.path().is_empty() {
+            "limit"
+        } else {
+            e.path()
+        }
+        .to_string();
+        let text = e.to_string();
+        let problem = text
+            .strip_prefix(&format!("{field}: "))
+            .unwrap_or(&text)
+            .to_string();
+        (field, problem)
+    })
+}

@@ -1,0 +1,227 @@
+//! Credentials: the four Infobip authorization schemes, kept in types that never print them.
+
+use std::fmt;
+
+use http::HeaderValue;
+
+use crate::error::{Error, ErrorKind};
+
+/// A secret string (API key, password, token). Its `Debug` and `Display` print `***`.
+///
+/// Read it with [`expose`](Secret::expose) where it is really needed (building the
+/// `Authorization` header).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself. Do not log it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Self(secret.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How a client authenticates, as Infobip accepts it. Becomes the `Authorization` header,
+/// marked sensitive so HTTP/2 never indexes it and `Debug` of the header map hides it.
+///
+/// `Debug` prints the scheme (and the Basic username) but never a secret.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// `Authorization: App <api key>` (Infobip's recommended scheme).
+    App(Secret),
+    /// `Authorization: Basic base64(username:password)`.
+    Basic {
+        /// The username.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// `Authorization: IBSSO <token>` (a session token from Infobip's login endpoint).
+    Ibsso(Secret),
+    /// `Authorization: Bearer <token>` (an OAuth 2.0 access token).
+    Bearer(Secret),
+}
+
+impl Auth {
+    /// `App <api key>`.
+    pub fn app(api_key: impl Into<Secret>) -> Self {
+        Self::App(api_key.into())
+    }
+
+    /// `Basic base64(username:password)`.
+    pub fn basic(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// `IBSSO <token>`.
+    pub fn ibsso(token: impl Into<Secret>) -> Self {
+        Self::Ibsso(token.into())
+    }
+
+    /// `Bearer <token>`.
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Self::Bearer(token.into())
+    }
+
+    /// The scheme's name as it appears in the header (`App`, `Basic`, `IBSSO`, `Bearer`).
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Self::App(_) => "App",
+            Self::Basic { .. } => "Basic",
+            Self::Ibsso(_) => "IBSSO",
+            Self::Bearer(_) => "Bearer",
+        }
+    }
+
+    /// The `Authorization` header value, marked sensitive.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidRequest`] when the secret holds characters a header cannot carry
+    /// (control characters, line breaks). The message never contains the secret.
+    pub fn header_value(&self) -> Result<HeaderValue, Error> {
+        let credentials = match self {
+            Self::App(s) | Self::Ibsso(s) | Self::Bearer(s) => s.expose().to_owned(),
+            Self::Basic { username, password } => {
+                base64(format!("{username}:{}", password.expose()).as_bytes())
+            }
+        };
+        let mut value =
+            HeaderValue::try_from(format!("{} {credentials}", self.scheme())).map_err(|_| {
+                Error::new(ErrorKind::InvalidRequest)
+                    .with_context("credentials contain characters not allowed in a header")
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Basic { username, password } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", password)
+                .finish(),
+            Self::App(s) => f.debug_tuple("App").field(s).finish(),
+            Self::Ibsso(s) => f.debug_tuple("Ibsso").field(s).finish(),
+            Self::Bearer(s) => f.debug_tuple("Bearer").field(s).finish(),
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), enough for a Basic credential.
+fn base64(input: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let sextet = |shift: u32| char::from(TABLE[((n >> shift) & 0x3f) as usize]);
+        out.push(sextet(18));
+        out.push(sextet(12));
+        out.push(if chunk.len() > 1 { sextet(6) } else { '=' });
+        out.push(if chunk.len() > 2 { sextet(0) } else { '=' });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn header_values_per_scheme() {
+        let v = Auth::app("key123").header_value().unwrap();
+        assert_eq!(v, "App key123");
+        assert!(v.is_sensitive());
+        let v = Auth::basic("Aladdin", "open sesame")
+            .header_value()
+            .unwrap();
+        assert_eq!(v, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert!(v.is_sensitive());
+        assert_eq!(Auth::ibsso("tok").header_value().unwrap(), "IBSSO tok");
+        assert_eq!(Auth::bearer("tok").header_value().unwrap(), "Bearer tok");
+    }
+
+    #[test]
+    fn debug_and_display_never_show_the_secret() {
+        let secret = "s3cr3t-value";
+        let all = [
+            Auth::app(secret),
+            Auth::basic("user", secret),
+            Auth::ibsso(secret),
+            Auth::bearer(secret),
+        ];
+        for auth in &all {
+            let debug = format!("{auth:?} {auth:#?}");
+            assert!(!debug.contains(secret), "{debug}");
+            assert!(debug.contains("***"));
+            let header = auth.header_value().unwrap();
+            assert!(!format!("{header:?}").contains(secret));
+        }
+        assert_eq!(Secret::new(secret).to_string(), "***");
+    }
+
+    #[test]
+    fn a_bad_secret_is_refused_without_echoing_it() {
+        let err = Auth::app("line\nbreak-secret").header_value().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(!err.to_string().contains("break-secret"));
+        assert!(!format!("{err:?}").contains("break-secret"));
+    }
+}

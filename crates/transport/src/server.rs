@@ -1,0 +1,552 @@
+//! The hardened server: serve an async handler with limits, and shut it down gracefully.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+
+use crate::error::{BoxError, Error, ErrorKind};
+use crate::transport::BoxFuture;
+
+fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| {
+        Error::new(ErrorKind::Io)
+            .with_context(context)
+            .with_source(e)
+    }
+}
+
+/// hyper refuses a read buffer below this size.
+const MIN_BUF_SIZE: usize = 8192;
+
+type Handler =
+    dyn Fn(Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, BoxError>> + Send + Sync;
+
+/// The shutdown signal: `None` while serving, then the instant by which to be done.
+type Signal = watch::Receiver<Option<Instant>>;
+
+/// The entry point of the server: [`Server::builder`] for limits, [`Server::bind`] for the
+/// defaults.
+///
+/// A handler takes the whole request (`http::Request<Bytes>`, body already read within the
+/// limit) and returns a response or an error. An error or a panic becomes a bare `500` for
+/// that request; the connection and the server go on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Server;
+
+impl Server {
+    /// A builder with safe default limits.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::new()
+    }
+
+    /// Serves `handler` on `addr` with the default limits. See [`ServerBuilder::bind`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the address cannot be bound or no tokio runtime is running.
+    pub fn bind<H, F, E>(addr: SocketAddr, handler: H) -> Result<ServerHandle, Error>
+    where
+        H: Fn(Request<Bytes>) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<Response<Bytes>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        ServerBuilder::new().bind(addr, handler)
+    }
+}
+
+/// Limits and timeouts of a [`Server`]. Every setter documents its default.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ServerBuilder {
+    header_read_timeout: Duration,
+    max_header_bytes: usize,
+    max_body_bytes: u64,
+    max_connections: usize,
+    idle_timeout: Duration,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_connections: 1024,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The time a client has to send a request's complete head (HTTP/1.1); slower clients
+    /// (slowloris) are disconnected. Default 10 s. hyper also runs this timer while an
+    /// HTTP/1.1 connection waits for its next request.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// The largest request head accepted, in bytes (HTTP/1.1 read buffer, at least 8 KiB;
+    /// HTTP/2 header list). Default 16 KiB. Larger heads get `431` (HTTP/1.1) or a stream
+    /// error (HTTP/2).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.max_header_bytes = bytes;
+        self
+    }
+
+    /// The largest request body accepted, in bytes. Default 8 MiB. A larger body gets `413`
+    /// without being read to its end (at once when `Content-Length` announces it), and the
+    /// HTTP/1.1 connection is closed.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// The most connections served at once; further ones wait in the listen backlog until a
+    /// connection closes. Default 1024; 0 counts as 1.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long a connection may stay open with no request in flight before it is closed.
+    /// Default 60 s.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Binds `addr` and serves `handler` on it. Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the address cannot be bound or no tokio runtime is running.
+    pub fn bind<H, F, E>(self, addr: SocketAddr, handler: H) -> Result<ServerHandle, Error>
+    where
+        H: Fn(Request<Bytes>) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<Response<Bytes>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+            Error::new(ErrorKind::Io)
+                .with_context("could not bind the address")
+                .with_source(e)
+        })?;
+        self.serve(listener, handler)
+    }
+
+    /// Serves `handler` on an already bound listener. Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the listener cannot be made non-blocking or no tokio runtime
+    /// is running.
+    pub fn serve<H, F, E>(
+        self,
+        listener: std::net::TcpListener,
+        handler: H,
+    ) -> Result<ServerHandle, Error>
+    where
+        H: Fn(Request<Bytes>) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<Response<Bytes>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
+            Error::new(ErrorKind::Io)
+                .with_context("the server needs a running tokio runtime")
+                .with_source(e)
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("could not make the listener non-blocking"))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(io("could not read the listener's address"))?;
+        let listener = {
+            let _entered = runtime.enter();
+            TcpListener::from_std(listener).map_err(io("could not register the listener"))?
+        };
+        let handler: Arc<Handler> = Arc::new(move |req| {
+            let fut = handler(req);
+            Box::pin(async move { fut.await.map_err(Into::into) })
+        });
+        let mut http = auto::Builder::new(TokioExecutor::new());
+        http.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_buf_size(self.max_header_bytes.max(MIN_BUF_SIZE))
+            .keep_alive(true);
+        http.http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX));
+        let shared = Arc::new(Shared {
+            http,
+            handler,
+            max_body_bytes: self.max_body_bytes,
+            idle_timeout: self.idle_timeout,
+            slots: Arc::new(Semaphore::new(self.max_connections)),
+        });
+        let (signal_tx, signal_rx) = watch::channel(None);
+        let task = runtime.spawn(accept_loop(listener, shared, signal_rx));
+        Ok(ServerHandle {
+            local_addr,
+            signal: signal_tx,
+            task: Some(task),
+        })
+    }
+}
+
+/// The error a handler returns to drop the connection without answering: the client sees
+/// the connection close (HTTP/1.1) or the stream reset (HTTP/2), never a response.
+///
+/// For test servers that simulate a lost response, such as a sandbox whose reports were
+/// taken but never delivered. Any other handler error becomes a 500.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbortConnection;
+
+impl fmt::Display for AbortConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handler dropped the connection without a response")
+    }
+}
+
+impl std::error::Error for AbortConnection {}
+
+/// A running server. Dropping it stops the server at once (in-flight requests are cut);
+/// [`shutdown`](ServerHandle::shutdown) stops it gracefully.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    signal: watch::Sender<Option<Instant>>,
+    task: Option<JoinHandle<bool>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on (the real port when bound to port 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish within `grace`, closes
+    /// idle connections, and waits until every connection is closed.
+    ///
+    /// # Errors
+    /// [`ErrorKind::ShutdownTimedOut`] when requests were still running at the deadline (they
+    /// were cut).
+    pub async fn shutdown(mut self, grace: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + grace;
+        self.signal.send_replace(Some(deadline));
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        match task.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::new(ErrorKind::ShutdownTimedOut)),
+            Err(e) => Err(Error::new(ErrorKind::Io)
+                .with_context("the server task failed")
+                .with_source(e)),
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    http: auto::Builder<TokioExecutor>,
+    handler: Arc<Handler>,
+    max_body_bytes: u64,
+    idle_timeout: Duration,
+    slots: Arc<Semaphore>,
+}
+
+/// Accepts connections until the signal; returns whether every connection finished in time.
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut signal: Signal) -> bool {
+    let mut connections = JoinSet::new();
+    let deadline = loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            permit = shared.slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break Instant::now(),
+            },
+            changed = signal.changed() => break stop_at(changed, &signal),
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of file descriptors or a connection reset before accept: pause
+                    // briefly rather than spin.
+                    drop(permit);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            changed = signal.changed() => break stop_at(changed, &signal),
+        };
+        connections.spawn(serve_connection(
+            stream,
+            shared.clone(),
+            signal.clone(),
+            permit,
+        ));
+    };
+    drop(listener);
+    let all_closed = async { while connections.join_next().await.is_some() {} };
+    // On timeout `connections` is dropped, which aborts what is left.
+    tokio::time::timeout_at(deadline, all_closed).await.is_ok()
+}
+
+fn stop_at(changed: Result<(), watch::error::RecvError>, signal: &Signal) -> Instant {
+    match changed {
+        Ok(()) => signal.borrow().unwrap_or_else(Instant::now),
+        Err(_) => Instant::now(),
+    }
+}
+
+/// What a connection's watchdog needs: requests in flight and the last activity.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn touch(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Instant::now();
+        }
+    }
+
+    fn idle_since(&self) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        self.last.lock().map(|last| *last).ok()
+    }
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    mut signal: Signal,
+    _permit: OwnedSemaphorePermit,
+) {
+    // Responses go out at once; failure here only costs latency.
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::new(Activity {
+        in_flight: AtomicUsize::new(0),
+        last: Mutex::new(Instant::now()),
+    });
+    let service = {
+        let shared = shared.clone();
+        let activity = activity.clone();
+        service_fn(move |req| handle(req, shared.clone(), InFlight::new(&activity)))
+    };
+    let conn = shared.http.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let mut closing = false;
+    if signal.borrow().is_some() {
+        conn.as_mut().graceful_shutdown();
+        closing = true;
+    }
+    loop {
+        let idle_deadline = activity.idle_since().map_or_else(
+            || Instant::now() + shared.idle_timeout,
+            |since| since + shared.idle_timeout,
+        );
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            changed = signal.changed(), if !closing => {
+                // A closed channel means the server is gone: close too.
+                let _ = changed;
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = tokio::time::sleep_until(idle_deadline), if !closing => {
+                if activity
+                    .idle_since()
+                    .is_some_and(|since| since + shared.idle_timeout <= Instant::now())
+                {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    _in_flight: InFlight,
+) -> Result<Response<Full<Bytes>>, AbortConnection> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
+        Ok(body) => body,
+        Err(status) => return Ok(plain(status, true)),
+    };
+    let request = Request::from_parts(parts, body);
+    let outcome = CatchUnwind((shared.handler)(request)).await;
+    Ok(match outcome {
+        Ok(Ok(response)) => response.map(Full::new),
+        Ok(Err(e)) if e.is::<AbortConnection>() => return Err(AbortConnection),
+        // The error or panic stays on the server: the client learns only that it failed.
+        Ok(Err(_)) | Err(()) => plain(StatusCode::INTERNAL_SERVER_ERROR, false),
+    })
+}
+
+/// Reads a request body within `cap`; `Err(413)` without reading the rest when it is larger.
+async fn read_body(
+    headers: &http::HeaderMap,
+    mut body: Incoming,
+    cap: u64,
+) -> Result<Bytes, StatusCode> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > cap) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let mut buf = BytesMut::new();
+    let mut first: Option<Bytes> = None;
+    let mut total: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| StatusCode::BAD_REQUEST)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len() as u64);
+        if total > cap {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            None => buf.extend_from_slice(&data),
+            Some(head) => {
+                buf.reserve(head.len() + data.len());
+                buf.extend_from_slice(&head);
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+fn plain(status: StatusCode, close: bool) -> Response<Full<Bytes>> {
+    let text = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if close {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Polls a boxed future, turning a panic into `Err(())`.
+struct CatchUnwind<T>(BoxFuture<'static, T>);
+
+impl<T> Future for CatchUnwind<T> {
+    type Output = Result<T, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn catch_unwind_turns_a_panic_into_an_error() {
+        let ok: BoxFuture<'static, u8> = Box::pin(async { 7 });
+        assert_eq!(CatchUnwind(ok).await, Ok(7));
+        let boom: BoxFuture<'static, u8> = Box::pin(async { panic!("handler bug") });
+        assert_eq!(CatchUnwind(boom).await, Err(()));
+    }
+
+    #[test]
+    fn serving_without_a_runtime_is_an_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let err = Server::builder()
+            .serve(listener, |_req| async {
+                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let b = ServerBuilder::new();
+        assert_eq!(b.max_body_bytes, 8 * 1024 * 1024);
+        assert_eq!(b.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(ServerBuilder::new().max_connections(0).max_connections, 1);
+    }
+}

@@ -1,0 +1,89 @@
+//! The extension point: an object-safe [`HttpTransport`] trait and a cheap shared handle.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::error::Error;
+
+/// A boxed, `Send` future, as [`HttpTransport::send`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Sends one HTTP request and returns its whole response.
+///
+/// The crate's `Client` (feature `client`) is the implementation in this tree; tests and
+/// callers can plug in their own (a recording double, a proxy, another HTTP stack) and hand
+/// it around as a [`SharedTransport`]. The trait is object safe.
+///
+/// An implementation must keep the crate's loss-safety promise: it must not resend a request
+/// that may have been processed, and must report a lost response as
+/// [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost) (or any error whose
+/// [`maybe_processed`](Error::maybe_processed) is `true`).
+pub trait HttpTransport: Send + Sync {
+    /// Sends `request` and resolves to the complete response, whatever its status.
+    ///
+    /// # Errors
+    /// Any failure to obtain a complete response; see [`Error`].
+    fn send(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, Error>>;
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
+    fn send(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, Error>> {
+        (**self).send(request)
+    }
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
+    fn send(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, Error>> {
+        (**self).send(request)
+    }
+}
+
+/// A cheap, cloneable handle to any [`HttpTransport`] (an `Arc<dyn HttpTransport>`).
+#[derive(Clone)]
+pub struct SharedTransport(Arc<dyn HttpTransport>);
+
+impl SharedTransport {
+    /// Wraps a transport.
+    pub fn new(transport: impl HttpTransport + 'static) -> Self {
+        Self(Arc::new(transport))
+    }
+}
+
+impl HttpTransport for SharedTransport {
+    fn send(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, Error>> {
+        self.0.send(request)
+    }
+}
+
+impl fmt::Debug for SharedTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedTransport").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Echo;
+
+    impl HttpTransport for Echo {
+        fn send(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, Error>> {
+            Box::pin(async move { Ok(Response::new(request.into_body())) })
+        }
+    }
+
+    #[test]
+    fn shared_transport_is_send_sync_clone_and_object_safe() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<SharedTransport>();
+        let _object: &dyn HttpTransport = &Echo;
+        let shared = SharedTransport::new(Echo);
+        let _again = SharedTransport::new(shared.clone());
+    }
+}

@@ -1,0 +1,308 @@
+//! The server's limits and lifecycle: slow headers, body cap, connection cap, idle timeout,
+//! graceful shutdown, failing handlers, HTTP/1.1 and HTTP/2 on one port.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ivr_reports_transport::{ErrorKind, Server, ServerBuilder, ServerHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, oneshot};
+
+use crate::support::*;
+
+fn echo_server(builder: ServerBuilder) -> ServerHandle {
+    builder
+        .bind("127.0.0.1:0".parse().unwrap(), |req: Request<Bytes>| async move {
+            Ok::<_, Infallible>(Response::new(req.into_body()))
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn slow_headers_are_cut_at_the_timeout() {
+    let server = echo_server(Server::builder().header_read_timeout(Duration::from_millis(300)));
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nx-slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer = read_until_close(&mut socket).await;
+    assert!(!answer.contains("200"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let server = echo_server(Server::builder().idle_timeout(Duration::from_millis(300)));
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    let answer = read_until_close(&mut socket).await;
+    assert_eq!(answer, "");
+}
+
+#[tokio::test]
+async fn an_announced_oversized_body_gets_413_without_being_read() {
+    let server = echo_server(Server::builder().max_body_bytes(1024));
+    // Announces 10 MB, sends 10 bytes: the answer must come without the rest.
+    let answer = raw_exchange(
+        server.local_addr(),
+        b"POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 10000000\r\n\r\n0123456789",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_chunked_oversized_body_gets_413() {
+    let server = echo_server(Server::builder().max_body_bytes(1000));
+    let mut request =
+        b"POST / HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..2 {
+        request.extend_from_slice(b"258\r\n");
+        request.extend_from_slice(&[b'z'; 600]);
+        request.extend_from_slice(b"\r\n");
+    }
+    let answer = raw_exchange(server.local_addr(), &request).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+#[tokio::test]
+async fn bodies_within_the_limit_pass_through_our_client() {
+    let server = echo_server(Server::builder().max_body_bytes(4096));
+    let client = client_with(|b| b);
+    let ok = Request::post(url(server.local_addr(), "/"))
+        .body(Bytes::from(vec![b'a'; 4096]))
+        .unwrap();
+    let response = client.send(ok).await.unwrap();
+    assert_eq!(response.body().len(), 4096);
+    let too_big = Request::post(url(server.local_addr(), "/"))
+        .body(Bytes::from(vec![b'a'; 4097]))
+        .unwrap();
+    let response = client.send(too_big).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused() {
+    let server = echo_server(Server::builder().max_header_bytes(8192));
+    let mut request = b"GET / HTTP/1.1\r\nhost: localhost\r\nx-big: ".to_vec();
+    request.extend_from_slice(&[b'h'; 20_000]);
+    request.extend_from_slice(b"\r\n\r\n");
+    let answer = raw_exchange(server.local_addr(), &request).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_cap_holds() {
+    let release = Arc::new(Notify::new());
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let gate = release.clone();
+    let server = Server::builder()
+        .max_connections(1)
+        .bind(
+            "127.0.0.1:0".parse().unwrap(),
+            move |req: Request<Bytes>| {
+                let gate = gate.clone();
+                let hold = req.uri().path() == "/hold";
+                if hold && let Some(tx) = started_tx.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                async move {
+                    if hold {
+                        gate.notified().await;
+                    }
+                    Ok::<_, Infallible>(Response::new(Bytes::from_static(b"done")))
+                }
+            },
+        )
+        .unwrap();
+    let addr = server.local_addr();
+
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first
+        .write_all(b"GET /hold HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    started_rx.await.unwrap();
+
+    let mut second = TcpStream::connect(addr).await.unwrap();
+    second
+        .write_all(b"GET /quick HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(500), second.read(&mut byte)).await;
+    assert!(
+        early.is_err(),
+        "the second connection was served while the cap was reached"
+    );
+
+    release.notify_one();
+    assert!(read_until_close(&mut first).await.contains("done"));
+    let answer = read_until_close(&mut second).await;
+    assert!(answer.contains("done"), "{answer}");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_completes_an_in_flight_request() {
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (go_tx, go_rx) = oneshot::channel::<()>();
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let go_rx = Arc::new(tokio::sync::Mutex::new(Some(go_rx)));
+    let server = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        move |_req: Request<Bytes>| {
+            if let Some(tx) = started_tx.lock().unwrap().take() {
+                let _ = tx.send(());
+            }
+            let go_rx = go_rx.clone();
+            async move {
+                if let Some(rx) = go_rx.lock().await.take() {
+                    let _ = rx.await;
+                }
+                Ok::<_, Infallible>(Response::new(Bytes::from_static(b"finished")))
+            }
+        },
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let client = client_with(|b| b.retry(quick_retry(1)));
+    let in_flight = tokio::spawn(async move { client.send(get(url(addr, "/"))).await });
+    started_rx.await.unwrap();
+
+    let shutdown = tokio::spawn(server.shutdown(Duration::from_secs(10)));
+    // The server stops accepting while the request is still running. A connect may still
+    // land in the backlog of the closing listener, so only a refusal or no answer is fine.
+    go_tx.send(()).unwrap();
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.body().as_ref(), b"finished");
+    shutdown.await.unwrap().unwrap();
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_past_its_deadline_cuts_the_request() {
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let started_tx = std::sync::Mutex::new(Some(started_tx));
+    let server = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        move |_req: Request<Bytes>| {
+            if let Some(tx) = started_tx.lock().unwrap().take() {
+                let _ = tx.send(());
+            }
+            std::future::pending::<Result<Response<Bytes>, Infallible>>()
+        },
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let client = client_with(|b| b.retry(quick_retry(1)));
+    let in_flight = tokio::spawn(async move { client.send(get(url(addr, "/"))).await });
+    started_rx.await.unwrap();
+    let err = server
+        .shutdown(Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ShutdownTimedOut);
+    let lost = in_flight.await.unwrap().unwrap_err();
+    assert_eq!(lost.kind(), ErrorKind::ResponseLost);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gives_500_and_the_server_goes_on() {
+    let server = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        |req: Request<Bytes>| async move {
+            match req.uri().path() {
+                "/panic" => panic!("handler bug (expected by this test)"),
+                "/error" => Err("handler failed".into()),
+                _ => Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(
+                    Bytes::from_static(b"fine"),
+                )),
+            }
+        },
+    )
+    .unwrap();
+    let client = client_with(|b| b.retry(quick_retry(1)));
+    let addr = server.local_addr();
+    let response = client.send(get(url(addr, "/panic"))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!String::from_utf8_lossy(response.body()).contains("handler bug"));
+    let response = client.send(get(url(addr, "/error"))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!String::from_utf8_lossy(response.body()).contains("handler failed"));
+    let response = client.send(get(url(addr, "/"))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body().as_ref(), b"fine");
+}
+
+#[tokio::test]
+async fn http1_and_http2_prior_knowledge_on_one_port() {
+    let server = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        |req: Request<Bytes>| async move {
+            Ok::<_, Infallible>(Response::new(Bytes::from(format!("{:?}", req.version()))))
+        },
+    )
+    .unwrap();
+    let addr = server.local_addr();
+
+    let response = client_with(|b| b).send(get(url(addr, "/"))).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"HTTP/1.1");
+
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = Request::get(url(addr, "/"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.as_ref(), b"HTTP/2.0");
+}
+
+#[tokio::test]
+async fn serving_a_std_listener_reports_its_address() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::builder()
+        .serve(listener, |_req: Request<Bytes>| async {
+            Ok::<_, Infallible>(Response::new(Bytes::from_static(b"std")))
+        })
+        .unwrap();
+    assert_eq!(server.local_addr(), addr);
+    let response = client_with(|b| b).send(get(url(addr, "/"))).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"std");
+    server.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[test]
+fn binding_a_used_address_is_an_io_error() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = Server::bind(taken.local_addr().unwrap(), |_req: Request<Bytes>| async {
+        Ok::<_, Infallible>(Response::new(Bytes::new()))
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+}

@@ -86,8 +86,11 @@ impl fmt::Display for ErrorKind {
 }
 
 /// The longest piece of input quoted in a message, in characters.
+#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 const MAX_QUOTED: usize = 32;
 
+// Without a format compiled in, only the query parser builds errors.
+#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 impl Error {
     /// An error of `kind` with a lowercase message (no path, no position).
     pub(crate) fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
@@ -216,6 +219,7 @@ impl Error {
     }
 }
 
+#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -262,6 +266,7 @@ impl std::error::Error for Error {
     }
 }
 
+#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 /// Turns increasing byte offsets into (line, column) without rescanning from the start.
 #[derive(Debug, Default)]
 pub(crate) struct LineCounter {

@@ -2,14 +2,13 @@
 //! source text, spans for rejected items, bounded depth), and a writer.
 
 use std::borrow::Cow;
-use std::io::Write as _;
 
 use ivr_reports_model::{
     ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
 };
 
 use crate::batch::{Batch, Rejected};
-use crate::error::LineCounter;
+use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
 use crate::schema::{self, MAX_DEPTH, Source, Val};
 use crate::{Error, ErrorKind};
 
@@ -23,8 +22,6 @@ pub(crate) struct JsonSource<'a> {
     /// Objects open, envelope included.
     depth: usize,
     value_at: usize,
-    /// Where the next field's name is likely to be in the names table.
-    hint: usize,
 }
 
 fn syntax(message: &'static str, at: usize) -> Error {
@@ -52,7 +49,6 @@ impl<'a> JsonSource<'a> {
             first: true,
             depth: 0,
             value_at: 0,
-            hint: 0,
         }
     }
 
@@ -165,7 +161,7 @@ impl<'a> JsonSource<'a> {
     /// After the current object's `{` or a value: moves to the next key's opening quote.
     /// `false` when the object ended (its `}` consumed).
     #[inline]
-    fn to_next_key(&mut self) -> Result<bool, Error> {
+    fn advance_to_key(&mut self) -> Result<bool, Error> {
         self.ws();
         if self.first {
             self.first = false;
@@ -285,9 +281,9 @@ impl<'a> JsonSource<'a> {
 }
 
 impl<'a> Source<'a> for JsonSource<'a> {
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
-            if !self.to_next_key()? {
+            if !self.advance_to_key()? {
                 return Ok(None);
             }
             let at = self.pos;
@@ -300,13 +296,13 @@ impl<'a> Source<'a> for JsonSource<'a> {
                 raw
             };
             self.colon()?;
-            let found = match names.get(self.hint) {
-                Some(n) if n.as_bytes() == key => Some(self.hint),
+            let found = match names.get(*hint) {
+                Some(n) if n.as_bytes() == key => Some(*hint),
                 _ => names.iter().position(|n| n.as_bytes() == key),
             };
             match found {
                 Some(i) => {
-                    self.hint = i + 1;
+                    *hint = i + 1;
                     return Ok(Some(i));
                 }
                 None => self.skip_value(self.depth)?,
@@ -315,7 +311,7 @@ impl<'a> Source<'a> for JsonSource<'a> {
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {
-        if !self.to_next_key()? {
+        if !self.advance_to_key()? {
             return Ok(None);
         }
         let key = self.string()?.into_owned();
@@ -520,26 +516,6 @@ fn span_end(input: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-pub(crate) fn strip_bom(input: &[u8]) -> (&[u8], usize) {
-    match input.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => (rest, 3),
-        None => (input, 0),
-    }
-}
-
-/// Sets line and column of every rejected item's error, in one pass over the input.
-pub(crate) fn locate_all(rejected: &mut [Rejected], input: &[u8], base: usize) {
-    let mut lines = LineCounter::default();
-    for r in rejected {
-        let error = std::mem::replace(&mut r.error, Error::new(ErrorKind::Syntax, ""));
-        let mut error = error.shifted(base);
-        if let Some(offset) = error.offset() {
-            error.set_line_column(lines.advance(input, offset));
-        }
-        r.error = error;
-    }
-}
-
 /// Decodes a `{"results":[...]}` page item by item.
 pub(crate) fn decode_page<T>(
     body: &[u8],
@@ -562,7 +538,7 @@ pub(crate) fn decode_page<T>(
     src.open().map_err(envelope)?;
     let mut found = false;
     loop {
-        let field = match src.next_field(&["results"]) {
+        let field = match src.next_field(&["results"], &mut 0) {
             Ok(field) => field,
             // Everything in `results` is decoded already: a broken tail loses nothing.
             Err(_) if found => break,
@@ -577,9 +553,14 @@ pub(crate) fn decode_page<T>(
             }
             Some(_) => {
                 found = true;
-                if !items(&mut src, &mut batch, &decode).map_err(envelope)? {
-                    break;
+                if items(&mut src, &mut batch, &decode).map_err(envelope)? {
+                    src.ws();
+                    if src.peek() == Some(b'}') {
+                        src.pos += 1;
+                    }
+                    crate::common::keep_tail(&mut batch, input, src.pos);
                 }
+                break;
             }
         }
     }
@@ -614,6 +595,8 @@ fn items<T>(
     }
     let envelope_depth = src.depth;
     let mut index = 0;
+    // The index and start of the item just read, when it decoded.
+    let mut last_ok: Option<(usize, usize)>;
     loop {
         src.ws();
         if src.peek() == Some(b']') {
@@ -629,8 +612,12 @@ fn items<T>(
             }
         });
         match result {
-            Ok(report) => batch.reports.push(report),
+            Ok(report) => {
+                batch.reports.push(report);
+                last_ok = Some((index, start));
+            }
             Err(e) => {
+                last_ok = None;
                 let e = e.at(start).in_index(index).in_field("results");
                 src.depth = envelope_depth;
                 src.first = false;
@@ -662,7 +649,22 @@ fn items<T>(
                 src.pos += 1;
                 return Ok(true);
             }
-            None => return Ok(false),
+            None => {
+                // The input ends inside `results`. If the last item decoded, it may have
+                // swallowed what followed it (e.g. into an unknown field whose closing
+                // brackets were the page's own): keep its raw bytes to the end as well.
+                if let Some((last, start)) = last_ok {
+                    let e = syntax("the page ends inside results", input.len())
+                        .in_index(last)
+                        .in_field("results");
+                    batch.rejected.push(Rejected::new(
+                        last,
+                        input.get(start..).unwrap_or_default().trim_ascii_end(),
+                        e,
+                    ));
+                }
+                return Ok(false);
+            }
             Some(_) => {
                 let e = syntax("expected ',' or ']'", src.pos).in_field("results");
                 batch.rejected.push(Rejected::new(
@@ -683,14 +685,19 @@ pub(crate) fn decode_one<T>(
 ) -> Result<T, Error> {
     let (input, base) = strip_bom(body);
     let mut src = JsonSource::new(input);
-    let result = src.open().and_then(|()| decode(&mut src)).and_then(|t| {
-        src.ws();
-        if src.pos < input.len() {
-            Err(syntax("trailing characters after the report", src.pos))
-        } else {
-            Ok(t)
-        }
-    });
+    src.ws();
+    let start = src.pos;
+    let result = src
+        .open()
+        .and_then(|()| decode(&mut src).map_err(|e| e.at(start)))
+        .and_then(|t| {
+            src.ws();
+            if src.pos < input.len() {
+                Err(syntax("trailing characters after the report", src.pos))
+            } else {
+                Ok(t)
+            }
+        });
     result.map_err(|e| e.shifted(base).locate(body))
 }
 
@@ -739,68 +746,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
-}
-
-pub(crate) fn write_u32(out: &mut Vec<u8>, mut n: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // A single digit.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(buf.get(i..).unwrap_or_default());
-}
-
-fn two(out: &mut Vec<u8>, n: u8) {
-    out.extend_from_slice(&[b'0' + n / 10 % 10, b'0' + n % 10]);
-}
-
-/// Writes a timestamp's documented form (no quotes).
-pub(crate) fn write_timestamp(out: &mut Vec<u8>, t: &Timestamp) {
-    let (y, mo, d, h, mi, s) = t.local_date_time();
-    let y = y.min(9999);
-    out.extend_from_slice(&[
-        b'0' + (y / 1000) as u8,
-        b'0' + (y / 100 % 10) as u8,
-        b'0' + (y / 10 % 10) as u8,
-        b'0' + (y % 10) as u8,
-        b'-',
-    ]);
-    two(out, mo);
-    out.push(b'-');
-    two(out, d);
-    out.push(b'T');
-    two(out, h);
-    out.push(b':');
-    two(out, mi);
-    out.push(b':');
-    two(out, s);
-    let precision = u32::from(t.precision().min(9));
-    if precision > 0 {
-        out.push(b'.');
-        let mut digits = t.subsec_nanos() / 10u32.pow(9 - precision);
-        let mut buf = [b'0'; 9];
-        for i in (0..precision as usize).rev() {
-            buf[i] = b'0' + (digits % 10) as u8;
-            digits /= 10;
-        }
-        out.extend_from_slice(buf.get(..precision as usize).unwrap_or_default());
-    }
-    let offset = t.offset_minutes();
-    out.push(if offset < 0 { b'-' } else { b'+' });
-    let off = offset.unsigned_abs();
-    two(out, u8::try_from(off / 60).unwrap_or(99));
-    two(out, u8::try_from(off % 60).unwrap_or(99));
-}
-
-pub(crate) fn write_decimal(out: &mut Vec<u8>, d: &Decimal) {
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{d}");
 }
 
 /// Writes the fields of one object.

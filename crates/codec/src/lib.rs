@@ -60,6 +60,8 @@
 
 mod batch;
 mod codec;
+#[cfg(any(feature = "json", feature = "xml"))]
+mod common;
 mod error;
 mod format;
 #[cfg(feature = "json")]

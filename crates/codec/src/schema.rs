@@ -18,6 +18,8 @@ use crate::{Error, ErrorKind};
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A scalar as the wire had it. XML only ever produces `Str` (an empty element is `Str("")`).
+// XML only produces strings.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) enum Val<'a> {
     Null,
@@ -30,8 +32,10 @@ pub(crate) enum Val<'a> {
 /// A pull reader positioned inside an object (a JSON object, an XML element).
 pub(crate) trait Source<'a> {
     /// Advances to the next field whose name is in `names` and returns its index there,
-    /// skipping unknown fields; `None` when the object ends (its end is consumed).
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error>;
+    /// skipping unknown fields; `None` when the object ends (its end is consumed). `hint`
+    /// is where the caller expects the next name (fields usually come in one order); it is
+    /// tried first and moved past the field found.
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error>;
     /// Advances to the next field, whatever its name; `None` when the object ends.
     fn next_key(&mut self) -> Result<Option<String>, Error>;
     /// Reads the current field's value as a scalar.
@@ -114,10 +118,12 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str_exact(text).ok()
+        return Decimal::from_scientific(text).ok();
     }
+    // Exact when it fits 28 digits; longer fractions are rounded to fit (never via f64).
+    Decimal::from_str_exact(text)
+        .or_else(|_| text.parse::<Decimal>())
+        .ok()
 }
 
 fn opt_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
@@ -189,7 +195,8 @@ fn price<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Price>, Error> {
         return Ok(None);
     }
     let (mut amount, mut currency, mut any) = (None, None, false);
-    while let Some(i) = src.next_field(PRICE_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(PRICE_FIELDS, &mut hint)? {
         any = true;
         let r = match i {
             0 | 1 => opt_decimal(src).map(|v| amount = v.or(amount)),
@@ -231,10 +238,12 @@ fn code<'a, S: Source<'a>>(src: &mut S, fields: usize) -> Result<Option<Code<'a>
     if !src.enter()? {
         return Ok(None);
     }
+    let at = src.value_offset();
     let mut c = Code::default();
     let mut any = false;
     let names = &STATUS_FIELDS[..fields];
-    while let Some(i) = src.next_field(names)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(names, &mut hint)? {
         any = true;
         let r = match i {
             0 => opt_u32(src, "a whole number").map(|v| c.group_id = v),
@@ -250,7 +259,9 @@ fn code<'a, S: Source<'a>>(src: &mut S, fields: usize) -> Result<Option<Code<'a>
         return Ok(None);
     }
     if c.id.is_none() {
-        return Err(Error::new(ErrorKind::MissingField, "missing field").in_field("id"));
+        return Err(Error::new(ErrorKind::MissingField, "missing field")
+            .in_field("id")
+            .at(at));
     }
     Ok(Some(c))
 }
@@ -349,7 +360,8 @@ pub(crate) const V1_FIELDS: &[&str] = &[
 pub(crate) fn v1<'a, S: Source<'a>>(src: &mut S) -> Result<VoiceReport, Error> {
     let mut r = VoiceReport::new(String::new(), String::new());
     let mut message_id = None;
-    while let Some(i) = src.next_field(V1_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(V1_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| r.bulk_id = v),
             1 => string(src).map(|v| message_id = v),
@@ -398,7 +410,8 @@ pub(crate) const V2_FIELDS: &[&str] = &[
 pub(crate) fn v2<'a, S: Source<'a>>(src: &mut S) -> Result<CallReport, Error> {
     let mut r = CallReport::new(String::new(), String::new());
     let mut message_id = None;
-    while let Some(i) = src.next_field(V2_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(V2_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| r.bulk_id = v),
             1 => string(src).map(|v| message_id = v),
@@ -438,7 +451,8 @@ fn voice_call<'a, S: Source<'a>>(src: &mut S) -> Result<Option<VoiceCall>, Error
         return Ok(None);
     }
     let mut c = VoiceCall::new();
-    while let Some(i) = src.next_field(CALL_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(CALL_FIELDS, &mut hint)? {
         let res = match i {
             0 => string(src).map(|v| c.feature = v),
             1 => opt_timestamp(src).map(|v| c.start_time = v),
@@ -473,7 +487,8 @@ fn ivr<'a, S: Source<'a>>(src: &mut S) -> Result<Option<IvrData>, Error> {
         return Ok(None);
     }
     let mut d = IvrData::new();
-    while let Some(i) = src.next_field(IVR_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(IVR_FIELDS, &mut hint)? {
         let v = string(src).map_err(|e| e.in_field(IVR_FIELDS[i]))?;
         match i {
             0 => d.scenario_id = v,
@@ -491,11 +506,11 @@ fn ivr<'a, S: Source<'a>>(src: &mut S) -> Result<Option<IvrData>, Error> {
 /// element): `requestError.serviceException`.
 pub(crate) fn api_error<'a, S: Source<'a>>(src: &mut S) -> Result<ApiError, Error> {
     let mut found = None;
-    while let Some(_) = src.next_field(&["requestError"])? {
+    while src.next_field(&["requestError"], &mut 0)?.is_some() {
         if !src.enter()? {
             continue;
         }
-        while let Some(_) = src.next_field(&["serviceException"])? {
+        while src.next_field(&["serviceException"], &mut 0)?.is_some() {
             if src.enter()? {
                 let e = service_exception(src)
                     .map_err(|e| e.in_field("serviceException").in_field("requestError"))?;
@@ -517,7 +532,8 @@ const EXCEPTION_FIELDS: &[&str] = &["messageId", "text", "validationErrors"];
 
 fn service_exception<'a, S: Source<'a>>(src: &mut S) -> Result<ApiError, Error> {
     let mut e = ApiError::default();
-    while let Some(i) = src.next_field(EXCEPTION_FIELDS)? {
+    let mut hint = 0;
+    while let Some(i) = src.next_field(EXCEPTION_FIELDS, &mut hint)? {
         match i {
             0 => {
                 e.message_id = string(src)

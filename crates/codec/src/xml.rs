@@ -11,7 +11,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
 use crate::batch::{Batch, Rejected};
-use crate::json::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
+use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
 use crate::schema::{self, MAX_DEPTH, Source, Val};
 use crate::{Error, ErrorKind, PriceName};
 
@@ -23,7 +23,6 @@ pub(crate) struct XmlSource<'a> {
     /// The current field is an empty element (`<x/>`): no events to read for its value.
     empty: bool,
     value_at: usize,
-    hint: usize,
     /// The parser failed: the rest of the input cannot be read.
     failed: bool,
     /// Enforce `MAX_DEPTH` (off while skipping to the end of a rejected item).
@@ -59,7 +58,6 @@ impl<'a> XmlSource<'a> {
             depth: 0,
             empty: false,
             value_at: 0,
-            hint: 0,
             failed: false,
             limit_depth: true,
         }
@@ -194,21 +192,21 @@ fn find(names: &[&str], hint: usize, name: &[u8]) -> Option<usize> {
 }
 
 impl<'a> Source<'a> for XmlSource<'a> {
-    fn next_field(&mut self, names: &[&str]) -> Result<Option<usize>, Error> {
+    fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
             match self.event()? {
-                Event::Start(e) => match find(names, self.hint, e.local_name().as_ref()) {
+                Event::Start(e) => match find(names, *hint, e.local_name().as_ref()) {
                     Some(i) => {
                         self.empty = false;
-                        self.hint = i + 1;
+                        *hint = i + 1;
                         return Ok(Some(i));
                     }
                     None => self.skip_element()?,
                 },
                 Event::Empty(e) => {
-                    if let Some(i) = find(names, self.hint, e.local_name().as_ref()) {
+                    if let Some(i) = find(names, *hint, e.local_name().as_ref()) {
                         self.empty = true;
-                        self.hint = i + 1;
+                        *hint = i + 1;
                         return Ok(Some(i));
                     }
                 }
@@ -290,13 +288,14 @@ impl<'a> Source<'a> for XmlSource<'a> {
     }
 }
 
-/// Reads the prolog up to the root element's start; `Ok(false)` for an empty root (`<x/>`).
-fn root(src: &mut XmlSource<'_>) -> Result<bool, Error> {
+/// Reads the prolog up to the root element's start: whether it is open (not `<x/>`), and
+/// whether it is itself named `results`.
+fn root(src: &mut XmlSource<'_>) -> Result<(bool, bool), Error> {
     loop {
         let at = src.pos();
         match src.event()? {
-            Event::Start(_) => return Ok(true),
-            Event::Empty(_) => return Ok(false),
+            Event::Start(e) => return Ok((true, e.local_name().as_ref() == b"results")),
+            Event::Empty(e) => return Ok((false, e.local_name().as_ref() == b"results")),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
             _ => {
@@ -304,6 +303,21 @@ fn root(src: &mut XmlSource<'_>) -> Result<bool, Error> {
             }
         }
     }
+}
+
+/// After the items: past whitespace, comments and the root's end tag, nothing may follow.
+fn finish<T>(src: &mut XmlSource<'_>, batch: &mut Batch<T>, input: &[u8]) {
+    let mut at = src.pos();
+    loop {
+        match src.event() {
+            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
+            Ok(Event::Comment(_) | Event::PI(_)) => {}
+            Ok(Event::End(_)) if src.depth == 0 => {}
+            _ => break,
+        }
+        at = src.pos();
+    }
+    crate::common::keep_tail(batch, input, at);
 }
 
 const ITEM_NAMES: &[&str] = &["result", "results"];
@@ -317,30 +331,28 @@ pub(crate) fn decode_page<T>(
     let mut src = XmlSource::new(input);
     let mut batch = Batch::new();
     let envelope = |e: Error| e.shifted(base).locate(body);
-    if !root(&mut src).map_err(envelope)? {
+    let (open, is_results) = root(&mut src).map_err(envelope)?;
+    if !open && !is_results {
         return Err(envelope(
             Error::new(ErrorKind::Envelope, "expected a results element").at(src.pos()),
         ));
     }
-    let mut found = false;
-    loop {
-        let field = match src.next_field(&["results"]) {
+    // The root may be the list itself (`<results><result>...`).
+    let mut found = is_results;
+    if is_results && open && items(&mut src, &mut batch, &decode, input) {
+        finish(&mut src, &mut batch, input);
+    }
+    while !found {
+        let field = match src.next_field(&["results"], &mut 0) {
             Ok(field) => field,
-            Err(_) if found => break,
             Err(e) => return Err(envelope(e)),
         };
         match field {
             None => break,
-            Some(_) if found || src.empty => {
-                found = true;
-                if src.skip().is_err() {
-                    break;
-                }
-            }
             Some(_) => {
                 found = true;
-                if !items(&mut src, &mut batch, &decode, input) {
-                    break;
+                if std::mem::take(&mut src.empty) || items(&mut src, &mut batch, &decode, input) {
+                    finish(&mut src, &mut batch, input);
                 }
             }
         }
@@ -386,12 +398,14 @@ fn items<T>(
             .iter()
             .any(|n| n.as_bytes() == element.local_name().as_ref())
         {
-            if !empty && src.skip_element().is_err() {
+            if !empty && let Err(e) = src.skip_element() {
+                // The page broke off inside something that is not an item: keep the rest.
+                let e = e.in_field("results");
+                batch.rejected.push(Rejected::new(index, rest(start), e));
                 return false;
             }
             continue;
         }
-        src.hint = 0;
         let result = if empty {
             Err(Error::new(ErrorKind::MissingField, "missing field")
                 .in_field("messageId")
@@ -430,9 +444,9 @@ pub(crate) fn decode_one<T>(
 ) -> Result<T, Error> {
     let (input, base) = strip_bom(body);
     let mut src = XmlSource::new(input);
-    let result = root(&mut src).and_then(|open| {
+    let result = root(&mut src).and_then(|(open, _)| {
         if open {
-            decode(&mut src)
+            decode(&mut src).map_err(|e| e.at(0))
         } else {
             Err(Error::new(ErrorKind::MissingField, "missing field").in_field("messageId"))
         }
@@ -444,7 +458,7 @@ pub(crate) fn decode_one<T>(
 pub(crate) fn decode_api_error(body: &[u8]) -> Result<ApiError, Error> {
     let (input, base) = strip_bom(body);
     let mut src = XmlSource::new(input);
-    let result = root(&mut src).and_then(|open| {
+    let result = root(&mut src).and_then(|(open, _)| {
         if open {
             schema::api_error(&mut src)
         } else {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -101,9 +101,10 @@ impl ServerBuilder {
         Self::default()
     }
 
-    /// The time a client has to send a request's complete head (HTTP/1.1); slower clients
-    /// (slowloris) are disconnected. Default 10 s. hyper also runs this timer while an
-    /// HTTP/1.1 connection waits for its next request.
+    /// The time a client has to send a request's complete head; slower clients (slowloris)
+    /// are disconnected. Default 10 s. A new connection must deliver its first request head
+    /// (HTTP/1.1) or start its first stream (HTTP/2) within it too. hyper also runs this
+    /// timer while an HTTP/1.1 connection waits for its next request.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -205,6 +206,7 @@ impl ServerBuilder {
             handler,
             max_body_bytes: self.max_body_bytes,
             idle_timeout: self.idle_timeout,
+            header_read_timeout: self.header_read_timeout,
             slots: Arc::new(Semaphore::new(self.max_connections)),
         });
         let (signal_tx, signal_rx) = watch::channel(None);
@@ -291,6 +293,7 @@ struct Shared {
     handler: Arc<Handler>,
     max_body_bytes: u64,
     idle_timeout: Duration,
+    header_read_timeout: Duration,
     slots: Arc<Semaphore>,
 }
 
@@ -343,6 +346,8 @@ fn stop_at(changed: Result<(), watch::error::RecvError>, signal: &Signal) -> Ins
 struct Activity {
     in_flight: AtomicUsize,
     last: Mutex<Instant>,
+    /// Whether a request head ever arrived.
+    seen: AtomicBool,
 }
 
 impl Activity {
@@ -366,6 +371,7 @@ struct InFlight(Arc<Activity>);
 impl InFlight {
     fn new(activity: &Arc<Activity>) -> Self {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.seen.store(true, Ordering::Release);
         Self(activity.clone())
     }
 }
@@ -388,6 +394,7 @@ async fn serve_connection(
     let activity = Arc::new(Activity {
         in_flight: AtomicUsize::new(0),
         last: Mutex::new(Instant::now()),
+        seen: AtomicBool::new(false),
     });
     let service = {
         let shared = shared.clone();
@@ -402,10 +409,16 @@ async fn serve_connection(
         closing = true;
     }
     loop {
-        let idle_deadline = activity.idle_since().map_or_else(
-            || Instant::now() + shared.idle_timeout,
-            |since| since + shared.idle_timeout,
-        );
+        // Until a first request head arrives, the connection gets the header read timeout
+        // (covers the HTTP/1-or-2 detection hyper's own timer does not); then the idle one.
+        let limit = if activity.seen.load(Ordering::Acquire) {
+            shared.idle_timeout
+        } else {
+            shared.idle_timeout.min(shared.header_read_timeout)
+        };
+        let idle_deadline = activity
+            .idle_since()
+            .map_or_else(|| Instant::now() + limit, |since| since + limit);
         tokio::select! {
             _ = conn.as_mut() => break,
             changed = signal.changed(), if !closing => {
@@ -417,7 +430,7 @@ async fn serve_connection(
             () = tokio::time::sleep_until(idle_deadline), if !closing => {
                 if activity
                     .idle_since()
-                    .is_some_and(|since| since + shared.idle_timeout <= Instant::now())
+                    .is_some_and(|since| since + limit <= Instant::now())
                 {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
@@ -435,7 +448,9 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
         Ok(body) => body,
-        Err(status) => return Ok(plain(status, true)),
+        // HTTP/1.1 cannot skip the unread body: close the connection. HTTP/2 resets the
+        // stream when the body is dropped, and forbids a `connection` header.
+        Err(status) => return Ok(plain(status, parts.version < http::Version::HTTP_2)),
     };
     let request = Request::from_parts(parts, body);
     let outcome = CatchUnwind((shared.handler)(request)).await;

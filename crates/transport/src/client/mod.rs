@@ -355,6 +355,9 @@ impl Client {
     /// See [`ErrorKind`]; check [`Error::maybe_processed`] before sending anything again.
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let started = Instant::now();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::new(ErrorKind::Io).with_context("the client needs a tokio runtime"));
+        }
         let prepared = self.prepare(request)?;
         let policy = self.inner.retry;
         let deadline = started + policy.total_deadline();
@@ -723,6 +726,20 @@ mod tests {
             let err = c.prepare(get(uri)).err().unwrap();
             assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{uri}");
             assert!(!err.to_string().contains("pw"));
+        }
+    }
+
+    #[test]
+    fn sending_without_a_runtime_is_an_error_not_a_panic() {
+        let c = client(false);
+        let send = c.send(get("http://127.0.0.1:9/"));
+        // Poll once by hand, outside any runtime.
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut send = std::pin::pin!(send);
+        match send.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(Err(e)) => assert_eq!(e.kind(), ErrorKind::Io),
+            other => panic!("expected an error, got {other:?}"),
         }
     }
 

@@ -306,3 +306,52 @@ fn binding_a_used_address_is_an_io_error() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
 }
+
+#[tokio::test]
+async fn an_oversized_http2_body_gets_413_and_the_connection_goes_on() {
+    let server = echo_server(Server::builder().max_body_bytes(1024));
+    let addr = server.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let big = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from(vec![b'b'; 2048])))
+        .unwrap();
+    let response = sender.send_request(big).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!response.headers().contains_key("connection"));
+    sender.ready().await.unwrap();
+    let small = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from_static(b"small")))
+        .unwrap();
+    let response = sender.send_request(small).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.as_ref(), b"small");
+}
+
+#[tokio::test]
+async fn a_host_name_is_resolved() {
+    let server = echo_server(Server::builder());
+    let url = format!("http://localhost:{}/", server.local_addr().port());
+    let request = Request::post(url).body(Bytes::from_static(b"hi")).unwrap();
+    let response = client_with(|b| b).send(request).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"hi");
+}
+
+#[tokio::test]
+async fn a_connection_stalling_before_its_first_head_is_cut_at_the_header_timeout() {
+    // Half an HTTP/2 preface: hyper still waits to tell HTTP/1.1 from HTTP/2, and no hyper
+    // timer runs yet; our watchdog cuts it.
+    let server = echo_server(
+        Server::builder()
+            .header_read_timeout(Duration::from_millis(300))
+            .idle_timeout(Duration::from_secs(600)),
+    );
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    socket.write_all(b"PRI * HTTP/2").await.unwrap();
+    let answer = read_until_close(&mut socket).await;
+    assert!(!answer.contains("200"), "{answer}");
+}

@@ -149,3 +149,75 @@ async fn http2_refused_stream_is_retried() {
     assert_eq!(response.body().as_ref(), b"second");
     assert_eq!(streams.get(), 2);
 }
+
+#[tokio::test]
+async fn a_stalled_handshake_hits_the_connect_timeout_and_is_retried() {
+    // Accepts TCP and never answers the ClientHello: nothing of the request was written.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Counter::default();
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        for _ in 0..10 {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            counter.bump();
+            held.push(socket);
+        }
+    });
+    let cert = test_cert();
+    let client = client_with(|b| {
+        b.builtin_roots(false)
+            .add_root_certificate_der(cert.cert.to_vec())
+            .connect_timeout(std::time::Duration::from_millis(200))
+            .retry(quick_retry(2))
+    });
+    let err = client.send(get(https(addr, "/"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_timeout());
+    assert!(!err.maybe_processed());
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(accepted.get(), 2);
+}
+
+/// PEM-encodes a DER certificate (RFC 7468), to test the PEM root option.
+fn pem(der: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(char::from(TABLE[((n >> (18 - 6 * i)) & 0x3f) as usize]));
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+#[tokio::test]
+async fn a_pem_root_is_trusted() {
+    let cert = test_cert();
+    let (addr, _) = tls_server(tls_acceptor(&cert, &[b"h2"]), 2).await;
+    let client = client_with(|b| {
+        b.builtin_roots(false)
+            .add_root_certificate_pem(pem(&cert.cert))
+    });
+    let response = client.send(get(https(addr, "/"))).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"HTTP/2.0");
+}

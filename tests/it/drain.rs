@@ -26,7 +26,10 @@ async fn draining_ten_thousand_reports_yields_each_once_and_ends() {
         seen.extend(page.reports.into_iter().map(|r| r.message_id));
     }
     assert_eq!(pages, 10);
-    assert!(drain.next().await.is_none(), "a finished drain stays finished");
+    assert!(
+        drain.next().await.is_none(),
+        "a finished drain stays finished"
+    );
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no report twice");
     let expected: Vec<_> = injected.into_iter().map(|r| r.message_id).collect();
@@ -42,7 +45,9 @@ async fn drain_is_a_stream_that_stops_at_the_first_error() {
     let mut drain = client.reports().limit(2).drain();
     let first = std::future::poll_fn(|cx| Pin::new(&mut drain).poll_next(cx)).await;
     assert_eq!(first.unwrap().unwrap().reports.len(), 2);
-    sandbox.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    sandbox
+        .set_faults(Faults::new().drop_after_take(1.0))
+        .unwrap();
     let second = std::future::poll_fn(|cx| Pin::new(&mut drain).poll_next(cx)).await;
     assert_eq!(second.unwrap().unwrap_err().kind(), ErrorKind::ResponseLost);
     let third = std::future::poll_fn(|cx| Pin::new(&mut drain).poll_next(cx)).await;
@@ -50,5 +55,8 @@ async fn drain_is_a_stream_that_stops_at_the_first_error() {
     assert_eq!(sandbox.counters().lost_in_transit, 2);
 
     let invalid = client.reports().limit(0).drain().next().await;
-    assert_eq!(invalid.unwrap().unwrap_err().kind(), ErrorKind::InvalidRequest);
+    assert_eq!(
+        invalid.unwrap().unwrap_err().kind(),
+        ErrorKind::InvalidRequest
+    );
 }

@@ -22,9 +22,18 @@ async fn bad_credentials_are_an_api_error_with_the_parsed_body() {
         assert_eq!(e.kind(), ErrorKind::Api);
         assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
         let api = e.api_error().unwrap();
-        assert_eq!((api.message_id.as_str(), api.text.as_str()), ("UNAUTHORIZED", "Invalid login details"));
+        assert_eq!(
+            (api.message_id.as_str(), api.text.as_str()),
+            ("UNAUTHORIZED", "Invalid login details")
+        );
         let shown = format!("{e}");
-        assert_eq!(shown, format!("401 from {}/voice/1/reports: Invalid login details", sandbox.base_url()));
+        assert_eq!(
+            shown,
+            format!(
+                "401 from {}/voice/1/reports: Invalid login details",
+                sandbox.base_url()
+            )
+        );
         assert!(!format!("{e:?} {client:?}").contains("wrong-secret-4711"));
     }
 }
@@ -47,7 +56,10 @@ async fn a_429_is_retried_by_the_transport_and_then_succeeds() {
     }
     assert_eq!(got, 30);
     let c = sandbox.counters();
-    assert!(c.faults_injected > 0, "some requests were refused with 429: {c:?}");
+    assert!(
+        c.faults_injected > 0,
+        "some requests were refused with 429: {c:?}"
+    );
     assert_eq!((c.handed_out, c.pending), (30, 0));
 }
 
@@ -61,7 +73,11 @@ async fn a_500_is_surfaced_not_retried() {
     assert_eq!(e.kind(), ErrorKind::Api);
     assert_eq!(e.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(e.api_error().unwrap().message_id, "GENERAL_ERROR");
-    assert_eq!(sandbox.counters().faults_injected, 1, "exactly one request: no retry");
+    assert_eq!(
+        sandbox.counters().faults_injected,
+        1,
+        "exactly one request: no retry"
+    );
     assert_eq!(sandbox.counters().pending, 2);
 }
 
@@ -69,7 +85,9 @@ async fn a_500_is_surfaced_not_retried() {
 async fn take_then_drop_is_response_lost_and_counted_by_the_sandbox() {
     let sandbox = crate::sandbox().await;
     sandbox.inject_v1(v1_reports("t", None, 7));
-    sandbox.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    sandbox
+        .set_faults(Faults::new().drop_after_take(1.0))
+        .unwrap();
     let client = crate::client(&sandbox, Format::Json);
     let e = client.reports().limit(5).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResponseLost, "{e}");
@@ -81,11 +99,19 @@ async fn take_then_drop_is_response_lost_and_counted_by_the_sandbox() {
 
 #[tokio::test]
 async fn nobody_listening_is_a_transport_error_after_retries() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .auth(Auth::app(KEY))
-        .retry(RetryPolicy::new().max_attempts(3).initial_backoff(Duration::from_millis(1)))
+        .retry(
+            RetryPolicy::new()
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(1)),
+        )
         .build()
         .unwrap();
     let e = client.reports().await.unwrap_err();

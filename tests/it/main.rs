@@ -42,10 +42,15 @@ pub(crate) fn client_with(sandbox: &SandboxHandle, retry: RetryPolicy) -> Client
 }
 
 /// `n` plain v1 reports with ids `{prefix}-{i}`.
-pub(crate) fn v1_reports(prefix: &str, bulk: Option<&str>, n: usize) -> Vec<ivr_reports::VoiceReport> {
+pub(crate) fn v1_reports(
+    prefix: &str,
+    bulk: Option<&str>,
+    n: usize,
+) -> Vec<ivr_reports::VoiceReport> {
     (0..n)
         .map(|i| {
-            let mut r = ivr_reports::VoiceReport::new(format!("{prefix}-{i}"), format!("4179{i:07}"));
+            let mut r =
+                ivr_reports::VoiceReport::new(format!("{prefix}-{i}"), format!("4179{i:07}"));
             r.bulk_id = bulk.map(str::to_string);
             r.status = ivr_reports::Status::known(5);
             r
@@ -59,10 +64,12 @@ fn public_types_are_send_and_sync() {
     check::<ivr_reports::Client>();
     check::<ivr_reports::Error>();
     check::<ivr_reports::Page<ivr_reports::VoiceReport>>();
-    check::<ivr_reports::Drain<ivr_reports::CallReport>>();
     check::<ivr_reports::VoiceReport>();
     check::<ivr_reports::CallReport>();
     check::<ivr_reports::ApiError>();
     check::<ivr_reports::Timestamp>();
     check::<ivr_reports::Rejected>();
+    // A stream is moved between tasks, not shared: Send is what matters.
+    fn send<T: Send>() {}
+    send::<ivr_reports::Drain<ivr_reports::CallReport>>();
 }

@@ -68,13 +68,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let started = ivr_reports_sandbox::Sandbox::start().await?;
-            eprintln!("no INFOBIP_BASE_URL/INFOBIP_API_KEY: using a local sandbox at {}", started.base_url());
+            eprintln!(
+                "no INFOBIP_BASE_URL/INFOBIP_API_KEY: using a local sandbox at {}",
+                started.base_url()
+            );
             let client = Client::builder()
                 .base_url(started.base_url())
                 .auth(Auth::app(started.credentials().api_key()))
                 .build()?;
             // A human who presses 1, one who presses 2, a voicemail, a busy line, no answer.
-            let numbers = ["41790000001", "41790000002", "41790000003", "41790000004", "41790000005"];
+            let numbers = [
+                "41790000001",
+                "41790000002",
+                "41790000003",
+                "41790000004",
+                "41790000005",
+            ];
             client.send(&PlaceCalls { numbers: &numbers }).await?;
             sandbox = Some(started);
             client
@@ -101,7 +110,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         for rejected in &page.rejected {
-            eprintln!("could not decode report #{}: {}", rejected.index, rejected.error);
+            eprintln!(
+                "could not decode report #{}: {}",
+                rejected.index, rejected.error
+            );
         }
     }
     println!("{total} reports");

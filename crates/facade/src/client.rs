@@ -142,9 +142,9 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        let request = builder
-            .body(body)
-            .map_err(|e| Error::invalid(format!("cannot build a request to {url}")).with_source(e))?;
+        let request = builder.body(body).map_err(|e| {
+            Error::invalid(format!("cannot build a request to {url}")).with_source(e)
+        })?;
         let response = self
             .inner
             .transport
@@ -293,7 +293,9 @@ impl ClientBuilder {
             )));
         }
         let Some(authority) = uri.authority() else {
-            return Err(Error::invalid(format!("invalid base URL {base:?}: no host")));
+            return Err(Error::invalid(format!(
+                "invalid base URL {base:?}: no host"
+            )));
         };
         if authority.as_str().contains('@') {
             return Err(Error::invalid(
@@ -377,23 +379,40 @@ mod tests {
     #[test]
     fn base_urls_are_checked_once() {
         assert!(build("https://api.infobip.com", true).is_ok());
-        assert_eq!(build("https://xyz.api.infobip.com/", true).unwrap().base_url(), "https://xyz.api.infobip.com");
+        assert_eq!(
+            build("https://xyz.api.infobip.com/", true)
+                .unwrap()
+                .base_url(),
+            "https://xyz.api.infobip.com"
+        );
         assert!(build("http://127.0.0.1:9000", true).is_ok());
         assert!(build("http://localhost:9000", true).is_ok());
         assert!(build("http://[::1]:9000", true).is_ok());
-        assert!(build("http://api.example.com", false).is_ok(), "no credentials, no risk");
-        for bad in ["api.infobip.com", "ftp://x", "https://user:pw@x.com", "https://x.com?a=b", "not a url", ""] {
+        assert!(
+            build("http://api.example.com", false).is_ok(),
+            "no credentials, no risk"
+        );
+        for bad in [
+            "api.infobip.com",
+            "ftp://x",
+            "https://user:pw@x.com",
+            "https://x.com?a=b",
+            "not a url",
+            "",
+        ] {
             let e = build(bad, true).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{bad}");
         }
         let e = build("http://api.infobip.com", true).unwrap_err();
         assert!(e.to_string().contains("plain http"), "{e}");
-        assert!(Client::builder()
-            .base_url("http://api.infobip.com")
-            .auth(Auth::app("k"))
-            .allow_insecure_http(true)
-            .build()
-            .is_ok());
+        assert!(
+            Client::builder()
+                .base_url("http://api.infobip.com")
+                .auth(Auth::app("k"))
+                .allow_insecure_http(true)
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -111,7 +111,6 @@ impl<R: ReportKind> Reports<R> {
     }
 
     /// The query it sends.
-    #[must_use]
     pub fn query(&self) -> &ReportsQuery {
         &self.query
     }

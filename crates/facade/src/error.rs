@@ -15,6 +15,11 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// The message names the URL (never a credential) and what went wrong, e.g.
 /// `401 from https://api.infobip.com/tts/3/reports: Invalid login details`.
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// Boxed so that `Result<T, Error>` stays one pointer wide on the error side.
+struct Inner {
     kind: ErrorKind,
     url: Option<String>,
     message: Option<String>,
@@ -59,29 +64,31 @@ pub enum ErrorKind {
 impl Error {
     fn new(kind: ErrorKind) -> Self {
         Self {
-            kind,
-            url: None,
-            message: None,
-            status: None,
-            api: None,
-            body: None,
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                url: None,
+                message: None,
+                status: None,
+                api: None,
+                body: None,
+                source: None,
+            }),
         }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         let mut e = Self::new(ErrorKind::InvalidRequest);
-        e.message = Some(message.into());
+        e.inner.message = Some(message.into());
         e
     }
 
     pub(crate) fn at(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
+        self.inner.url = Some(url.into());
         self
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
     }
 
@@ -97,9 +104,9 @@ impl Error {
 
     pub(crate) fn api(status: StatusCode, api: Option<ApiError>, body: Bytes) -> Self {
         let mut e = Self::new(ErrorKind::Api);
-        e.status = Some(status);
-        e.api = api;
-        e.body = Some(body);
+        e.inner.status = Some(status);
+        e.inner.api = api;
+        e.inner.body = Some(body);
         e
     }
 
@@ -107,28 +114,29 @@ impl Error {
     /// [`Endpoint::decode`](crate::Endpoint::decode) implementations. The body is kept.
     pub fn decode(body: Bytes, source: impl Into<BoxError>) -> Self {
         let mut e = Self::new(ErrorKind::Decode);
-        e.body = Some(body);
-        e.source = Some(source.into());
+        e.inner.body = Some(body);
+        e.inner.source = Some(source.into());
         e
     }
 
     /// The category of the error.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// Whether the server may have processed the request (and handed out reports):
     /// [`ErrorKind::ResponseLost`] and [`ErrorKind::Decode`].
     #[must_use]
     pub fn maybe_processed(&self) -> bool {
-        matches!(self.kind, ErrorKind::ResponseLost | ErrorKind::Decode)
+        matches!(self.inner.kind, ErrorKind::ResponseLost | ErrorKind::Decode)
     }
 
     /// Whether a time limit ended the request.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .and_then(|s| s.downcast_ref::<ivr_reports_transport::Error>())
             .is_some_and(ivr_reports_transport::Error::is_timeout)
@@ -137,41 +145,41 @@ impl Error {
     /// The HTTP status of an [`ErrorKind::Api`] error.
     #[must_use]
     pub fn status(&self) -> Option<StatusCode> {
-        self.status
+        self.inner.status
     }
 
     /// The parsed Infobip error body of an [`ErrorKind::Api`] error, when it was one.
     #[must_use]
     pub fn api_error(&self) -> Option<&ApiError> {
-        self.api.as_ref()
+        self.inner.api.as_ref()
     }
 
     /// The raw response body of an [`ErrorKind::Api`] or [`ErrorKind::Decode`] error.
     #[must_use]
     pub fn body(&self) -> Option<&Bytes> {
-        self.body.as_ref()
+        self.inner.body.as_ref()
     }
 
     /// The URL the request went to (without query), when it got that far.
     #[must_use]
     pub fn url(&self) -> Option<&str> {
-        self.url.as_deref()
+        self.inner.url.as_deref()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = self.url.as_deref().unwrap_or("the API");
-        match self.kind {
+        let url = self.inner.url.as_deref().unwrap_or("the API");
+        match self.inner.kind {
             ErrorKind::Transport => write!(f, "request to {url} failed"),
             ErrorKind::ResponseLost => write!(
                 f,
                 "response from {url} lost: reports it carried may have been consumed"
             ),
             ErrorKind::Api => {
-                let status = self.status.map_or(0, |s| s.as_u16());
+                let status = self.inner.status.map_or(0, |s| s.as_u16());
                 write!(f, "{status} from {url}")?;
-                match &self.api {
+                match &self.inner.api {
                     Some(api) if !api.text.is_empty() => {
                         write!(f, ": {}", api.text)?;
                         for (field, problems) in &api.validation_errors {
@@ -187,7 +195,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Decode => write!(f, "the response from {url} is not a report page"),
             ErrorKind::InvalidRequest => {
-                f.write_str(self.message.as_deref().unwrap_or("invalid request"))
+                f.write_str(self.inner.message.as_deref().unwrap_or("invalid request"))
             }
         }
     }
@@ -196,12 +204,12 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind)
+        d.field("kind", &self.inner.kind)
             .field("message", &format_args!("{self}"));
-        if let Some(body) = &self.body {
+        if let Some(body) = &self.inner.body {
             d.field("body_len", &body.len());
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             d.field("source", source);
         }
         d.finish()
@@ -210,7 +218,8 @@ impl fmt::Debug for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }

@@ -91,18 +91,20 @@ pub use ivr_reports_model::{
     AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Limit, Price,
     ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
 };
-pub use ivr_reports_transport::{Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport};
+pub use ivr_reports_transport::{
+    Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport,
+};
 
-/// Domain types: reports, prices, statuses, timestamps, queries (`ivr-reports-model`).
-pub use ivr_reports_model as model;
-/// Wire formats (`ivr-reports-codec`).
-pub use ivr_reports_codec as codec;
-/// HTTP exchange (`ivr-reports-transport`).
-pub use ivr_reports_transport as transport;
-/// The `http` crate, whose types [`Endpoint`] and [`HttpTransport`] use.
-pub use http;
 /// The `bytes` crate, whose `Bytes` carries bodies.
 pub use bytes;
+/// The `http` crate, whose types [`Endpoint`] and [`HttpTransport`] use.
+pub use http;
+/// Wire formats (`ivr-reports-codec`).
+pub use ivr_reports_codec as codec;
+/// Domain types: reports, prices, statuses, timestamps, queries (`ivr-reports-model`).
+pub use ivr_reports_model as model;
+/// HTTP exchange (`ivr-reports-transport`).
+pub use ivr_reports_transport as transport;
 
 /// README.md's examples, compiled and run as doc tests.
 #[cfg(doctest)]

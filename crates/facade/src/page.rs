@@ -83,7 +83,10 @@ mod tests {
             .unwrap();
         let meta = ResponseMeta::of(&response);
         assert_eq!(meta.deprecation.as_deref(), Some("@1593561600"));
-        assert_eq!(meta.sunset.as_deref(), Some("Wed, 01 Jul 2026 00:00:00 GMT"));
+        assert_eq!(
+            meta.sunset.as_deref(),
+            Some("Wed, 01 Jul 2026 00:00:00 GMT")
+        );
         assert_eq!(meta.request_id.as_deref(), Some("abc"));
         assert_eq!(ResponseMeta::of(&Response::new(())).deprecation, None);
     }

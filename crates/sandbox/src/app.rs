@@ -250,7 +250,7 @@ fn known_path(p: &str) -> bool {
     )
 }
 
-fn header<'a>(req: &'a Request<Bytes>, name: header::HeaderName) -> Option<&'a str> {
+fn header(req: &Request<Bytes>, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -136,10 +136,10 @@ async fn deliver(client: &Client, job: &PushJob, policy: PushPolicy) -> bool {
         let Ok(request) = request else {
             return false;
         };
-        if let Ok(response) = client.send(request).await {
-            if response.status() == StatusCode::OK {
-                return true;
-            }
+        if let Ok(response) = client.send(request).await
+            && response.status() == StatusCode::OK
+        {
+            return true;
         }
         if attempt < policy.max_attempts {
             tokio::time::sleep(backoff).await;

@@ -6,8 +6,10 @@ use ivr_reports_sandbox::Outcome;
 
 use crate::Fixture;
 
-/// (outcome, status id, v1 error id, v2 error id, dtmf)
-const TABLE: [(Outcome, u32, Option<u32>, Option<u32>, Option<&str>); 10] = [
+/// One documented row: outcome, status id, v1 error id, v2 error id, DTMF codes.
+type Row = (Outcome, u32, Option<u32>, Option<u32>, Option<&'static str>);
+
+const TABLE: [Row; 10] = [
     (
         Outcome::AnsweredNoKeys,
         5,
@@ -128,7 +130,7 @@ async fn every_test_number_gives_its_documented_reports() {
                 };
                 assert_eq!(call.answered_by, expected, "{outcome:?}");
                 assert_eq!(call.duration, call.charged_duration);
-                assert_eq!(v2.cost().is_some(), true);
+                assert!(v2.cost().is_some());
             }
         }
     }

@@ -62,9 +62,7 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root, &args[1..]),
-        Some("bench") => Err("`cargo xtask bench` arrives with the benchmark issues; \
-                              run `cargo bench -p <crate>` meanwhile"
-            .to_string()),
+        Some("bench") => bench(&root, &args[1..]),
         Some("-h" | "--help") | None => {
             print_usage();
             Ok(())
@@ -88,6 +86,59 @@ fn print_usage() {
     println!(
         "  ci [STEP...]   run the CI checks (all, or the named steps); `ci --help` lists them"
     );
+}
+
+/// Benchmarks: name, what it measures, and the cargo arguments that run it.
+const BENCHES: &[(&str, &str, &[&str])] = &[
+    (
+        "codec",
+        "decode/encode pages of 1, 50, 1000 v1 reports vs plain serde_json and quick_xml::de",
+        &["bench", "-p", "ivr-reports-codec"],
+    ),
+    (
+        "transport",
+        "requests/s of our client and server vs a minimal hyper pair, ~35 KB bodies",
+        &["bench", "-p", "ivr-reports-transport"],
+    ),
+    (
+        "sandbox",
+        "GET /tts/3/reports?limit=50 with 1,000,000 pending vs a bare hyper server; RSS/report",
+        &[
+            "bench",
+            "-p",
+            "ivr-reports-sandbox",
+            "--bench",
+            "throughput",
+        ],
+    ),
+];
+
+fn bench(root: &Path, args: &[String]) -> Result {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: cargo xtask bench [NAME...]\n");
+        for (name, about, _) in BENCHES {
+            println!("  {name:<10} {about}");
+        }
+        return Ok(());
+    }
+    for (name, about, cargo_args) in BENCHES {
+        if !args.is_empty() && !args.iter().any(|a| a == name) {
+            continue;
+        }
+        println!("==> bench {name}: {about}");
+        let mut cmd = cargo(root);
+        cmd.args(*cargo_args);
+        run(cmd)?;
+    }
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| !BENCHES.iter().any(|b| b.0 == a.as_str()))
+    {
+        return Err(format!(
+            "unknown benchmark `{unknown}`; `cargo xtask bench --help` lists them"
+        ));
+    }
+    Ok(())
 }
 
 fn ci(root: &Path, args: &[String]) -> Result {

@@ -355,3 +355,27 @@ async fn a_connection_stalling_before_its_first_head_is_cut_at_the_header_timeou
     let answer = read_until_close(&mut socket).await;
     assert!(!answer.contains("200"), "{answer}");
 }
+
+#[tokio::test]
+async fn abort_connection_drops_the_connection_without_an_answer() {
+    let server = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        |req: Request<Bytes>| async move {
+            if req.uri().path() == "/abort" {
+                Err(ivr_reports_transport::AbortConnection.into())
+            } else {
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(
+                    Bytes::from_static(b"fine"),
+                ))
+            }
+        },
+    )
+    .unwrap();
+    let client = client_with(|b| b.retry(quick_retry(3)));
+    let addr = server.local_addr();
+    let err = client.send(get(url(addr, "/abort"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseLost, "{err}");
+    assert_eq!(err.attempts(), 1, "a lost response is never retried");
+    let response = client.send(get(url(addr, "/"))).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"fine", "the server goes on");
+}

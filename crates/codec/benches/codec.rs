@@ -296,7 +296,9 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
     c.final_summary();
-    if std::env::args().any(|a| a == "--bench") {
+    // The summary runs with `cargo bench`, not in test mode or while profiling.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
         summary();
     }
 }

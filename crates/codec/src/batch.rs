@@ -8,7 +8,9 @@ use crate::Error;
 /// One malformed report never costs the others: only a broken envelope (not JSON or XML, no
 /// `results`) fails a whole decode. When the page breaks off in the middle (truncated, or
 /// garbled beyond the point where items can be told apart), the reports before the break
-/// are decoded and everything from the break on is one [`Rejected`] item.
+/// are decoded and everything from the break on is one [`Rejected`] item. Anything after the
+/// end of `results` other than the envelope's own end (a second concatenated page, a field
+/// after `results`) may hold reports too, and is kept as one more [`Rejected`] item.
 ///
 /// ```
 /// # #[cfg(feature = "json")] {

@@ -131,8 +131,31 @@ pub enum PriceName {
 /// decodes to a [`Batch`] whose malformed items are kept aside with their raw bytes.
 ///
 /// Encoding writes the API's shape, compactly: JSON `{"results":[...]}`, XML
-/// `<reportResponse><results><result>...`; absent fields are omitted; dates in the
-/// documented form; decimals written from their exact text (`"pricePerSecond":0.01`).
+/// `<reportResponse><results><result>...` (v2 reports use the same envelope); absent fields
+/// are omitted; dates in the documented form; decimals written from their exact text
+/// (`"pricePerSecond":0.01`).
+///
+/// # What decoding accepts
+/// - **Absent values.** JSON `null` and a missing field are `None`. An empty XML element is
+///   `Some("")` for string fields and absent for everything else (numbers, dates, decimals,
+///   booleans, objects); likewise an empty or blank string sent for a number or a date. So
+///   `Some("")` and `None` both survive a round trip in either format. An object with no
+///   fields (`{}`, `<voiceCall/>`) is absent; a price without an amount is absent.
+/// - **Types.** Numbers sent as strings (`"duration":"10"`, `"15.0"`) and strings sent as
+///   numbers (`"to":385981178`); whole numbers written with a zero fraction (`10.0`);
+///   booleans as `true`/`false`/`1`/`0`; dates in every form
+///   [`Timestamp::parse`](ivr_reports_model::Timestamp::parse) accepts, epoch milliseconds
+///   included. Decimals are read from their text; more than 28 significant digits are
+///   rounded, never routed through `f64`.
+/// - **Codes.** A status or error with only its `id` is completed from the code tables
+///   (names borrowed, not allocated); names that were sent are kept as sent; unknown ids and
+///   groups are kept. A status or error object without an `id` is an error.
+/// - **Reports.** `messageId` is required (it is the key reports are deduplicated by): a
+///   report without it is rejected. A missing `to` decodes as `""`.
+/// - **XML.** Any root name; the list `results` under the root (or as the root); items named
+///   `result` or `results`; `pricePerMessage` or `pricePerSecond`; XML declaration, BOM,
+///   comments, CDATA, the predefined and character entities. Doctypes and other entities
+///   are refused.
 ///
 /// ```
 /// use ivr_reports_codec::{Codec, Format};
@@ -206,7 +229,8 @@ impl Codec {
     /// A report without `messageId`, or with a value that cannot be read, becomes a
     /// [`Rejected`](crate::Rejected) item holding its raw bytes; a missing `to` decodes as
     /// `""`. When the input breaks off inside `results`, the reports before the break are
-    /// kept and the rest is one rejected item.
+    /// kept and the rest is one rejected item; content after `results` is kept the same way
+    /// (see [`Batch`]).
     ///
     /// # Errors
     /// When the envelope is broken before any item could be read: [`ErrorKind::Envelope`]

@@ -41,6 +41,36 @@ const STRING_STOP: [bool; 256] = {
     t
 };
 
+/// The first index at or after `i` holding `"`, `\\` or a control character (or the length):
+/// eight bytes at a time, with the classic "has a byte less than n" bit trick.
+#[inline]
+fn find_stop(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        let quote = zero_in(w ^ (ONES * u64::from(b'"')));
+        let backslash = zero_in(w ^ (ONES * u64::from(b'\\')));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let hits = quote | backslash | control;
+        if hits != 0 {
+            // The lowest flagged byte is exact (borrows only run towards higher bytes).
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if STRING_STOP[usize::from(b)] {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
 impl<'a> JsonSource<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
         Self {
@@ -79,13 +109,10 @@ impl<'a> JsonSource<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            i = find_stop(self.input, i);
             let Some(&b) = self.input.get(i) else {
                 return Err(syntax("unterminated string", self.pos));
             };
-            if !STRING_STOP[usize::from(b)] {
-                i += 1;
-                continue;
-            }
             match b {
                 b'"' => break,
                 b'\\' => {
@@ -593,6 +620,11 @@ fn items<T>(
             );
         }
     }
+    // Reports are large: guess the count from the size (a compact v1 report is ~650 bytes)
+    // so the vector is not regrown and copied several times.
+    batch
+        .reports
+        .reserve(input.len().saturating_sub(src.pos) / 512 + 1);
     let envelope_depth = src.depth;
     let mut index = 0;
     // The index and start of the item just read, when it decoded.
@@ -981,6 +1013,27 @@ mod tests {
         assert!(unescape(br"\ud83d", 0).is_err());
         assert!(unescape(br"\x", 0).is_err());
         assert!(unescape(br"\u12", 0).is_err());
+    }
+
+    #[test]
+    fn stop_bytes_are_found_exactly() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut v: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    v[at] = stop;
+                    // Bytes around the stop that must not be flagged.
+                    if at + 1 < len {
+                        v[at + 1] = 0x80;
+                    }
+                    assert_eq!(find_stop(&v, 0), at, "{v:?}");
+                }
+            }
+            let clean: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0x20, 0x7f, 0xc3, 0xff, b'!', b'#', b']'][i % 8])
+                .collect();
+            assert_eq!(find_stop(&clean, 0), len);
+        }
     }
 
     #[test]

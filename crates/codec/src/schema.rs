@@ -596,5 +596,20 @@ mod tests {
         assert_eq!(parse_decimal("1_0"), None);
         assert_eq!(parse_decimal("abc"), None);
         assert_eq!(parse_decimal("1e999999"), None);
+        for hostile in [
+            "1e4294967296",
+            "1e-99999999999999999999",
+            "-1E+2147483648",
+            "0.0000000000000000000000000000000000000001",
+            "99999999999999999999999999999999999999",
+            &"9".repeat(5000),
+            &format!("0.{}", "1".repeat(5000)),
+            ".",
+            "-",
+            "1.2.3",
+            "e5",
+        ] {
+            let _ = parse_decimal(hostile);
+        }
     }
 }

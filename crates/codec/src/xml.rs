@@ -373,6 +373,10 @@ fn items<T>(
     decode: &impl Fn(&mut XmlSource<'_>) -> Result<T, Error>,
     input: &[u8],
 ) -> bool {
+    // Guess the count from the size (a compact v1 report is ~850 bytes of XML).
+    batch
+        .reports
+        .reserve(input.len().saturating_sub(src.pos()) / 768 + 1);
     let level = src.depth;
     let mut index = 0;
     let rest = |start: usize| input.get(start..).unwrap_or_default();

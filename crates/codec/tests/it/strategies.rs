@@ -182,7 +182,11 @@ fn voice_call(text: BoxedStrategy<String>) -> impl Strategy<Value = Option<Voice
 
 /// An arbitrary v2 report.
 pub(crate) fn v2() -> impl Strategy<Value = CallReport> {
-    let text = text().boxed();
+    v2_with(text().boxed())
+}
+
+/// An arbitrary v2 report, its strings drawn from `text`.
+pub(crate) fn v2_with(text: BoxedStrategy<String>) -> impl Strategy<Value = CallReport> {
     let t = || of(text.clone());
     (
         (

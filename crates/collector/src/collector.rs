@@ -53,7 +53,6 @@ pub struct Collector {
     pub(crate) shared: Arc<Shared>,
 }
 
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) sink: Arc<dyn Sink>,
     pub(crate) counters: LiveCounters,
@@ -66,10 +65,42 @@ pub(crate) struct Shared {
     backoff_max: Duration,
     generation: Generation,
     last_error: Mutex<Option<String>>,
+    observer: Option<Observer>,
+}
+
+type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// What the collector is doing, for progress displays and tests
+/// ([`CollectorBuilder::on_event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The pull loop is about to request a page: from here until [`Event::Spooled`], the
+    /// reports of that page exist only in flight.
+    Fetching,
+    /// A fetched body is in the spool and synced (`bytes` long): from here on it survives a
+    /// crash.
+    Spooled {
+        /// The body's length.
+        bytes: usize,
+    },
+    /// A body's reports are committed to the sink (and its rejected items to the
+    /// quarantine).
+    Committed {
+        /// Where the body came from.
+        source: Source,
+        /// Reports it held, decoded or not.
+        received: u64,
+        /// Reports newly stored.
+        stored: u64,
+        /// Reports already stored.
+        duplicates: u64,
+        /// Items quarantined.
+        quarantined: u64,
+    },
 }
 
 /// Configures a [`Collector`]. Every setter documents its default.
-#[derive(Debug)]
 #[must_use]
 pub struct CollectorBuilder {
     sink: Arc<dyn Sink>,
@@ -78,9 +109,38 @@ pub struct CollectorBuilder {
     backoff_initial: Duration,
     backoff_max: Duration,
     generation: Generation,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("sink", &self.sink.describe())
+            .field("spool_path", &self.spool_path)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CollectorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectorBuilder")
+            .field("sink", &self.sink.describe())
+            .field("spool_path", &self.spool_path)
+            .field("poll_interval", &self.poll_interval)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CollectorBuilder {
+    /// Calls `observer` on every [`Event`], on the task that caused it (keep it quick).
+    /// Default none.
+    pub fn on_event(mut self, observer: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
     /// The spool file of the pull loop. Default `./ivr-reports.spool`
     /// ([`SinkSpec::default_spool_path`](crate::SinkSpec::default_spool_path) gives one
     /// beside a journal). Locked while in use: one collector per spool.
@@ -124,6 +184,7 @@ impl CollectorBuilder {
                 backoff_max: self.backoff_max,
                 generation: self.generation,
                 last_error: Mutex::new(None),
+                observer: self.observer,
             }),
         }
     }
@@ -313,6 +374,7 @@ impl Collector {
             backoff_initial: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             generation: Generation::V2,
+            observer: None,
         }
     }
 
@@ -428,6 +490,7 @@ impl Collector {
             if stopped(stop.as_mut()) {
                 return Ok(summary);
             }
+            self.shared.emit(&Event::Fetching);
             let (format, body) = match client.send(&endpoint).await {
                 Ok(page) => page,
                 Err(e) => {
@@ -456,6 +519,7 @@ impl Collector {
                     .await;
                 return Err(e);
             }
+            self.shared.emit(&Event::Spooled { bytes: body.len() });
             let ingested = self
                 .shared
                 .ingest(Source::Pull, format, Some(generation), &body)
@@ -538,6 +602,12 @@ impl Collector {
 }
 
 impl Shared {
+    fn emit(&self, event: &Event) {
+        if let Some(observer) = &self.observer {
+            observer(event);
+        }
+    }
+
     /// Decodes a body and commits it: reports to the sink, rejected items (or the whole
     /// body, when its envelope is broken) to the quarantine. Counters move only once both
     /// are durable.
@@ -606,6 +676,13 @@ impl Shared {
         LiveCounters::add(&c.stored, ingested.stored);
         LiveCounters::add(&c.duplicates, ingested.duplicates);
         LiveCounters::add(&c.quarantined, ingested.quarantined);
+        self.emit(&Event::Committed {
+            source,
+            received: ingested.received,
+            stored: ingested.stored,
+            duplicates: ingested.duplicates,
+            quarantined: ingested.quarantined,
+        });
         Ok(ingested)
     }
 }

@@ -74,7 +74,7 @@ mod spool;
 mod webhook;
 
 // The public API, in one place.
-pub use crate::collector::{Collector, CollectorBuilder, DrainSummary};
+pub use crate::collector::{Collector, CollectorBuilder, DrainSummary, Event};
 pub use crate::counters::Counters;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::jsonl::JsonlSink;

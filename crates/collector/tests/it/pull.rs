@@ -1,0 +1,1 @@
+//! pull tests (to come).

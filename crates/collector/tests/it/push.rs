@@ -1,0 +1,1 @@
+//! push tests (to come).

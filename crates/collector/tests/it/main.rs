@@ -134,3 +134,133 @@ pub(crate) async fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A plain HTTP POST (no retries), for the sandbox's send endpoints and the webhook.
+pub(crate) async fn post(
+    url: &str,
+    content_type: &str,
+    auth: Option<&str>,
+    body: impl Into<bytes::Bytes>,
+) -> http::Response<bytes::Bytes> {
+    let client = ivr_reports_transport::Client::builder()
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let mut req = http::Request::post(url).header("content-type", content_type);
+    if let Some(auth) = auth {
+        req = req.header("authorization", auth);
+    }
+    client.send(req.body(body.into()).unwrap()).await.unwrap()
+}
+
+/// A GET (no retries).
+pub(crate) async fn get(url: &str) -> http::Response<bytes::Bytes> {
+    let client = ivr_reports_transport::Client::builder()
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    client
+        .send(http::Request::get(url).body(bytes::Bytes::new()).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Asks the sandbox to place calls whose reports it pushes to `notify_url`.
+pub(crate) async fn send_calls(
+    sandbox: &SandboxHandle,
+    notify_url: &str,
+    ids: &[String],
+    content_type: &str,
+    version: u8,
+) {
+    let destinations: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"to":"41790000001","messageId":"{id}"}}"#))
+        .collect();
+    let body = format!(
+        r#"{{"messages":[{{"destinations":[{}],"text":"Hi","notifyUrl":"{notify_url}","notifyContentType":"{content_type}","notifyContentVersion":{version}}}]}}"#,
+        destinations.join(",")
+    );
+    let r = post(
+        &format!("{}/tts/3/advanced", sandbox.base_url()),
+        "application/json",
+        Some(&format!("App {KEY}")),
+        body,
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+}
+
+/// A sink that fails its first `failures` stores, then delegates: a `Sink` implemented
+/// outside the crate, and a way to make the storage fail on purpose.
+#[derive(Debug)]
+pub(crate) struct FlakySink {
+    inner: std::sync::Arc<dyn ivr_reports_collector::Sink>,
+    failures: AtomicUsize,
+}
+
+impl FlakySink {
+    pub(crate) fn new(inner: std::sync::Arc<dyn ivr_reports_collector::Sink>, failures: usize) -> Self {
+        Self {
+            inner,
+            failures: AtomicUsize::new(failures),
+        }
+    }
+}
+
+impl ivr_reports_collector::Sink for FlakySink {
+    fn store<'a>(
+        &'a self,
+        reports: &'a [ivr_reports_collector::StoredReport],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>>
+    {
+        let fail = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            // Any error of the crate will do: a journal that is locked elsewhere.
+            return Box::pin(async {
+                let dir = TempDir::new("flaky");
+                let path = dir.join("x.jsonl");
+                let _held = ivr_reports_collector::JsonlSink::open(&path).await.unwrap();
+                Err(ivr_reports_collector::JsonlSink::open(&path).await.unwrap_err())
+            });
+        }
+        self.inner.store(reports)
+    }
+
+    fn quarantine<'a>(
+        &'a self,
+        items: &'a [ivr_reports_collector::Quarantined],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.quarantine(items)
+    }
+
+    fn reports(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<ivr_reports_collector::StoredReport>, ivr_reports_collector::Error>>
+    {
+        self.inner.reports()
+    }
+
+    fn quarantined(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<
+        '_,
+        Result<Vec<ivr_reports_collector::QuarantineEntry>, ivr_reports_collector::Error>,
+    > {
+        self.inner.quarantined()
+    }
+
+    fn release<'a>(
+        &'a self,
+        ids: &'a [u64],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.release(ids)
+    }
+
+    fn describe(&self) -> String {
+        format!("flaky {}", self.inner.describe())
+    }
+}

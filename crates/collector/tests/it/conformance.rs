@@ -6,14 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use ivr_reports::Format;
-use ivr_reports_collector::{
-    JsonlSink, Quarantined, Scope, Sink, Source, Stored, StoredReport,
-};
+use ivr_reports_collector::{JsonlSink, Quarantined, Scope, Sink, Source, Stored, StoredReport};
 
 use crate::{TempDir, v1, v2};
 
 /// Opens the sink under test; called again to reopen the same storage.
-pub(crate) type Open = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Sink>> + Send>> + Send + Sync>;
+pub(crate) type Open =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Sink>> + Send>> + Send + Sync>;
 
 fn batch(prefix: &str, range: std::ops::Range<usize>) -> Vec<StoredReport> {
     range
@@ -43,7 +42,11 @@ pub(crate) async fn suite(open: Open) {
     let back = sink.reports().await.unwrap();
     assert_eq!(back.len(), 100);
     for r in &first {
-        assert!(back.contains(r), "{} did not read back unchanged", r.message_id());
+        assert!(
+            back.contains(r),
+            "{} did not read back unchanged",
+            r.message_id()
+        );
     }
 
     // Duplicates across batches and within one batch.
@@ -112,12 +115,24 @@ pub(crate) async fn suite(open: Open) {
     let sink = open().await;
     let all = sink.reports().await.unwrap();
     assert_eq!(all.len(), 700);
-    assert_eq!(sink.store(&batch("b", 0..150)).await.unwrap(), Stored::new(0, 150));
-    assert_eq!(sink.store(&batch("d", 0..3)).await.unwrap(), Stored::new(3, 0));
+    assert_eq!(
+        sink.store(&batch("b", 0..150)).await.unwrap(),
+        Stored::new(0, 150)
+    );
+    assert_eq!(
+        sink.store(&batch("d", 0..3)).await.unwrap(),
+        Stored::new(3, 0)
+    );
     let entries = sink.quarantined().await.unwrap();
     assert_eq!(entries.len(), 2);
     sink.quarantine(&items[..1]).await.unwrap();
-    let after: BTreeSet<u64> = sink.quarantined().await.unwrap().iter().map(|e| e.id).collect();
+    let after: BTreeSet<u64> = sink
+        .quarantined()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(after.len(), 3, "ids stay unique after a reopen");
     assert!(!sink.describe().is_empty());
 }

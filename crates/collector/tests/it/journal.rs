@@ -17,13 +17,21 @@ async fn a_torn_last_line_is_cut_on_open_and_the_rest_is_kept() {
     }
     let whole = std::fs::read(&path).unwrap();
     // A crash mid-write: half of a third line, no newline.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-    f.write_all(b"{\"generation\":1,\"report\":{\"messageId\":\"c\",\"to\"").unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"{\"generation\":1,\"report\":{\"messageId\":\"c\",\"to\"")
+        .unwrap();
     drop(f);
 
     let sink = JsonlSink::open(&path).await.unwrap();
     assert_eq!(sink.len(), 2);
-    assert_eq!(std::fs::read(&path).unwrap(), whole, "exactly the torn bytes were cut");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        whole,
+        "exactly the torn bytes were cut"
+    );
     // The report of the torn line was never acknowledged: it can be stored now, once.
     let c = [StoredReport::from(v1("c"))];
     assert_eq!(sink.store(&c).await.unwrap(), Stored::new(1, 0));
@@ -40,7 +48,11 @@ async fn a_foreign_complete_line_is_refused_not_dropped() {
     let e = JsonlSink::open(&path).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Corrupt);
     assert!(e.to_string().contains("line 2"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), contents, "the file is left untouched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        contents,
+        "the file is left untouched"
+    );
 }
 
 #[tokio::test]
@@ -65,9 +77,21 @@ async fn lines_are_the_canonical_json_with_a_generation_tag() {
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with(r#"{"generation":1,"report":{"#), "{}", lines[0]);
-    assert!(lines[0].contains(r#""pricePerSecond":0.0125"#), "{}", lines[0]);
-    assert!(lines[1].starts_with(r#"{"generation":2,"report":{"#), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with(r#"{"generation":1,"report":{"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains(r#""pricePerSecond":0.0125"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(r#"{"generation":2,"report":{"#),
+        "{}",
+        lines[1]
+    );
     for line in lines {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["report"]["messageId"].is_string());

@@ -130,7 +130,10 @@ pub(crate) fn unique_schema(test: &str) -> String {
 pub(crate) async fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -200,7 +203,10 @@ pub(crate) struct FlakySink {
 }
 
 impl FlakySink {
-    pub(crate) fn new(inner: std::sync::Arc<dyn ivr_reports_collector::Sink>, failures: usize) -> Self {
+    pub(crate) fn new(
+        inner: std::sync::Arc<dyn ivr_reports_collector::Sink>,
+        failures: usize,
+    ) -> Self {
         Self {
             inner,
             failures: AtomicUsize::new(failures),
@@ -212,8 +218,10 @@ impl ivr_reports_collector::Sink for FlakySink {
     fn store<'a>(
         &'a self,
         reports: &'a [ivr_reports_collector::StoredReport],
-    ) -> ivr_reports_collector::BoxFuture<'a, Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>>
-    {
+    ) -> ivr_reports_collector::BoxFuture<
+        'a,
+        Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
+    > {
         let fail = self
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -224,7 +232,9 @@ impl ivr_reports_collector::Sink for FlakySink {
                 let dir = TempDir::new("flaky");
                 let path = dir.join("x.jsonl");
                 let _held = ivr_reports_collector::JsonlSink::open(&path).await.unwrap();
-                Err(ivr_reports_collector::JsonlSink::open(&path).await.unwrap_err())
+                Err(ivr_reports_collector::JsonlSink::open(&path)
+                    .await
+                    .unwrap_err())
             });
         }
         self.inner.store(reports)
@@ -239,8 +249,10 @@ impl ivr_reports_collector::Sink for FlakySink {
 
     fn reports(
         &self,
-    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<ivr_reports_collector::StoredReport>, ivr_reports_collector::Error>>
-    {
+    ) -> ivr_reports_collector::BoxFuture<
+        '_,
+        Result<Vec<ivr_reports_collector::StoredReport>, ivr_reports_collector::Error>,
+    > {
         self.inner.reports()
     }
 

@@ -25,7 +25,10 @@ async fn a_drain_takes_every_page_until_an_empty_one() {
     let client = client(&sandbox);
 
     let summary = collector.drain(&client).await.unwrap();
-    assert_eq!((summary.pages, summary.received, summary.stored), (3, 2500, 2500));
+    assert_eq!(
+        (summary.pages, summary.received, summary.stored),
+        (3, 2500, 2500)
+    );
     assert_eq!(sandbox.counters().handed_out, 2500);
     assert_eq!(collector.drain(&client).await.unwrap().pages, 0);
 
@@ -39,10 +42,17 @@ async fn a_drain_takes_every_page_until_an_empty_one() {
     let stored = sink.reports().await.unwrap();
     assert_eq!(stored.len(), 2530);
     let first = stored.iter().find(|r| r.message_id() == "m-0").unwrap();
-    assert_eq!(first, &StoredReport::from(v2("m-0")), "stored exactly as sent");
+    assert_eq!(
+        first,
+        &StoredReport::from(v2("m-0")),
+        "stored exactly as sent"
+    );
     assert!(stored.iter().any(|r| r.generation() == Generation::V1));
     let c = collector.counters();
-    assert_eq!((c.received_pull, c.stored, c.duplicates, c.quarantined), (2500, 2500, 0, 0));
+    assert_eq!(
+        (c.received_pull, c.stored, c.duplicates, c.quarantined),
+        (2500, 2500, 0, 0)
+    );
     assert_eq!(sandbox.counters().pending, 0);
 }
 
@@ -91,7 +101,12 @@ async fn run_pull_polls_backs_off_and_stops_cleanly() {
         collector.counters().pull_errors >= 2
     })
     .await;
-    assert!(collector.last_error().unwrap().starts_with("fetching reports failed"));
+    assert!(
+        collector
+            .last_error()
+            .unwrap()
+            .starts_with("fetching reports failed")
+    );
 
     sandbox.set_faults(Faults::new()).unwrap();
     sandbox.inject_v2((0..1500).map(|i| v2(&format!("p-{i}"))));
@@ -128,10 +143,21 @@ async fn a_body_spooled_before_a_sink_failure_is_replayed() {
     let client = client(&sandbox);
 
     let e = collector.drain(&client).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Locked, "the flaky sink's error comes back: {e}");
-    assert_eq!(sandbox.counters().handed_out, 20, "the reports left the sandbox");
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Locked,
+        "the flaky sink's error comes back: {e}"
+    );
+    assert_eq!(
+        sandbox.counters().handed_out,
+        20,
+        "the reports left the sandbox"
+    );
     assert!(sink.reports().await.unwrap().is_empty());
-    assert!(std::fs::metadata(dir.join("spool")).unwrap().len() > 0, "but not the spool");
+    assert!(
+        std::fs::metadata(dir.join("spool")).unwrap().len() > 0,
+        "but not the spool"
+    );
 
     let summary = collector.drain(&client).await.unwrap();
     assert_eq!(summary.stored, 0, "the drain itself found nothing new");

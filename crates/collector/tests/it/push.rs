@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use ivr_reports::Format;
 use ivr_reports_collector::{
-    Collector, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport,
-    WebhookConfig,
+    Collector, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport, WebhookConfig,
 };
 
 use crate::{FlakySink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until};
@@ -48,7 +47,11 @@ async fn pushes_of_each_version_and_format_are_stored() {
     for r in &stored {
         // Ids are `j1-0`, `x2-1`...: the digit is the pushed version.
         let version = &r.message_id()[1..2];
-        let generation = if version == "1" { Generation::V1 } else { Generation::V2 };
+        let generation = if version == "1" {
+            Generation::V1
+        } else {
+            Generation::V2
+        };
         assert_eq!(r.generation(), generation, "{}", r.message_id());
         assert!(r.status().is_some());
     }
@@ -94,7 +97,11 @@ async fn duplicate_pushes_and_a_concurrent_pull_store_each_report_once() {
     assert_eq!(c.received_pull + c.received_push, 600);
     assert_eq!((c.stored, c.duplicates), (200, 400));
     let lines = std::fs::read_to_string(dir.join("r.jsonl")).unwrap();
-    assert_eq!(lines.lines().count(), 200, "the journal holds each report once");
+    assert_eq!(
+        lines.lines().count(),
+        200,
+        "the journal holds each report once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,8 +117,14 @@ async fn a_failing_sink_gets_503_and_the_sender_retries_until_stored() {
         .unwrap();
     let ids = ids("f", 5);
     for id in &ids {
-        send_calls(&sandbox, &webhook.url(), std::slice::from_ref(id), "application/json", 2)
-            .await;
+        send_calls(
+            &sandbox,
+            &webhook.url(),
+            std::slice::from_ref(id),
+            "application/json",
+            2,
+        )
+        .await;
     }
     wait_until("5 pushes accepted", Duration::from_secs(30), || {
         sandbox.counters().pushed == 5
@@ -151,7 +164,13 @@ async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
     )
     .await;
     assert_eq!(r.status(), 200);
-    let r = post(&url, "application/xml", None, "<reportResponse><results><result>").await;
+    let r = post(
+        &url,
+        "application/xml",
+        None,
+        "<reportResponse><results><result>",
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let r = post(&url, "text/plain", None, "garbage").await;
     assert_eq!(r.status(), 200);
@@ -160,7 +179,11 @@ async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
     assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[0].item.raw, br#"{"to":"2","duration":"x"}"#);
     assert_eq!(entries[0].item.scope, Scope::Report);
-    assert!(entries[0].item.reason.starts_with("results[1]."), "{}", entries[0].item.reason);
+    assert!(
+        entries[0].item.reason.starts_with("results[1]."),
+        "{}",
+        entries[0].item.reason
+    );
     assert_eq!(entries[2].item.scope, Scope::Body);
     assert_eq!(entries[2].item.source, Source::Push);
     assert_eq!(sink.reports().await.unwrap().len(), 1);
@@ -168,7 +191,10 @@ async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
 
     // Replay: nothing decodes yet...
     let summary = collector.replay_quarantine().await.unwrap();
-    assert_eq!((summary.examined, summary.released, summary.remaining), (3, 0, 3));
+    assert_eq!(
+        (summary.examined, summary.released, summary.remaining),
+        (3, 0, 3)
+    );
     // ...but an item an older codec rejected does, and leaves the quarantine.
     let mut raw = Vec::new();
     ivr_reports::codec::Codec::new(Format::Json)
@@ -185,7 +211,10 @@ async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
     .await
     .unwrap();
     let summary = collector.replay_quarantine().await.unwrap();
-    assert_eq!((summary.examined, summary.released, summary.stored), (4, 1, 1));
+    assert_eq!(
+        (summary.examined, summary.released, summary.stored),
+        (4, 1, 1)
+    );
     assert_eq!(sink.quarantined().await.unwrap().len(), 3);
     assert!(
         sink.reports()
@@ -213,17 +242,28 @@ async fn auth_methods_limits_and_metrics() {
     let url = webhook.url();
     assert!(url.ends_with("/hooks/ivr"));
     let body = r#"{"results":[{"messageId":"a-1","to":"1"}]}"#;
-    let good = ivr_reports::Auth::basic("infobip", "pw-123").header_value().unwrap();
+    let good = ivr_reports::Auth::basic("infobip", "pw-123")
+        .header_value()
+        .unwrap();
     let good = good.to_str().unwrap();
 
     let r = post(&url, "application/json", None, body).await;
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let r = post(&url, "application/json", Some("Basic aW5mb2JpcDp3cm9uZw=="), body).await;
+    let r = post(
+        &url,
+        "application/json",
+        Some("Basic aW5mb2JpcDp3cm9uZw=="),
+        body,
+    )
+    .await;
     assert_eq!(r.status(), 401);
     let r = post(&url, "application/json", Some(good), body).await;
     assert_eq!(r.status(), 200);
-    let big = format!(r#"{{"results":[{{"messageId":"b","to":"{}"}}]}}"#, "9".repeat(2000));
+    let big = format!(
+        r#"{{"results":[{{"messageId":"b","to":"{}"}}]}}"#,
+        "9".repeat(2000)
+    );
     let r = post(&url, "application/json", Some(good), big).await;
     assert_eq!(r.status(), 413);
     assert_eq!(get(&url).await.status(), 405);
@@ -233,8 +273,14 @@ async fn auth_methods_limits_and_metrics() {
     let metrics = get(&format!("{base}/metrics")).await;
     assert_eq!(metrics.status(), 200);
     let text = std::str::from_utf8(metrics.body()).unwrap();
-    assert!(text.contains("ivr_reports_received_total{source=\"push\"} 1\n"), "{text}");
+    assert!(
+        text.contains("ivr_reports_received_total{source=\"push\"} 1\n"),
+        "{text}"
+    );
     assert!(text.contains("ivr_reports_stored_total 1\n"), "{text}");
-    assert!(text.contains("# TYPE ivr_reports_duplicates_total counter\n"), "{text}");
+    assert!(
+        text.contains("# TYPE ivr_reports_duplicates_total counter\n"),
+        "{text}"
+    );
     assert!(!text.contains("pw-123"));
 }

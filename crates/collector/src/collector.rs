@@ -333,7 +333,19 @@ fn fetch_error(e: ivr_reports::Error) -> Error {
         }
         _ => (ErrorKind::Fetch, "fetching reports failed"),
     };
-    Error::new(kind, format!("{message}: {e}")).with_source(e)
+    Error::new(kind, message).with_source(e)
+}
+
+/// An error and its causes, `: `-separated (for [`Collector::last_error`]).
+fn chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether the pull loop must give up instead of backing off.
@@ -396,7 +408,8 @@ impl Collector {
         self.shared.counters.snapshot()
     }
 
-    /// The message of the last pull error [`Collector::run_pull`] backed off from, if any.
+    /// The last pull error [`Collector::run_pull`] backed off from, with its causes
+    /// (`fetching reports failed: 401 from https://...: Invalid login details`), if any.
     #[must_use]
     pub fn last_error(&self) -> Option<String> {
         self.shared
@@ -576,7 +589,7 @@ impl Collector {
                         .shared
                         .last_error
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e.to_string());
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain(&e));
                     let wait = backoff;
                     backoff = (backoff * 2).min(self.shared.backoff_max);
                     wait

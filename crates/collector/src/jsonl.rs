@@ -121,12 +121,24 @@ fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
 
 /// Opens a file for appending and reading, creating it, and takes its exclusive lock.
 pub(crate) fn open_locked(path: &Path, what: &str) -> Result<File, Error> {
+    let created = !path.exists();
     let file = OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
         .open(path)
         .map_err(|e| Error::io(format!("cannot open the {what} {}", path.display()), e))?;
+    if created {
+        // Make the new file's directory entry durable too.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| {
+                Error::io(
+                    format!("cannot sync the directory of {}", path.display()),
+                    e,
+                )
+            })?;
+        }
+    }
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(Error::new(

@@ -105,7 +105,7 @@ async fn run_pull_polls_backs_off_and_stops_cleanly() {
         collector
             .last_error()
             .unwrap()
-            .starts_with("fetching reports failed")
+            .starts_with("fetching reports failed: 500 from http://127.0.0.1")
     );
 
     sandbox.set_faults(Faults::new()).unwrap();

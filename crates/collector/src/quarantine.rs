@@ -139,6 +139,14 @@ pub struct QuarantineEntry {
     pub item: Quarantined,
 }
 
+impl QuarantineEntry {
+    /// An entry: for [`Sink`](crate::Sink) implementations reading their quarantine back.
+    #[must_use]
+    pub fn new(id: u64, item: Quarantined) -> Self {
+        Self { id, item }
+    }
+}
+
 pub(crate) fn format_str(format: Format) -> &'static str {
     match format {
         Format::Xml => "xml",

@@ -4,7 +4,7 @@
 //! after the reports were taken) and re-runs this test binary as the child collector
 //! (`crash_child`, selected by an environment variable). The child prints the collector's
 //! events; the parent kills it at a random moment (20 to 300 ms after it is ready) at least
-//! 20 times (the sandbox answers after 40 ms and the child pauses 60 ms after each commit,
+//! 20 times (the sandbox answers after 40 ms and the child pauses 80 ms after each commit,
 //! so that the kills land before it has drained everything), then lets a last run finish. After every kill the parent recovers the journal
 //! as a restart would (replaying the spool) and audits it against the sandbox's counters.
 
@@ -57,7 +57,7 @@ fn crash_child() {
                 // Slow the child down after each commit (before the spool is emptied), so
                 // that 20 kills land before it has drained the sandbox, many of them in
                 // the spooled-but-not-yet-emptied stretch.
-                Event::Committed { .. } => std::thread::sleep(Duration::from_millis(60)),
+                Event::Committed { .. } => std::thread::sleep(Duration::from_millis(80)),
                 _ => {}
             })
             .build();

@@ -4,7 +4,8 @@ use std::fmt;
 
 use ivr_reports_codec::{Codec, Format, Report};
 use ivr_reports_model::{
-    CallReport, Decimal, Price, ReportError, Status, StatusGroup, Timestamp, VoiceReport,
+    AnsweredBy, CallReport, Decimal, Price, ReportError, Status, StatusGroup, Timestamp,
+    VoiceReport,
 };
 
 /// A report generation: which endpoint and which shape.
@@ -217,6 +218,23 @@ impl StoredReport {
         }
     }
 
+    /// Who answered the call, when the report says: v2 `voiceCall.answeredBy`, else the
+    /// error code (v1 5000 `VOICE_ANSWERED` is a human and 5001 `VOICE_ANSWERED_MACHINE` a
+    /// machine; current codes 10003 `HUMAN_DETECTED` and 10002 `MACHINE_DETECTED`).
+    #[must_use]
+    pub fn answered_by(&self) -> Option<AnsweredBy> {
+        if let Self::V2(r) = self
+            && let Some(by) = r.voice_call.as_ref().and_then(|c| c.answered_by.clone())
+        {
+            return Some(by);
+        }
+        match self.error().map(|e| e.id) {
+            Some(5000 | 10003) => Some(AnsweredBy::Human),
+            Some(5001 | 10002) => Some(AnsweredBy::Machine),
+            _ => None,
+        }
+    }
+
     /// The report alone in the codec's canonical JSON (the API's shape, compact, absent
     /// fields omitted, exact decimals).
     #[must_use]
@@ -296,6 +314,35 @@ mod tests {
             let parsed = StoredReport::parse_journal_line(&line[..line.len() - 1]).unwrap();
             assert_eq!(parsed, report);
         }
+    }
+
+    #[test]
+    fn answered_by_reads_v2_fields_and_v1_codes() {
+        let mut v1 = VoiceReport::new("a", "1");
+        v1.error = ReportError::known(5001);
+        assert_eq!(
+            StoredReport::from(v1).answered_by(),
+            Some(AnsweredBy::Machine)
+        );
+        let mut v1 = VoiceReport::new("b", "1");
+        v1.error = ReportError::known(5000);
+        assert_eq!(
+            StoredReport::from(v1).answered_by(),
+            Some(AnsweredBy::Human)
+        );
+        let mut v2 = CallReport::new("c", "1");
+        let mut call = ivr_reports_model::VoiceCall::new();
+        call.answered_by = Some(AnsweredBy::Machine);
+        v2.voice_call = Some(call);
+        v2.error = ReportError::known(10000);
+        assert_eq!(
+            StoredReport::from(v2).answered_by(),
+            Some(AnsweredBy::Machine)
+        );
+        assert_eq!(
+            StoredReport::from(CallReport::new("d", "1")).answered_by(),
+            None
+        );
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub(crate) fn v2(id: &str) -> CallReport {
 
 /// The PostgreSQL URL for tests, or `None` (with a clear message) when it is not set
 /// locally. Under CI (`CI` set) a missing URL fails the test: CI never skips them.
+#[cfg(feature = "postgres")]
 pub(crate) fn pg_url(test: &str) -> Option<String> {
     match std::env::var("IVR_REPORTS_PG_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -114,6 +115,7 @@ pub(crate) fn pg_url(test: &str) -> Option<String> {
 }
 
 /// A schema name no other test (or test run) uses.
+#[cfg(feature = "postgres")]
 pub(crate) fn unique_schema(test: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

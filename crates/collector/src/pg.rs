@@ -37,6 +37,10 @@ use crate::sink::{Sink, Stored, redact_url};
 ///
 /// The connection is plain TCP or a Unix socket (no TLS in this build); when it breaks, the
 /// next call reconnects.
+///
+/// Known limit: `jsonb` cannot hold the NUL character, so a report with `\u0000` in a
+/// string fails its batch with [`ErrorKind::Database`]; the collector keeps the body (spool
+/// or the sender's retry) and keeps retrying, so nothing is lost, but it needs an operator.
 #[derive(Debug)]
 pub struct PgSink {
     config: Config,

@@ -1,0 +1,725 @@
+//! `Collector`: the pull loop (spool, decode, store) and the ingestion shared with the webhook.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Response;
+use ivr_reports::{Client, Endpoint, Limit, ReportsQuery};
+use ivr_reports_codec::{Codec, Format, Rejected};
+use ivr_reports_model::{CallReport, VoiceReport};
+
+use crate::counters::{Counters, LiveCounters};
+use crate::error::{Error, ErrorKind};
+use crate::quarantine::{Quarantined, Scope, Source};
+use crate::replay::{self, ReplaySummary};
+use crate::report::{Generation, IntoStored, StoredReport};
+use crate::sink::Sink;
+use crate::spool::Spool;
+
+/// The never-lose pipeline: pulls reports into a [`Sink`] through a durable spool, and
+/// receives pushed ones ([`Collector::serve_webhook`]).
+///
+/// Cheap to clone (shared state); `Send + Sync`. One collector pulls with one spool file;
+/// run several collectors (each with its own spool) against one PostgreSQL sink to share
+/// the work across machines.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use ivr_reports::{Auth, Client};
+/// use ivr_reports_collector::{Collector, SinkSpec};
+///
+/// let spec: SinkSpec = "jsonl:./reports.jsonl".parse()?;
+/// let collector = Collector::builder(spec.open().await?)
+///     .spool_path(spec.default_spool_path())
+///     .build();
+/// let client = Client::builder()
+///     .base_url("https://xyz.api.infobip.com")
+///     .auth(Auth::app("key"))
+///     .build()?;
+/// // Until Ctrl-C (any future works as the stop signal):
+/// collector.run_pull(&client, async { /* e.g. tokio::signal::ctrl_c() */ }).await?;
+/// println!("{:?}", collector.counters());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Collector {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) sink: Arc<dyn Sink>,
+    pub(crate) counters: LiveCounters,
+    spool_path: PathBuf,
+    /// The open spool; `None` until the first pull or recovery, and again after a failure
+    /// (so the next attempt re-reads what the file holds).
+    spool: tokio::sync::Mutex<Option<Spool>>,
+    poll_interval: Duration,
+    backoff_initial: Duration,
+    backoff_max: Duration,
+    generation: Generation,
+    last_error: Mutex<Option<String>>,
+    observer: Option<Observer>,
+}
+
+type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// What the collector is doing, for progress displays and tests
+/// ([`CollectorBuilder::on_event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The pull loop is about to request a page: from here until [`Event::Spooled`], the
+    /// reports of that page exist only in flight.
+    Fetching,
+    /// A fetched body is in the spool and synced (`bytes` long): from here on it survives a
+    /// crash.
+    Spooled {
+        /// The body's length.
+        bytes: usize,
+    },
+    /// A body's reports are committed to the sink (and its rejected items to the
+    /// quarantine).
+    Committed {
+        /// Where the body came from.
+        source: Source,
+        /// Reports it held, decoded or not.
+        received: u64,
+        /// Reports newly stored.
+        stored: u64,
+        /// Reports already stored.
+        duplicates: u64,
+        /// Items quarantined.
+        quarantined: u64,
+    },
+}
+
+/// Configures a [`Collector`]. Every setter documents its default.
+#[must_use]
+pub struct CollectorBuilder {
+    sink: Arc<dyn Sink>,
+    spool_path: PathBuf,
+    poll_interval: Duration,
+    backoff_initial: Duration,
+    backoff_max: Duration,
+    generation: Generation,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("sink", &self.sink.describe())
+            .field("spool_path", &self.spool_path)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CollectorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectorBuilder")
+            .field("sink", &self.sink.describe())
+            .field("spool_path", &self.spool_path)
+            .field("poll_interval", &self.poll_interval)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CollectorBuilder {
+    /// Calls `observer` on every [`Event`], on the task that caused it (keep it quick).
+    /// Default none.
+    pub fn on_event(mut self, observer: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// The spool file of the pull loop. Default `./ivr-reports.spool`
+    /// ([`SinkSpec::default_spool_path`](crate::SinkSpec::default_spool_path) gives one
+    /// beside a journal). Locked while in use: one collector per spool.
+    pub fn spool_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.spool_path = path.into();
+        self
+    }
+
+    /// How long [`Collector::run_pull`] waits after an empty page. Default 5 s.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// The wait after a failed pull, doubling on each further failure up to `max`. Default
+    /// 500 ms up to 60 s.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff_initial = initial;
+        self.backoff_max = max.max(initial);
+        self
+    }
+
+    /// Which endpoint to pull: [`Generation::V2`] (`GET /voice/1/reports`, the default) or
+    /// [`Generation::V1`] (`GET /tts/3/reports`).
+    pub fn generation(mut self, generation: Generation) -> Self {
+        self.generation = generation;
+        self
+    }
+
+    /// Builds the collector. Nothing is opened yet: the spool is opened (and replayed) by
+    /// the first pull or [`Collector::recover`].
+    pub fn build(self) -> Collector {
+        Collector {
+            shared: Arc::new(Shared {
+                sink: self.sink,
+                counters: LiveCounters::default(),
+                spool_path: self.spool_path,
+                spool: tokio::sync::Mutex::new(None),
+                poll_interval: self.poll_interval,
+                backoff_initial: self.backoff_initial,
+                backoff_max: self.backoff_max,
+                generation: self.generation,
+                last_error: Mutex::new(None),
+                observer: self.observer,
+            }),
+        }
+    }
+}
+
+/// What one [`Collector::drain`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct DrainSummary {
+    /// Non-empty pages fetched.
+    pub pages: u64,
+    /// Reports received (decoded or not).
+    pub received: u64,
+    /// Reports newly stored.
+    pub stored: u64,
+    /// Reports already stored.
+    pub duplicates: u64,
+    /// Items quarantined.
+    pub quarantined: u64,
+}
+
+/// What ingesting one body did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ingested {
+    pub(crate) received: u64,
+    pub(crate) stored: u64,
+    pub(crate) duplicates: u64,
+    pub(crate) quarantined: u64,
+    /// The envelope could not be read: the whole body went to the quarantine.
+    pub(crate) body_quarantined: bool,
+}
+
+impl DrainSummary {
+    fn add(&mut self, i: Ingested) {
+        self.received += i.received;
+        self.stored += i.stored;
+        self.duplicates += i.duplicates;
+        self.quarantined += i.quarantined;
+    }
+}
+
+/// A report page fetched as raw bytes: the body must reach the spool before it is decoded.
+struct RawPage {
+    generation: Generation,
+    query: ReportsQuery,
+}
+
+impl Endpoint for RawPage {
+    type Output = (Format, Bytes);
+
+    fn path(&self) -> Cow<'_, str> {
+        use ivr_reports::ReportKind;
+        Cow::Borrowed(match self.generation {
+            Generation::V1 => VoiceReport::PATH,
+            Generation::V2 => CallReport::PATH,
+        })
+    }
+
+    fn query(&self) -> Option<String> {
+        let q = ivr_reports_codec::encode_query(&self.query);
+        (!q.is_empty()).then_some(q)
+    }
+
+    fn decode(&self, response: Response<Bytes>) -> Result<(Format, Bytes), ivr_reports::Error> {
+        let declared = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Format::from_content_type);
+        let body = response.into_body();
+        Ok((declared.unwrap_or_else(|| sniff(&body)), body))
+    }
+}
+
+/// The format of a body without a usable `Content-Type`: XML when it starts with `<` (after
+/// whitespace and a byte-order mark), else JSON.
+pub(crate) fn sniff(body: &[u8]) -> Format {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'<') {
+        Format::Xml
+    } else {
+        Format::Json
+    }
+}
+
+/// Whether raw report bytes carry a v2-only field (`voiceCall` or `from`).
+fn looks_v2(raw: &[u8]) -> bool {
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    has(b"\"voiceCall\"") || has(b"\"from\"") || has(b"<voiceCall") || has(b"<from>")
+}
+
+/// A decoded body: the generation it was read as, its reports and its rejected items.
+type Decoded = (Generation, Vec<StoredReport>, Vec<Rejected>);
+
+fn decode_as<R: IntoStored>(
+    codec: Codec,
+    body: &[u8],
+) -> Result<Decoded, ivr_reports_codec::Error> {
+    let batch = codec.decode_page::<R>(body)?;
+    Ok((
+        R::GENERATION,
+        batch.reports.into_iter().map(R::into_stored).collect(),
+        batch.rejected,
+    ))
+}
+
+/// Decodes a page of `generation`, or, when it is `None`, of the generation the body holds:
+/// v2 when a report decoded as v2 has a v2-only field (`from`, `voiceCall`), else v1. (Both
+/// decoders ignore fields they do not know, and a v2 report without those fields has only
+/// fields v1 has too, so nothing is lost either way.)
+pub(crate) fn decode_body(
+    codec: Codec,
+    generation: Option<Generation>,
+    body: &[u8],
+) -> Result<Decoded, ivr_reports_codec::Error> {
+    match generation {
+        Some(Generation::V1) => decode_as::<VoiceReport>(codec, body),
+        Some(Generation::V2) => decode_as::<CallReport>(codec, body),
+        None => {
+            let v2 = codec.decode_page::<CallReport>(body)?;
+            if v2
+                .reports
+                .iter()
+                .any(|r| r.from.is_some() || r.voice_call.is_some())
+            {
+                Ok((
+                    Generation::V2,
+                    v2.reports.into_iter().map(StoredReport::V2).collect(),
+                    v2.rejected,
+                ))
+            } else {
+                decode_as::<VoiceReport>(codec, body)
+            }
+        }
+    }
+}
+
+fn fetch_error(e: ivr_reports::Error) -> Error {
+    let (kind, message) = match e.kind() {
+        ivr_reports::ErrorKind::ResponseLost => (
+            ErrorKind::ResponseLost,
+            "a report response was lost: the reports it carried may have been consumed",
+        ),
+        ivr_reports::ErrorKind::InvalidRequest => {
+            (ErrorKind::InvalidConfig, "the report request is invalid")
+        }
+        _ => (ErrorKind::Fetch, "fetching reports failed"),
+    };
+    Error::new(kind, message).with_source(e)
+}
+
+/// An error and its causes, `: `-separated (for [`Collector::last_error`]).
+fn chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether the pull loop must give up instead of backing off.
+fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Locked | ErrorKind::InvalidConfig | ErrorKind::Unsupported | ErrorKind::Corrupt
+    )
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "a spool task failed").with_source(e))
+}
+
+/// Whether `stop` has completed, without waiting.
+fn stopped<F: Future<Output = ()>>(stop: Pin<&mut F>) -> bool {
+    stop.poll(&mut Context::from_waker(Waker::noop()))
+        .is_ready()
+}
+
+/// Waits `duration`; `true` when `stop` completed first.
+async fn wait_or_stop<F: Future<Output = ()>>(duration: Duration, stop: Pin<&mut F>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(duration) => false,
+        () = stop => true,
+    }
+}
+
+impl Collector {
+    /// A builder storing into `sink`.
+    pub fn builder(sink: Arc<dyn Sink>) -> CollectorBuilder {
+        CollectorBuilder {
+            sink,
+            spool_path: PathBuf::from("./ivr-reports.spool"),
+            poll_interval: Duration::from_secs(5),
+            backoff_initial: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            generation: Generation::V2,
+            observer: None,
+        }
+    }
+
+    /// The sink.
+    #[must_use]
+    pub fn sink(&self) -> &Arc<dyn Sink> {
+        &self.shared.sink
+    }
+
+    /// The spool file's path.
+    #[must_use]
+    pub fn spool_path(&self) -> &Path {
+        &self.shared.spool_path
+    }
+
+    /// The counters now.
+    #[must_use]
+    pub fn counters(&self) -> Counters {
+        self.shared.counters.snapshot()
+    }
+
+    /// The last pull error [`Collector::run_pull`] backed off from, with its causes
+    /// (`fetching reports failed: 401 from https://...: Invalid login details`), if any.
+    #[must_use]
+    pub fn last_error(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Opens the spool and replays the bodies a previous run left in it (it crashed, or the
+    /// sink failed, after a body was spooled and before it was committed) into the sink,
+    /// then empties it. Returns how many bodies were replayed. Pulls do this by themselves
+    /// first; call it to recover without pulling.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Locked`] when another collector uses the spool; [`ErrorKind::Io`];
+    /// the sink's errors (the bodies stay in the spool).
+    pub async fn recover(&self) -> Result<u64, Error> {
+        let mut guard = self.shared.spool.lock().await;
+        self.recover_locked(&mut guard).await
+    }
+
+    async fn recover_locked(&self, guard: &mut Option<Spool>) -> Result<u64, Error> {
+        if guard.is_some() {
+            return Ok(0);
+        }
+        let path = self.shared.spool_path.clone();
+        let (mut spool, records) = blocking(move || Spool::open(&path)).await??;
+        let mut replayed = 0;
+        for record in &records {
+            self.shared
+                .ingest(
+                    Source::Pull,
+                    record.format,
+                    Some(record.generation),
+                    &record.body,
+                )
+                .await?;
+            replayed += 1;
+            LiveCounters::add(&self.shared.counters.spool_replays, 1);
+        }
+        if !records.is_empty() {
+            spool = blocking(move || spool.clear().map(|()| spool)).await??;
+        }
+        *guard = Some(spool);
+        Ok(replayed)
+    }
+
+    /// Fetches pages (`limit=1000`) until one comes back empty, each body spooled and synced
+    /// before it is decoded and stored. Replays the spool first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::ResponseLost`] (counted in
+    /// [`Counters::lost_response_incidents`]), [`ErrorKind::Fetch`] (including a 2xx body
+    /// that is not a report page: it is kept in the quarantine), spool and sink errors.
+    /// Everything stored before the error stays stored; a body that was spooled but not
+    /// committed is replayed by the next pull or [`Collector::recover`].
+    pub async fn drain(&self, client: &Client) -> Result<DrainSummary, Error> {
+        self.drain_until(client, pin!(std::future::pending::<()>()))
+            .await
+    }
+
+    async fn drain_until<F: Future<Output = ()>>(
+        &self,
+        client: &Client,
+        mut stop: Pin<&mut F>,
+    ) -> Result<DrainSummary, Error> {
+        let mut guard = self.shared.spool.lock().await;
+        let result = self.drain_locked(client, &mut guard, stop.as_mut()).await;
+        if result.is_err() {
+            // Re-open (and replay) the spool next time: it may hold the failed body.
+            *guard = None;
+        }
+        result
+    }
+
+    async fn drain_locked<F: Future<Output = ()>>(
+        &self,
+        client: &Client,
+        guard: &mut Option<Spool>,
+        mut stop: Pin<&mut F>,
+    ) -> Result<DrainSummary, Error> {
+        self.recover_locked(guard).await?;
+        let generation = self.shared.generation;
+        let endpoint = RawPage {
+            generation,
+            query: ReportsQuery::new().limit(Limit::MAX),
+        };
+        let mut summary = DrainSummary::default();
+        loop {
+            if stopped(stop.as_mut()) {
+                return Ok(summary);
+            }
+            self.shared.emit(&Event::Fetching);
+            let (format, body) = match client.send(&endpoint).await {
+                Ok(page) => page,
+                Err(e) => {
+                    if e.kind() == ivr_reports::ErrorKind::ResponseLost {
+                        LiveCounters::add(&self.shared.counters.lost_response_incidents, 1);
+                    }
+                    return Err(fetch_error(e));
+                }
+            };
+            let Some(mut spool) = guard.take() else {
+                return Err(Error::new(ErrorKind::Io, "the spool is not open"));
+            };
+            let spooled = body.clone();
+            let (spool, appended) = blocking(move || {
+                let r = spool.append(generation, format, &spooled);
+                (spool, r)
+            })
+            .await?;
+            *guard = Some(spool);
+            if let Err(e) = appended {
+                // The body is only in memory now: commit it directly rather than drop it,
+                // then report the spool's failure so the loop backs off.
+                let _ = self
+                    .shared
+                    .ingest(Source::Pull, format, Some(generation), &body)
+                    .await;
+                return Err(e);
+            }
+            self.shared.emit(&Event::Spooled { bytes: body.len() });
+            let ingested = self
+                .shared
+                .ingest(Source::Pull, format, Some(generation), &body)
+                .await?;
+            if let Some(mut spool) = guard.take() {
+                let (spool, cleared) = blocking(move || {
+                    let r = spool.clear();
+                    (spool, r)
+                })
+                .await?;
+                *guard = Some(spool);
+                cleared?;
+            }
+            if ingested.body_quarantined {
+                return Err(Error::new(
+                    ErrorKind::Fetch,
+                    "a report response was not a report page; its body is in the quarantine",
+                ));
+            }
+            if ingested.received == 0 {
+                return Ok(summary);
+            }
+            summary.pages += 1;
+            summary.add(ingested);
+        }
+    }
+
+    /// Pulls until `stop` completes: drains, waits the poll interval, drains again; after an
+    /// error waits the backoff (doubling) instead. A page in flight when `stop` completes is
+    /// finished and stored first: stopping never drops a response.
+    ///
+    /// # Errors
+    /// Only what retrying cannot fix: [`ErrorKind::Locked`] (another collector uses the
+    /// spool), [`ErrorKind::InvalidConfig`], [`ErrorKind::Corrupt`],
+    /// [`ErrorKind::Unsupported`]. Other errors are counted ([`Counters::pull_errors`]),
+    /// kept in [`Collector::last_error`], and retried.
+    pub async fn run_pull(
+        &self,
+        client: &Client,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<(), Error> {
+        let mut stop = pin!(stop);
+        let mut backoff = self.shared.backoff_initial;
+        loop {
+            let wait = match self.drain_until(client, stop.as_mut()).await {
+                Ok(_) => {
+                    backoff = self.shared.backoff_initial;
+                    self.shared.poll_interval
+                }
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => {
+                    LiveCounters::add(&self.shared.counters.pull_errors, 1);
+                    *self
+                        .shared
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain(&e));
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(self.shared.backoff_max);
+                    wait
+                }
+            };
+            if stopped(stop.as_mut()) || wait_or_stop(wait, stop.as_mut()).await {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Re-runs the quarantine through the codec: what decodes now is stored and leaves the
+    /// quarantine (see [`replay`](crate::replay)).
+    ///
+    /// # Errors
+    /// The sink's errors.
+    pub async fn replay_quarantine(&self) -> Result<ReplaySummary, Error> {
+        let summary = replay::replay(self.shared.sink.as_ref()).await?;
+        LiveCounters::add(&self.shared.counters.stored, summary.stored);
+        LiveCounters::add(&self.shared.counters.duplicates, summary.duplicates);
+        Ok(summary)
+    }
+}
+
+impl Shared {
+    fn emit(&self, event: &Event) {
+        if let Some(observer) = &self.observer {
+            observer(event);
+        }
+    }
+
+    /// Decodes a body and commits it: reports to the sink, rejected items (or the whole
+    /// body, when its envelope is broken) to the quarantine. Counters move only once both
+    /// are durable.
+    pub(crate) async fn ingest(
+        &self,
+        source: Source,
+        format: Format,
+        generation: Option<Generation>,
+        body: &[u8],
+    ) -> Result<Ingested, Error> {
+        let codec = Codec::new(format).map_err(|e| {
+            Error::new(
+                ErrorKind::Unsupported,
+                "the body's format is not compiled in",
+            )
+            .with_source(e)
+        })?;
+        let mut ingested = Ingested::default();
+        let quarantine = match decode_body(codec, generation, body) {
+            Ok((decoded_as, reports, rejected)) => {
+                ingested.received = (reports.len() + rejected.len()) as u64;
+                let stored = self.sink.store(&reports).await?;
+                ingested.stored = stored.new;
+                ingested.duplicates = stored.duplicates;
+                rejected
+                    .into_iter()
+                    .map(|r| {
+                        let g = match generation {
+                            Some(g) => g,
+                            None if looks_v2(&r.raw) => Generation::V2,
+                            None => decoded_as,
+                        };
+                        Quarantined::new(
+                            r.raw,
+                            r.error.to_string(),
+                            source,
+                            format,
+                            Some(g),
+                            Scope::Report,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+            Err(e) => {
+                ingested.body_quarantined = true;
+                vec![Quarantined::new(
+                    body,
+                    e.to_string(),
+                    source,
+                    format,
+                    generation,
+                    Scope::Body,
+                )]
+            }
+        };
+        if !quarantine.is_empty() {
+            self.sink.quarantine(&quarantine).await?;
+        }
+        ingested.quarantined = quarantine.len() as u64;
+        let c = &self.counters;
+        let received = match source {
+            Source::Pull => &c.received_pull,
+            Source::Push => &c.received_push,
+        };
+        LiveCounters::add(received, ingested.received);
+        LiveCounters::add(&c.stored, ingested.stored);
+        LiveCounters::add(&c.duplicates, ingested.duplicates);
+        LiveCounters::add(&c.quarantined, ingested.quarantined);
+        self.emit(&Event::Committed {
+            source,
+            received: ingested.received,
+            stored: ingested.stored,
+            duplicates: ingested.duplicates,
+            quarantined: ingested.quarantined,
+        });
+        Ok(ingested)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_detected_from_the_body() {
+        let codec = Codec::new(Format::Json).unwrap();
+        let v2 = br#"{"results":[{"messageId":"a","from":"x","to":"1"}]}"#;
+        let v1 = br#"{"results":[{"messageId":"b","to":"1","duration":3,"doneAt":"2015-02-12T09:58:20.323+0100"}]}"#;
+        assert_eq!(decode_body(codec, None, v2).unwrap().0, Generation::V2);
+        let (g, reports, _) = decode_body(codec, None, v1).unwrap();
+        assert_eq!(g, Generation::V1);
+        assert_eq!(reports[0].duration(), Some(3));
+        let xml = b"<reportResponse><results><result><messageId>c</messageId><voiceCall><duration>4</duration></voiceCall></result></results></reportResponse>";
+        let xml_codec = Codec::new(Format::Xml).unwrap();
+        let (g, reports, _) = decode_body(xml_codec, None, xml).unwrap();
+        assert_eq!((g, reports[0].duration()), (Generation::V2, Some(4)));
+        assert!(looks_v2(br#"{"from":"1"}"#));
+        assert!(!looks_v2(br#"{"to":"1"}"#));
+        assert_eq!(sniff(b"\xEF\xBB\xBF  <x/>"), Format::Xml);
+        assert_eq!(sniff(b"{}"), Format::Json);
+    }
+}

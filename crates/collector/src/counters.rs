@@ -1,0 +1,130 @@
+//! Counters of what the collector received, stored, skipped and quarantined.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of a collector's counters (since it was built).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Reports received by the pull loop (decoded or not), spool replays included.
+    pub received_pull: u64,
+    /// Reports received by the webhook (decoded or not).
+    pub received_push: u64,
+    /// Reports newly stored in the sink.
+    pub stored: u64,
+    /// Reports skipped because their `messageId` was already stored.
+    pub duplicates: u64,
+    /// Items put into the quarantine (single reports or whole bodies).
+    pub quarantined: u64,
+    /// Requests whose response was lost after the request was sent
+    /// ([`ResponseLost`](ivr_reports::ErrorKind::ResponseLost)): the reports it carried may
+    /// be gone unless they also arrive by webhook.
+    pub lost_response_incidents: u64,
+    /// Failed pull attempts of any kind (the loop backs off and tries again).
+    pub pull_errors: u64,
+    /// Webhook requests answered 503 because the sink failed (the sender retries).
+    pub push_errors: u64,
+    /// Spooled bodies replayed into the sink after a restart or a sink failure.
+    pub spool_replays: u64,
+}
+
+impl Counters {
+    /// The counters in the Prometheus text exposition format (version 0.0.4), as served at
+    /// `/metrics` by the webhook.
+    ///
+    /// ```
+    /// let text = ivr_reports_collector::Counters::default().to_prometheus();
+    /// assert!(text.contains("ivr_reports_received_total{source=\"pull\"} 0\n"));
+    /// ```
+    #[must_use]
+    pub fn to_prometheus(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        let mut metric = |name: &str, help: &str, samples: &[(&str, u64)]| {
+            let _ = writeln!(out, "# HELP ivr_reports_{name} {help}");
+            let _ = writeln!(out, "# TYPE ivr_reports_{name} counter");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "ivr_reports_{name}{labels} {value}");
+            }
+        };
+        metric(
+            "received_total",
+            "Reports received, decoded or not.",
+            &[
+                ("{source=\"pull\"}", self.received_pull),
+                ("{source=\"push\"}", self.received_push),
+            ],
+        );
+        metric(
+            "stored_total",
+            "Reports newly stored.",
+            &[("", self.stored)],
+        );
+        metric(
+            "duplicates_total",
+            "Reports skipped as already stored.",
+            &[("", self.duplicates)],
+        );
+        metric(
+            "quarantined_total",
+            "Items put into the quarantine.",
+            &[("", self.quarantined)],
+        );
+        metric(
+            "lost_response_incidents_total",
+            "Report responses lost after the request was sent.",
+            &[("", self.lost_response_incidents)],
+        );
+        metric(
+            "pull_errors_total",
+            "Failed pull attempts.",
+            &[("", self.pull_errors)],
+        );
+        metric(
+            "push_errors_total",
+            "Webhook requests refused because the sink failed.",
+            &[("", self.push_errors)],
+        );
+        metric(
+            "spool_replays_total",
+            "Spooled bodies replayed into the sink.",
+            &[("", self.spool_replays)],
+        );
+        out
+    }
+}
+
+/// The live counters behind [`Counters`].
+#[derive(Debug, Default)]
+pub(crate) struct LiveCounters {
+    pub(crate) received_pull: AtomicU64,
+    pub(crate) received_push: AtomicU64,
+    pub(crate) stored: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) quarantined: AtomicU64,
+    pub(crate) lost_response_incidents: AtomicU64,
+    pub(crate) pull_errors: AtomicU64,
+    pub(crate) push_errors: AtomicU64,
+    pub(crate) spool_replays: AtomicU64,
+}
+
+impl LiveCounters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Counters {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Counters {
+            received_pull: get(&self.received_pull),
+            received_push: get(&self.received_push),
+            stored: get(&self.stored),
+            duplicates: get(&self.duplicates),
+            quarantined: get(&self.quarantined),
+            lost_response_incidents: get(&self.lost_response_incidents),
+            pull_errors: get(&self.pull_errors),
+            push_errors: get(&self.push_errors),
+            spool_replays: get(&self.spool_replays),
+        }
+    }
+}

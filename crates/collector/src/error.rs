@@ -1,0 +1,114 @@
+//! The one error type of the collector, shaped like `std::io::Error`.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong in the collector. Match on [`Error::kind`]; the underlying cause, if any,
+/// is the [`source`](StdError::source). The message never holds a credential.
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    source: Option<BoxError>,
+}
+
+/// The category of an [`Error`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading or writing a file (journal, spool, quarantine) failed.
+    Io,
+    /// A file holds something the collector did not write (not a torn last line, which is
+    /// repaired): it is left untouched.
+    Corrupt,
+    /// Another process holds the file's lock: one journal or spool per process.
+    Locked,
+    /// The database refused or failed a statement, or the connection is gone.
+    Database,
+    /// The configuration is invalid: a bad sink spec, table name, address or path.
+    InvalidConfig,
+    /// A feature needed for this is not compiled in (e.g. `postgres`).
+    Unsupported,
+    /// The webhook server could not start or stop.
+    Server,
+    /// Fetching reports failed before anything could have been consumed, or with an error
+    /// status (the source is the facade's [`ivr_reports::Error`]). Safe to try again.
+    Fetch,
+    /// A report request was sent but its response was lost: the reports it carried may be
+    /// gone (the source is the facade's [`ivr_reports::Error`]). Counted in
+    /// [`Counters::lost_response_incidents`](crate::Counters::lost_response_incidents).
+    ResponseLost,
+}
+
+impl Error {
+    /// An error of `kind` with a message (lowercase, one level, no secrets).
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying cause.
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// An [`ErrorKind::Io`] error about `what`, caused by `e`.
+    pub(crate) fn io(what: impl Into<String>, e: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, what).with_source(e)
+    }
+
+    /// The category of the error.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(source) = &self.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_one_level_and_source_is_kept() {
+        let e = Error::io(
+            "cannot open the journal /tmp/x",
+            std::io::Error::other("disk full"),
+        );
+        assert_eq!(e.to_string(), "cannot open the journal /tmp/x");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
+    }
+}

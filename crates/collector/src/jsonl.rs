@@ -1,0 +1,434 @@
+//! `JsonlSink`: the embedded default sink, an append-only JSONL journal with a dedupe index.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ivr_reports::BoxFuture;
+
+use crate::error::{Error, ErrorKind};
+use crate::quarantine::{self, QuarantineEntry, Quarantined};
+use crate::report::StoredReport;
+use crate::sink::{Sink, Stored};
+
+/// A JSONL journal: one stored report per line, never twice.
+///
+/// **Format.** Each line is `{"generation":1|2,"report":{...}}` where `report` is the
+/// codec's canonical JSON of the report ([`StoredReport::to_json`]): the API's own shape,
+/// compact, exact decimals, so `jq` and any JSON reader can use the file. Quarantined items
+/// go to a sibling file, `PATH.quarantine`, one JSON object per line with the raw bytes
+/// (`raw` as text when UTF-8, else `rawHex`), the reason, source, format, generation and
+/// scope.
+///
+/// **Durability.** A batch is written with one `write` and made durable with one `fsync`
+/// before [`Sink::store`] returns. The set of stored `messageId`s is kept in memory and
+/// rebuilt from the file on [`open`](JsonlSink::open). A crash (even `kill -9` or power loss
+/// mid-write) can leave a torn last line: `open` truncates it away. Those reports were not
+/// acknowledged, so their source still has them (the pull spool, or a webhook sender's
+/// retry). A complete line that is not a journal line is never dropped: `open` refuses the
+/// file ([`ErrorKind::Corrupt`]).
+///
+/// **One writer.** The journal is locked (an OS advisory lock) while open: a second
+/// `JsonlSink` on the same file, in this process or another, gets [`ErrorKind::Locked`].
+/// Several tasks may share one `JsonlSink` (it is `Sync`); several machines need
+/// PostgreSQL.
+///
+/// File I/O runs on tokio's blocking pool: use it within a tokio runtime.
+#[derive(Debug)]
+pub struct JsonlSink {
+    path: PathBuf,
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    journal: File,
+    /// Bytes of complete lines: where the next batch starts.
+    len: u64,
+    ids: HashSet<String>,
+    quarantine_path: PathBuf,
+    next_quarantine_id: u64,
+    /// Set when a failed write could not be rolled back: the file may hold a partial line.
+    poisoned: bool,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "a storage task failed").with_source(e))?
+}
+
+impl JsonlSink {
+    /// Opens (or creates) the journal at `path`: locks it, repairs a torn last line, and
+    /// rebuilds the dedupe index. The quarantine file is `PATH.quarantine`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the file cannot be opened, read or repaired;
+    /// [`ErrorKind::Locked`] when another `JsonlSink` has it open;
+    /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let p = path.clone();
+        let inner = blocking(move || open_blocking(&p)).await?;
+        Ok(Self {
+            path,
+            inner: Arc::new(Mutex::new(inner)),
+        })
+    }
+
+    /// The journal's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The quarantine file's path (`PATH.quarantine`).
+    #[must_use]
+    pub fn quarantine_path(&self) -> PathBuf {
+        sibling(&self.path, ".quarantine")
+    }
+
+    /// How many reports the journal holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        lock(&self.inner).ids.len()
+    }
+
+    /// Whether the journal holds no report.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A panic while holding the lock leaves nothing half-done in memory that matters: the
+    // file state is re-checked by `poisoned`.
+    inner
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Opens a file for appending and reading, creating it, and takes its exclusive lock.
+pub(crate) fn open_locked(path: &Path, what: &str) -> Result<File, Error> {
+    let created = !path.exists();
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open the {what} {}", path.display()), e))?;
+    if created {
+        // Make the new file's directory entry durable too.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| {
+                Error::io(
+                    format!("cannot sync the directory of {}", path.display()),
+                    e,
+                )
+            })?;
+        }
+    }
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(Error::new(
+            ErrorKind::Locked,
+            format!(
+                "the {what} {} is in use by another collector",
+                path.display()
+            ),
+        )),
+        Err(TryLockError::Error(e)) => Err(Error::io(
+            format!("cannot lock the {what} {}", path.display()),
+            e,
+        )),
+    }
+}
+
+/// Reads complete lines from the start of `file`, calling `each(line_number, line)`; returns
+/// the length of the complete lines (a torn last line, without its newline, is not counted).
+pub(crate) fn scan_lines(
+    file: &File,
+    path: &Path,
+    what: &str,
+    mut each: impl FnMut(usize, &[u8]) -> Result<(), Error>,
+) -> Result<u64, Error> {
+    let read_err = |e| Error::io(format!("cannot read the {what} {}", path.display()), e);
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    reader.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let mut line = Vec::with_capacity(1024);
+    let mut good = 0u64;
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(read_err)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(good);
+        }
+        number += 1;
+        each(number, &line[..line.len() - 1])?;
+        good += n as u64;
+    }
+}
+
+/// Truncates a torn tail (bytes after the last complete line) and syncs.
+pub(crate) fn repair_tail(file: &File, path: &Path, good: u64, what: &str) -> Result<(), Error> {
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(format!("cannot read the {what} {}", path.display()), e))?
+        .len();
+    if len > good {
+        file.set_len(good)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot repair the torn last line of the {what} {}",
+                        path.display()
+                    ),
+                    e,
+                )
+            })?;
+    }
+    Ok(())
+}
+
+fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "line {number} of the {what} {} is not one the collector wrote: {problem}",
+            path.display()
+        ),
+    )
+}
+
+fn open_blocking(path: &Path) -> Result<Inner, Error> {
+    let journal = open_locked(path, "journal")?;
+    let mut ids = HashSet::new();
+    let len = scan_lines(&journal, path, "journal", |number, line| {
+        let report = StoredReport::parse_journal_line(line)
+            .map_err(|problem| corrupt(path, "journal", number, &problem))?;
+        ids.insert(report.message_id().to_string());
+        Ok(())
+    })?;
+    repair_tail(&journal, path, len, "journal")?;
+
+    let quarantine_path = sibling(path, ".quarantine");
+    let mut next_quarantine_id = 1;
+    if quarantine_path.exists() {
+        let file = open_locked(&quarantine_path, "quarantine")?;
+        let good = scan_lines(&file, &quarantine_path, "quarantine", |number, line| {
+            let entry = quarantine::from_line(line)
+                .map_err(|problem| corrupt(&quarantine_path, "quarantine", number, &problem))?;
+            next_quarantine_id = next_quarantine_id.max(entry.id + 1);
+            Ok(())
+        })?;
+        repair_tail(&file, &quarantine_path, good, "quarantine")?;
+    }
+    Ok(Inner {
+        journal,
+        len,
+        ids,
+        quarantine_path,
+        next_quarantine_id,
+        poisoned: false,
+    })
+}
+
+impl Inner {
+    fn check(&self) -> Result<(), Error> {
+        if self.poisoned {
+            Err(Error::new(
+                ErrorKind::Io,
+                "the journal may hold a partial line after a failed write: reopen it",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Appends `buf` to the journal and syncs; on failure rolls the file back to its length
+    /// before, or poisons the sink when even that fails.
+    fn append(&mut self, buf: &[u8], path: &Path) -> Result<(), Error> {
+        let result = self
+            .journal
+            .write_all(buf)
+            .and_then(|()| self.journal.sync_data());
+        if let Err(e) = result {
+            if self
+                .journal
+                .set_len(self.len)
+                .and_then(|()| self.journal.sync_data())
+                .is_err()
+            {
+                self.poisoned = true;
+            }
+            return Err(Error::io(
+                format!("cannot write to the journal {}", path.display()),
+                e,
+            ));
+        }
+        self.len += buf.len() as u64;
+        Ok(())
+    }
+}
+
+impl Sink for JsonlSink {
+    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+        // Encode outside the lock, on the caller's task.
+        let lines: Vec<(String, Vec<u8>)> = reports
+            .iter()
+            .map(|r| {
+                let mut line = Vec::with_capacity(600);
+                r.write_journal_line(&mut line);
+                (r.message_id().to_string(), line)
+            })
+            .collect();
+        let inner = Arc::clone(&self.inner);
+        let path = self.path.clone();
+        Box::pin(blocking(move || {
+            let mut inner = lock(&inner);
+            inner.check()?;
+            let mut batch_ids = HashSet::new();
+            let mut buf = Vec::new();
+            let mut duplicates = 0u64;
+            let mut fresh = Vec::new();
+            for (id, line) in lines {
+                if inner.ids.contains(&id) || !batch_ids.insert(id.clone()) {
+                    duplicates += 1;
+                    continue;
+                }
+                buf.extend_from_slice(&line);
+                fresh.push(id);
+            }
+            if !buf.is_empty() {
+                inner.append(&buf, &path)?;
+            }
+            let new = fresh.len() as u64;
+            inner.ids.extend(fresh);
+            Ok(Stored::new(new, duplicates))
+        }))
+    }
+
+    fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
+        let items = items.to_vec();
+        let inner = Arc::clone(&self.inner);
+        Box::pin(blocking(move || {
+            if items.is_empty() {
+                return Ok(());
+            }
+            let mut inner = lock(&inner);
+            let path = inner.quarantine_path.clone();
+            let mut buf = Vec::new();
+            let first = inner.next_quarantine_id;
+            for (n, item) in (first..).zip(&items) {
+                buf.extend_from_slice(&quarantine::to_line(n, item));
+            }
+            let mut file = open_locked(&path, "quarantine")?;
+            let before = file
+                .metadata()
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
+                .len();
+            if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+                // Best effort: do not leave a partial line for the next append.
+                let _ = file.set_len(before);
+                return Err(Error::io(
+                    format!("cannot write to the quarantine {}", path.display()),
+                    e,
+                ));
+            }
+            inner.next_quarantine_id = first + items.len() as u64;
+            Ok(())
+        }))
+    }
+
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+        let inner = Arc::clone(&self.inner);
+        let path = self.path.clone();
+        Box::pin(blocking(move || {
+            let inner = lock(&inner);
+            let mut out = Vec::with_capacity(inner.ids.len());
+            scan_lines(&inner.journal, &path, "journal", |number, line| {
+                out.push(
+                    StoredReport::parse_journal_line(line)
+                        .map_err(|problem| corrupt(&path, "journal", number, &problem))?,
+                );
+                Ok(())
+            })?;
+            Ok(out)
+        }))
+    }
+
+    fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(blocking(move || {
+            let inner = lock(&inner);
+            read_quarantine(&inner.quarantine_path)
+        }))
+    }
+
+    fn release<'a>(&'a self, ids: &'a [u64]) -> BoxFuture<'a, Result<(), Error>> {
+        let ids: HashSet<u64> = ids.iter().copied().collect();
+        let inner = Arc::clone(&self.inner);
+        Box::pin(blocking(move || {
+            let inner = lock(&inner);
+            let path = &inner.quarantine_path;
+            let entries = read_quarantine(path)?;
+            if !entries.iter().any(|e| ids.contains(&e.id)) {
+                return Ok(());
+            }
+            let mut buf = Vec::new();
+            for entry in entries.iter().filter(|e| !ids.contains(&e.id)) {
+                buf.extend_from_slice(&quarantine::to_line(entry.id, &entry.item));
+            }
+            rewrite_atomically(path, &buf)
+        }))
+    }
+
+    fn describe(&self) -> String {
+        format!("jsonl:{}", self.path.display())
+    }
+}
+
+fn read_quarantine(path: &Path) -> Result<Vec<QuarantineEntry>, Error> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let file = open_locked(path, "quarantine")?;
+    let mut out = Vec::new();
+    scan_lines(&file, path, "quarantine", |number, line| {
+        out.push(
+            quarantine::from_line(line)
+                .map_err(|problem| corrupt(path, "quarantine", number, &problem))?,
+        );
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Replaces `path` by `contents` so that a crash leaves either the old or the new file.
+fn rewrite_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let tmp = sibling(path, ".tmp");
+    let err = |e| Error::io(format!("cannot rewrite {}", path.display()), e);
+    let mut file = File::create(&tmp).map_err(err)?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Make the rename itself durable.
+        File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! The `Sink` extension point: where reports and quarantined items are kept, exactly once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ivr_reports::BoxFuture;
+
+use crate::error::{Error, ErrorKind};
+use crate::quarantine::{QuarantineEntry, Quarantined};
+use crate::report::StoredReport;
+
+/// What a [`Sink::store`] call did: how many reports were new, how many were already there
+/// (or repeated within the batch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stored {
+    /// Reports stored by this call.
+    pub new: u64,
+    /// Reports skipped because their `messageId` was already stored (earlier, by another
+    /// writer, or earlier in the same batch).
+    pub duplicates: u64,
+}
+
+impl Stored {
+    /// An outcome.
+    #[must_use]
+    pub fn new(new: u64, duplicates: u64) -> Self {
+        Self { new, duplicates }
+    }
+}
+
+/// Durable storage of reports, idempotent by `messageId`, with a quarantine beside it.
+///
+/// The contract every implementation keeps (and the conformance suite in this crate's tests
+/// checks):
+/// - [`store`](Sink::store) is atomic enough to be retried: when it returns `Ok`, every
+///   report of the batch is durably stored (now or before); when it returns `Err`, a retry
+///   of the same batch stores the rest. A `messageId` is stored at most once, whatever the
+///   batches, the writers (tasks, processes, machines: as far as the sink supports them) or
+///   the repetitions.
+/// - [`quarantine`](Sink::quarantine) is durable when it returns `Ok`; entries get ids.
+/// - [`reports`](Sink::reports) and [`quarantined`](Sink::quarantined) read everything back
+///   (for `stats` and `replay`); [`release`](Sink::release) removes quarantine entries.
+///
+/// Object safe and `Send + Sync`: the collector holds an `Arc<dyn Sink>`. Futures are boxed
+/// ([`BoxFuture`]) so any async runtime code can implement it.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Mutex;
+/// use ivr_reports::BoxFuture;
+/// use ivr_reports_collector::{Error, QuarantineEntry, Quarantined, Sink, Stored, StoredReport};
+///
+/// /// Reports in memory: for tests.
+/// #[derive(Debug, Default)]
+/// struct Memory(Mutex<BTreeMap<String, StoredReport>>);
+///
+/// impl Sink for Memory {
+///     fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+///         Box::pin(async move {
+///             let mut map = self.0.lock().unwrap();
+///             let mut outcome = Stored::default();
+///             for r in reports {
+///                 if map.insert(r.message_id().to_string(), r.clone()).is_none() {
+///                     outcome.new += 1;
+///                 } else {
+///                     outcome.duplicates += 1;
+///                 }
+///             }
+///             Ok(outcome)
+///         })
+///     }
+///     fn quarantine<'a>(&'a self, _: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
+///         Box::pin(async { Ok(()) })
+///     }
+///     fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+///         Box::pin(async move { Ok(self.0.lock().unwrap().values().cloned().collect()) })
+///     }
+///     fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {
+///         Box::pin(async { Ok(Vec::new()) })
+///     }
+///     fn release<'a>(&'a self, _: &'a [u64]) -> BoxFuture<'a, Result<(), Error>> {
+///         Box::pin(async { Ok(()) })
+///     }
+///     fn describe(&self) -> String {
+///         "memory".into()
+///     }
+/// }
+/// ```
+pub trait Sink: Send + Sync + std::fmt::Debug {
+    /// Stores a batch durably; reports whose `messageId` is already stored are skipped.
+    ///
+    /// # Errors
+    /// The storage failed; some of the batch may be stored, and a retry stores the rest.
+    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>>;
+
+    /// Quarantines items durably.
+    ///
+    /// # Errors
+    /// The storage failed.
+    fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Every stored report, in the order stored where the sink keeps one.
+    ///
+    /// # Errors
+    /// The storage could not be read.
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>>;
+
+    /// Every quarantine entry, oldest first.
+    ///
+    /// # Errors
+    /// The storage could not be read.
+    fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>>;
+
+    /// Removes quarantine entries by id (unknown ids are ignored).
+    ///
+    /// # Errors
+    /// The storage failed; the entries may still be there.
+    fn release<'a>(&'a self, ids: &'a [u64]) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// A short description for messages (`jsonl:/var/lib/reports.jsonl`), never a secret.
+    fn describe(&self) -> String;
+}
+
+/// Where to store, as an operator writes it: `jsonl:PATH` (or a path ending in `.jsonl`) or
+/// a `postgres://` / `postgresql://` URL.
+///
+/// ```
+/// use ivr_reports_collector::SinkSpec;
+///
+/// let spec: SinkSpec = "jsonl:./reports.jsonl".parse()?;
+/// assert_eq!(spec.to_string(), "jsonl:./reports.jsonl");
+/// assert_eq!(spec.default_spool_path().to_str(), Some("./reports.jsonl.spool"));
+///
+/// let pg: SinkSpec = "postgres://ivr:secret@db.example/reports".parse()?;
+/// assert_eq!(pg.to_string(), "postgres://ivr:***@db.example/reports");
+/// # Ok::<(), ivr_reports_collector::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinkSpec {
+    /// A JSONL journal at this path ([`JsonlSink`](crate::JsonlSink)).
+    Jsonl(PathBuf),
+    /// A PostgreSQL database at this URL (`PgSink`, feature `postgres`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SinkSpec({self})")
+    }
+}
+
+impl std::str::FromStr for SinkSpec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("jsonl:") {
+            if path.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    "the sink `jsonl:` needs a path, e.g. jsonl:./reports.jsonl",
+                ));
+            }
+            return Ok(Self::Jsonl(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Self::Postgres(s.to_string()));
+        }
+        if s.ends_with(".jsonl") {
+            return Ok(Self::Jsonl(PathBuf::from(s)));
+        }
+        Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "unknown sink: use jsonl:PATH or a postgres:// URL",
+        ))
+    }
+}
+
+impl std::fmt::Display for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Jsonl(path) => write!(f, "jsonl:{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl SinkSpec {
+    /// Where the pull spool goes by default: beside the journal (`PATH.spool`) for JSONL,
+    /// `./ivr-reports.spool` for PostgreSQL (each collector machine has its own spool).
+    #[must_use]
+    pub fn default_spool_path(&self) -> PathBuf {
+        match self {
+            Self::Jsonl(path) => {
+                let mut p = path.clone().into_os_string();
+                p.push(".spool");
+                PathBuf::from(p)
+            }
+            Self::Postgres(_) => PathBuf::from("./ivr-reports.spool"),
+        }
+    }
+
+    /// Opens the sink (for PostgreSQL: connects and creates the tables if missing).
+    ///
+    /// # Errors
+    /// As [`JsonlSink::open`](crate::JsonlSink::open) and `PgSink::connect`;
+    /// [`ErrorKind::Unsupported`] for a PostgreSQL URL without the `postgres` feature.
+    pub async fn open(&self) -> Result<Arc<dyn Sink>, Error> {
+        match self {
+            Self::Jsonl(path) => Ok(Arc::new(crate::jsonl::JsonlSink::open(path).await?)),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => Ok(Arc::new(crate::pg::PgSink::connect(url).await?)),
+            #[cfg(not(feature = "postgres"))]
+            Self::Postgres(_) => Err(Error::new(
+                ErrorKind::Unsupported,
+                "this build has no PostgreSQL sink (cargo feature `postgres`)",
+            )),
+        }
+    }
+}
+
+/// A URL with its password replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_hide_passwords() {
+        assert!(matches!(
+            "x.jsonl".parse::<SinkSpec>(),
+            Ok(SinkSpec::Jsonl(_))
+        ));
+        assert!("jsonl:".parse::<SinkSpec>().is_err());
+        assert!("mysql://x".parse::<SinkSpec>().is_err());
+        let pg: SinkSpec = "postgresql://u:p%40ss@h:5432/db?sslmode=disable"
+            .parse()
+            .unwrap();
+        let shown = format!("{pg} {pg:?}");
+        assert!(!shown.contains("p%40ss"), "{shown}");
+        assert!(shown.contains("postgresql://u:***@h:5432/db?sslmode=disable"));
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

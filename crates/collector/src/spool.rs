@@ -1,0 +1,230 @@
+//! The pull spool: raw response bodies made durable before they are decoded.
+//!
+//! One record per fetched body: `b"IVRS"`, the body length (u32 LE), the generation (1 or
+//! 2), the format (0 JSON, 1 XML), an FNV-1a 64 checksum (u64 LE) of those two bytes and
+//! the body, then the body. Each record is synced before it is decoded; the spool is
+//! emptied once the sink committed what the body held. On open, every complete, intact
+//! record is handed back for replay; a torn tail (a crash mid-append) is cut off.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use ivr_reports_codec::Format;
+
+use crate::error::{Error, ErrorKind};
+use crate::report::Generation;
+
+const MAGIC: &[u8; 4] = b"IVRS";
+const HEADER: usize = 4 + 4 + 1 + 1 + 8;
+
+/// A body waiting in the spool.
+#[derive(Debug, Clone)]
+pub(crate) struct SpoolRecord {
+    pub(crate) generation: Generation,
+    pub(crate) format: Format,
+    pub(crate) body: Vec<u8>,
+}
+
+/// An open, locked spool file.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+fn format_byte(format: Format) -> u8 {
+    match format {
+        Format::Xml => 1,
+        _ => 0,
+    }
+}
+
+impl Spool {
+    /// Opens (or creates) and locks the spool; returns it with the records left by a
+    /// previous run, after cutting off a torn tail.
+    pub(crate) fn open(path: &Path) -> Result<(Self, Vec<SpoolRecord>), Error> {
+        let mut file = crate::jsonl::open_locked(path, "spool")?;
+        let read_err = |e| Error::io(format!("cannot read the spool {}", path.display()), e);
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+        file.read_to_end(&mut bytes).map_err(read_err)?;
+        let mut records = Vec::new();
+        let mut at = 0usize;
+        while let Some(header) = bytes.get(at..at + HEADER) {
+            if &header[..4] != MAGIC {
+                break;
+            }
+            let mut len = [0u8; 4];
+            len.copy_from_slice(&header[4..8]);
+            let len = u32::from_le_bytes(len) as usize;
+            let (generation, format) = (header[8], header[9]);
+            let mut sum = [0u8; 8];
+            sum.copy_from_slice(&header[10..18]);
+            let Some(body) = bytes.get(at + HEADER..at + HEADER + len) else {
+                break;
+            };
+            if fnv1a(&[&[generation, format], body]) != u64::from_le_bytes(sum) {
+                break;
+            }
+            let (Some(generation), Some(format)) = (
+                Generation::from_number(generation),
+                match format {
+                    0 => Some(Format::Json),
+                    1 => Some(Format::Xml),
+                    _ => None,
+                },
+            ) else {
+                break;
+            };
+            records.push(SpoolRecord {
+                generation,
+                format,
+                body: body.to_vec(),
+            });
+            at += HEADER + len;
+        }
+        let good = at as u64;
+        if (bytes.len() as u64) > good {
+            file.set_len(good)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(format!("cannot repair the spool {}", path.display()), e))?;
+        }
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                file,
+                len: good,
+            },
+            records,
+        ))
+    }
+
+    /// Appends a body and syncs it to disk.
+    pub(crate) fn append(
+        &mut self,
+        generation: Generation,
+        format: Format,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        let len = u32::try_from(body.len()).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                "a response body over 4 GiB cannot be spooled",
+            )
+        })?;
+        let (g, f) = (generation.number(), format_byte(format));
+        let mut record = Vec::with_capacity(HEADER + body.len());
+        record.extend_from_slice(MAGIC);
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(&[g, f]);
+        record.extend_from_slice(&fnv1a(&[&[g, f], body]).to_le_bytes());
+        record.extend_from_slice(body);
+        let result = self
+            .file
+            .write_all(&record)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = result {
+            // Cut a partial record off so later records stay readable.
+            let _ = self.file.set_len(self.len);
+            return Err(Error::io(
+                format!("cannot write to the spool {}", self.path.display()),
+                e,
+            ));
+        }
+        self.len += record.len() as u64;
+        Ok(())
+    }
+
+    /// Empties the spool once its bodies are committed to the sink. Not synced on its own:
+    /// should the truncation be lost in a crash, the bodies are replayed and deduplicated;
+    /// the next append's sync makes it durable.
+    pub(crate) fn clear(&mut self) -> Result<(), Error> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        self.file
+            .set_len(0)
+            .map_err(|e| Error::io(format!("cannot empty the spool {}", self.path.display()), e))?;
+        self.len = 0;
+        Ok(())
+    }
+
+    /// Whether it holds no record.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ivr-spool-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        dir
+    }
+
+    #[test]
+    fn records_survive_reopen_and_a_torn_tail_is_cut() {
+        let path = temp("torn");
+        {
+            let (mut spool, old) = Spool::open(&path).unwrap();
+            assert!(old.is_empty());
+            spool
+                .append(Generation::V1, Format::Json, b"{\"results\":[]}")
+                .unwrap();
+            spool.append(Generation::V2, Format::Xml, b"<r/>").unwrap();
+        }
+        // A torn third record.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"IVRS\x10\x00\x00\x00\x02\x00abc").unwrap();
+        drop(f);
+        let (mut spool, records) = Spool::open(&path).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].body, b"<r/>");
+        assert_eq!(records[1].format, Format::Xml);
+        assert_eq!(records[0].generation, Generation::V1);
+        spool.clear().unwrap();
+        assert!(spool.is_empty());
+        drop(spool);
+        let (_, records) = Spool::open(&path).unwrap();
+        assert!(records.is_empty());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_flipped_byte_ends_the_readable_records() {
+        let path = temp("flip");
+        {
+            let (mut spool, _) = Spool::open(&path).unwrap();
+            spool
+                .append(Generation::V1, Format::Json, b"hello")
+                .unwrap();
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        let (_, records) = Spool::open(&path).unwrap();
+        assert!(records.is_empty());
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -1,0 +1,372 @@
+//! Crash safety: a collector killed with SIGKILL loses nothing it had spooled.
+//!
+//! The parent test runs the sandbox and re-runs this test binary as the child collector
+//! (`crash_child`, selected by an environment variable). The child prints the collector's
+//! events (`fetching` before a request, `spooled` once its body is synced); the parent
+//! kills it, then lets a last run finish. After every run the parent recovers the journal
+//! as a restart would (replaying the spool) and audits it against the sandbox's counters:
+//! no report twice; a kill outside the request-to-spool window costs nothing; one inside
+//! it at most the page in flight.
+//!
+//! - 50,000 pending reports, 2% of responses dropped after the reports were taken (the
+//!   sandbox counts those as lost in transit), at least 20 kills at random moments 20 to
+//!   300 ms after the child is ready (the sandbox answers after 40 ms and the child pauses
+//!   80 ms after each commit, so that the kills land before it has drained everything).
+//! - 10,000 pending reports, no faults, a kill right after each run's first spooled body:
+//!   handed out == stored, nothing lost in transit, and the spool was replayed.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ivr_reports::{Auth, Client};
+use ivr_reports_collector::{Collector, Event, JsonlSink, Sink};
+use ivr_reports_sandbox::Faults;
+
+use crate::{KEY, TempDir, sandbox, v2};
+
+const CHILD: &str = "IVR_REPORTS_COLLECTOR_CRASH_CHILD";
+const REPORTS: u64 = 50_000;
+const KILLS: usize = 20;
+
+/// The child collector: does nothing unless started by the crash test.
+#[test]
+fn crash_child() {
+    let Ok(spec) = std::env::var(CHILD) else {
+        return;
+    };
+    let mut parts = spec.split('\n');
+    let (base_url, journal, spool) = (
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().to_string(),
+    );
+    let pause = Duration::from_millis(parts.next().unwrap().parse().unwrap());
+    let say = |what: &str| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "EVENT {what}").unwrap();
+        out.flush().unwrap();
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let sink = Arc::new(JsonlSink::open(&journal).await.unwrap());
+        let collector = Collector::builder(sink)
+            .spool_path(spool)
+            .on_event(move |event| match event {
+                Event::Fetching => say("fetching"),
+                Event::Spooled { .. } => say("spooled"),
+                // Slow the child down after each commit (before the spool is emptied), so
+                // that the kills land before it has drained the sandbox, many of them in
+                // the spooled-but-not-yet-emptied stretch.
+                Event::Committed { .. } => std::thread::sleep(pause),
+                _ => {}
+            })
+            .build();
+        collector.recover().await.unwrap();
+        say("ready");
+        let client = Client::builder()
+            .base_url(base_url)
+            .auth(Auth::app(KEY))
+            .build()
+            .unwrap();
+        for _ in 0..10_000 {
+            match collector.drain(&client).await {
+                Ok(_) => {
+                    say("done");
+                    return;
+                }
+                // A response the sandbox dropped: counted, then go on.
+                Err(e) => assert_eq!(
+                    e.kind(),
+                    ivr_reports_collector::ErrorKind::ResponseLost,
+                    "{e}"
+                ),
+            }
+        }
+        panic!("the child never drained the sandbox");
+    });
+}
+
+/// A small deterministic generator (xorshift64*), seeded and printed for reproduction.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+}
+
+/// The journal after a restart: recovered from the spool, then read. Returns (lines in the
+/// file, distinct message ids, bodies replayed from the spool).
+async fn audit(
+    journal: &std::path::Path,
+    spool: &std::path::Path,
+) -> (usize, BTreeSet<String>, u64) {
+    let sink = Arc::new(JsonlSink::open(journal).await.unwrap());
+    let collector = Collector::builder(Arc::clone(&sink) as Arc<dyn Sink>)
+        .spool_path(spool)
+        .build();
+    let replayed = collector.recover().await.unwrap();
+    let ids = sink
+        .reports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.message_id().to_string())
+        .collect();
+    let lines = std::fs::read_to_string(journal).unwrap().lines().count();
+    (lines, ids, replayed)
+}
+
+/// When the parent kills a child.
+#[derive(Clone, Copy)]
+enum KillAt {
+    /// 20 to 300 ms after it is ready.
+    Random,
+    /// As soon as it says it has spooled its first body: outside the request-to-spool
+    /// window, in the decode/store/empty-the-spool stretch.
+    FirstSpooled,
+}
+
+/// What a crash series saw.
+struct Outcome {
+    kills: usize,
+    kills_in_window: usize,
+    /// Reports handed out by the sandbox and missing from the journal.
+    deficit: u64,
+    /// Spooled bodies the restarts replayed.
+    replayed: u64,
+    stored: usize,
+}
+
+/// Runs the child collector against `sandbox`, killing it `kills` times by `policy`, then
+/// lets a last run drain everything. After every run the parent restarts the journal (as
+/// the next run would) and audits it against the sandbox's counters.
+async fn crash_series(
+    sandbox: &ivr_reports_sandbox::SandboxHandle,
+    name: &str,
+    kills_wanted: usize,
+    policy: KillAt,
+) -> Outcome {
+    let started = Instant::now();
+    let dir = TempDir::new(name);
+    let journal = dir.join("reports.jsonl");
+    let spool = dir.join("reports.spool");
+    // After each commit the child pauses: long enough, when killing after a spool, that
+    // the parent's kill lands before the next request even on a loaded machine.
+    let pause_ms = match policy {
+        KillAt::Random => 80,
+        KillAt::FirstSpooled => 500,
+    };
+    let spec = format!(
+        "{}\n{}\n{}\n{pause_ms}",
+        sandbox.base_url(),
+        journal.display(),
+        spool.display()
+    );
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("{name}: seed {seed}");
+    let mut rng = Rng(seed);
+    let exe = std::env::current_exe().unwrap();
+
+    let mut out = Outcome {
+        kills: 0,
+        kills_in_window: 0,
+        deficit: 0,
+        replayed: 0,
+        stored: 0,
+    };
+    let mut finished = false;
+    for run in 0..200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "{name}: over time"
+        );
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "crash::crash_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, &spec)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                // libtest may print `test crash::crash_child ... ` on the same line first.
+                if let Some(at) = line.find("EVENT ") {
+                    let _ = tx.send(line[at + 6..].trim().to_string());
+                }
+            }
+        });
+        let mut events = Vec::new();
+        let next = |events: &mut Vec<String>| {
+            let event = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("{name} run {run}: no event from the child: {e}"));
+            events.push(event.clone());
+            event
+        };
+        // Wait (bounded) until the child has recovered and starts pulling.
+        while next(&mut events) != "ready" {}
+        let killed = if out.kills < kills_wanted {
+            match policy {
+                KillAt::Random => {
+                    let delay = rng.between(20, 300);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                KillAt::FirstSpooled => loop {
+                    let event = next(&mut events);
+                    if event == "spooled" || event == "done" {
+                        break;
+                    }
+                },
+            }
+            child.kill().unwrap(); // SIGKILL on Unix
+            true
+        } else {
+            false
+        };
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        reader.join().unwrap();
+        events.extend(rx.try_iter());
+        let done = events.last().is_some_and(|e| e == "done");
+        if killed && !done {
+            out.kills += 1;
+        } else {
+            assert!(
+                status.success() && done,
+                "{name} run {run}: the child failed: {status}"
+            );
+            finished = true;
+        }
+        // Did the kill land between a request and the spooling of its body?
+        let in_window = !done
+            && events
+                .iter()
+                .rev()
+                .find(|e| *e == "fetching" || *e == "spooled")
+                .is_some_and(|e| e == "fetching");
+        out.kills_in_window += usize::from(killed && in_window);
+
+        // Restart as the next run would, then audit against the sandbox.
+        let (lines, ids, replayed) = audit(&journal, &spool).await;
+        out.replayed += replayed;
+        assert_eq!(
+            lines,
+            ids.len(),
+            "{name} run {run}: a report is in the journal twice"
+        );
+        let counters = sandbox.counters();
+        let stored = ids.len() as u64;
+        assert!(
+            stored <= counters.handed_out,
+            "{name} run {run}: more stored than handed out"
+        );
+        let deficit = counters.handed_out - stored;
+        if in_window {
+            assert!(
+                deficit - out.deficit <= 1000,
+                "{name} run {run}: more than one page lost"
+            );
+        } else {
+            assert_eq!(
+                deficit, out.deficit,
+                "{name} run {run}: a kill outside the request-to-spool window lost reports"
+            );
+        }
+        out.deficit = deficit;
+        out.stored = ids.len();
+        if finished {
+            break;
+        }
+    }
+    assert!(finished, "{name}: the last run never finished");
+    assert!(
+        out.kills >= kills_wanted,
+        "{name}: only {} kills",
+        out.kills
+    );
+    eprintln!(
+        "{name}: {} kills, {} between request and spool, {} bodies replayed from the spool, \
+         {} stored, {} lost to in-window kills, {:.1}s",
+        out.kills,
+        out.kills_in_window,
+        out.replayed,
+        out.stored,
+        out.deficit,
+        started.elapsed().as_secs_f64()
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_loses_nothing_that_was_spooled() {
+    let sandbox = sandbox().await;
+    sandbox.inject_v2((0..REPORTS).map(|i| v2(&format!("k-{i}"))));
+    sandbox
+        .set_faults(Faults::new().drop_after_take(0.02).latency_ms(40))
+        .unwrap();
+    let out = crash_series(&sandbox, "random-kills", KILLS, KillAt::Random).await;
+
+    let c = sandbox.counters();
+    assert_eq!(c.pending, 0);
+    assert_eq!(c.handed_out + c.lost_in_transit, REPORTS);
+    assert_eq!(out.stored as u64, c.handed_out - out.deficit);
+    if out.kills_in_window == 0 {
+        assert_eq!(
+            out.deficit, 0,
+            "no kill in the window, so nothing may be missing"
+        );
+    }
+    eprintln!(
+        "random-kills: {} lost in transit (sandbox)",
+        c.lost_in_transit
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_spooling_loses_nothing_at_all() {
+    let sandbox = sandbox().await;
+    sandbox.inject_v2((0..10_000).map(|i| v2(&format!("s-{i}"))));
+    let out = crash_series(&sandbox, "kills-after-spool", 8, KillAt::FirstSpooled).await;
+
+    // Every kill landed after its body was spooled: the sandbox's counters prove that
+    // nothing was lost.
+    let c = sandbox.counters();
+    assert_eq!(out.kills_in_window, 0);
+    assert_eq!((c.pending, c.lost_in_transit), (0, 0));
+    assert_eq!(c.handed_out, 10_000);
+    assert_eq!(out.stored, 10_000, "handed out == stored");
+    assert_eq!(out.deficit, 0);
+    assert!(
+        out.replayed > 0,
+        "some kills left a body in the spool for the restart"
+    );
+}

@@ -1,0 +1,99 @@
+//! The JSONL journal on disk: torn lines, foreign lines, locking, its format.
+
+use std::io::Write;
+
+use ivr_reports_collector::{ErrorKind, JsonlSink, Sink, Stored, StoredReport};
+
+use crate::{TempDir, v1, v2};
+
+#[tokio::test]
+async fn a_torn_last_line_is_cut_on_open_and_the_rest_is_kept() {
+    let dir = TempDir::new("torn");
+    let path = dir.join("r.jsonl");
+    {
+        let sink = JsonlSink::open(&path).await.unwrap();
+        let reports = [StoredReport::from(v1("a")), StoredReport::from(v2("b"))];
+        sink.store(&reports).await.unwrap();
+    }
+    let whole = std::fs::read(&path).unwrap();
+    // A crash mid-write: half of a third line, no newline.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"{\"generation\":1,\"report\":{\"messageId\":\"c\",\"to\"")
+        .unwrap();
+    drop(f);
+
+    let sink = JsonlSink::open(&path).await.unwrap();
+    assert_eq!(sink.len(), 2);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        whole,
+        "exactly the torn bytes were cut"
+    );
+    // The report of the torn line was never acknowledged: it can be stored now, once.
+    let c = [StoredReport::from(v1("c"))];
+    assert_eq!(sink.store(&c).await.unwrap(), Stored::new(1, 0));
+    assert_eq!(sink.store(&c).await.unwrap(), Stored::new(0, 1));
+    assert_eq!(sink.reports().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_foreign_complete_line_is_refused_not_dropped() {
+    let dir = TempDir::new("foreign");
+    let path = dir.join("r.jsonl");
+    let contents = b"{\"generation\":1,\"report\":{\"messageId\":\"a\"}}\nhello\n";
+    std::fs::write(&path, contents).unwrap();
+    let e = JsonlSink::open(&path).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Corrupt);
+    assert!(e.to_string().contains("line 2"), "{e}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        contents,
+        "the file is left untouched"
+    );
+}
+
+#[tokio::test]
+async fn one_journal_has_one_writer() {
+    let dir = TempDir::new("lock");
+    let path = dir.join("r.jsonl");
+    let first = JsonlSink::open(&path).await.unwrap();
+    let e = JsonlSink::open(&path).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Locked);
+    drop(first);
+    JsonlSink::open(&path).await.unwrap();
+}
+
+#[tokio::test]
+async fn lines_are_the_canonical_json_with_a_generation_tag() {
+    let dir = TempDir::new("format");
+    let path = dir.join("r.jsonl");
+    let sink = JsonlSink::open(&path).await.unwrap();
+    sink.store(&[StoredReport::from(v1("m1")), StoredReport::from(v2("m2"))])
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].starts_with(r#"{"generation":1,"report":{"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains(r#""pricePerSecond":0.0125"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(r#"{"generation":2,"report":{"#),
+        "{}",
+        lines[1]
+    );
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["report"]["messageId"].is_string());
+    }
+}

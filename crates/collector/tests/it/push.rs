@@ -1,0 +1,286 @@
+//! The webhook: pushes from the sandbox, duplicates, a failing sink, quarantine and replay.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ivr_reports::Format;
+use ivr_reports_collector::{
+    Collector, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport, WebhookConfig,
+};
+
+use crate::{FlakySink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until};
+
+async fn journal(dir: &TempDir) -> Arc<dyn Sink> {
+    Arc::new(JsonlSink::open(dir.join("r.jsonl")).await.unwrap())
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_of_each_version_and_format_are_stored() {
+    let sandbox = sandbox().await;
+    let dir = TempDir::new("push");
+    let sink = journal(&dir).await;
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook("127.0.0.1:0".parse().unwrap(), WebhookConfig::new())
+        .unwrap();
+    let url = webhook.url();
+    for (prefix, content_type, version) in [
+        ("j1", "application/json", 1),
+        ("j2", "application/json", 2),
+        ("x1", "application/xml", 1),
+        ("x2", "application/xml", 2),
+    ] {
+        send_calls(&sandbox, &url, &ids(prefix, 3), content_type, version).await;
+    }
+    wait_until("12 pushes stored", Duration::from_secs(20), || {
+        collector.counters().stored == 12
+    })
+    .await;
+    let stored = sink.reports().await.unwrap();
+    for r in &stored {
+        // Ids are `j1-0`, `x2-1`...: the digit is the pushed version.
+        let version = &r.message_id()[1..2];
+        let generation = if version == "1" {
+            Generation::V1
+        } else {
+            Generation::V2
+        };
+        assert_eq!(r.generation(), generation, "{}", r.message_id());
+        assert!(r.status().is_some());
+    }
+    let c = collector.counters();
+    assert_eq!((c.received_push, c.duplicates, c.quarantined), (12, 0, 0));
+    let s = sandbox.counters();
+    assert_eq!((s.pushed, s.push_failures), (12, 0));
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_pushes_and_a_concurrent_pull_store_each_report_once() {
+    let sandbox = sandbox().await;
+    let dir = TempDir::new("dups");
+    let sink = journal(&dir).await;
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook("127.0.0.1:0".parse().unwrap(), WebhookConfig::new())
+        .unwrap();
+    let ids = ids("d", 200);
+    // The same reports are waiting for pull, and are pushed twice.
+    sandbox.inject_v2(ids.iter().map(|id| crate::v2(id)));
+    let pull = {
+        let collector = collector.clone();
+        let client = client(&sandbox);
+        tokio::spawn(async move { collector.drain(&client).await })
+    };
+    send_calls(&sandbox, &webhook.url(), &ids, "application/json", 2).await;
+    send_calls(&sandbox, &webhook.url(), &ids, "application/xml", 2).await;
+    pull.await.unwrap().unwrap();
+    wait_until("400 pushes accepted", Duration::from_secs(30), || {
+        sandbox.counters().pushed == 400
+    })
+    .await;
+
+    let stored = sink.reports().await.unwrap();
+    let unique: BTreeSet<&str> = stored.iter().map(StoredReport::message_id).collect();
+    assert_eq!(stored.len(), 200, "each report once");
+    assert_eq!(unique.len(), 200);
+    let c = collector.counters();
+    assert_eq!(c.received_pull + c.received_push, 600);
+    assert_eq!((c.stored, c.duplicates), (200, 400));
+    let lines = std::fs::read_to_string(dir.join("r.jsonl")).unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        200,
+        "the journal holds each report once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_sink_gets_503_and_the_sender_retries_until_stored() {
+    let sandbox = sandbox().await;
+    let dir = TempDir::new("flaky-push");
+    let sink = journal(&dir).await;
+    let collector = Collector::builder(Arc::new(FlakySink::new(Arc::clone(&sink), 3)))
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook("127.0.0.1:0".parse().unwrap(), WebhookConfig::new())
+        .unwrap();
+    let ids = ids("f", 5);
+    for id in &ids {
+        send_calls(
+            &sandbox,
+            &webhook.url(),
+            std::slice::from_ref(id),
+            "application/json",
+            2,
+        )
+        .await;
+    }
+    wait_until("5 pushes accepted", Duration::from_secs(30), || {
+        sandbox.counters().pushed == 5
+    })
+    .await;
+    let s = sandbox.counters();
+    assert_eq!(s.push_failures, 0, "nothing given up");
+    assert_eq!(collector.counters().push_errors, 3, "three 503s");
+    let stored: BTreeSet<String> = sink
+        .reports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.message_id().to_string())
+        .collect();
+    assert_eq!(stored, ids.into_iter().collect(), "nothing lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
+    let dir = TempDir::new("quarantine");
+    let sink = journal(&dir).await;
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook("127.0.0.1:0".parse().unwrap(), WebhookConfig::new())
+        .unwrap();
+    let url = webhook.url();
+
+    // One bad report in an otherwise good page; a body that is no page at all.
+    let r = post(
+        &url,
+        "application/json",
+        None,
+        r#"{"results":[{"messageId":"ok-1","to":"1","duration":3},{"to":"2","duration":"x"}]}"#,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &url,
+        "application/xml",
+        None,
+        "<reportResponse><results><result>",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = post(&url, "text/plain", None, "garbage").await;
+    assert_eq!(r.status(), 200);
+
+    let entries = sink.quarantined().await.unwrap();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[0].item.raw, br#"{"to":"2","duration":"x"}"#);
+    assert_eq!(entries[0].item.scope, Scope::Report);
+    assert!(
+        entries[0].item.reason.starts_with("results[1]."),
+        "{}",
+        entries[0].item.reason
+    );
+    assert_eq!(entries[2].item.scope, Scope::Body);
+    assert_eq!(entries[2].item.source, Source::Push);
+    assert_eq!(sink.reports().await.unwrap().len(), 1);
+    assert_eq!(collector.counters().quarantined, 3);
+
+    // Replay: nothing decodes yet...
+    let summary = collector.replay_quarantine().await.unwrap();
+    assert_eq!(
+        (summary.examined, summary.released, summary.remaining),
+        (3, 0, 3)
+    );
+    // ...but an item an older codec rejected does, and leaves the quarantine.
+    let mut raw = Vec::new();
+    ivr_reports::codec::Codec::new(Format::Json)
+        .unwrap()
+        .encode_report(&v1("late-1"), &mut raw);
+    sink.quarantine(&[Quarantined::new(
+        raw,
+        "rejected by an older codec",
+        Source::Pull,
+        Format::Json,
+        Some(Generation::V1),
+        Scope::Report,
+    )])
+    .await
+    .unwrap();
+    let summary = collector.replay_quarantine().await.unwrap();
+    assert_eq!(
+        (summary.examined, summary.released, summary.stored),
+        (4, 1, 1)
+    );
+    assert_eq!(sink.quarantined().await.unwrap().len(), 3);
+    assert!(
+        sink.reports()
+            .await
+            .unwrap()
+            .contains(&StoredReport::from(v1("late-1")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_methods_limits_and_metrics() {
+    let dir = TempDir::new("auth");
+    let collector = Collector::builder(journal(&dir).await)
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new()
+                .path("/hooks/ivr")
+                .basic_auth("infobip", "pw-123")
+                .max_body_bytes(1024),
+        )
+        .unwrap();
+    let url = webhook.url();
+    assert!(url.ends_with("/hooks/ivr"));
+    let body = r#"{"results":[{"messageId":"a-1","to":"1"}]}"#;
+    let good = ivr_reports::Auth::basic("infobip", "pw-123")
+        .header_value()
+        .unwrap();
+    let good = good.to_str().unwrap();
+
+    let r = post(&url, "application/json", None, body).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = post(
+        &url,
+        "application/json",
+        Some("Basic aW5mb2JpcDp3cm9uZw=="),
+        body,
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let r = post(&url, "application/json", Some(good), body).await;
+    assert_eq!(r.status(), 200);
+    let big = format!(
+        r#"{{"results":[{{"messageId":"b","to":"{}"}}]}}"#,
+        "9".repeat(2000)
+    );
+    let r = post(&url, "application/json", Some(good), big).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(get(&url).await.status(), 405);
+    let base = format!("http://{}", webhook.local_addr());
+    assert_eq!(get(&format!("{base}/elsewhere")).await.status(), 404);
+
+    let metrics = get(&format!("{base}/metrics")).await;
+    assert_eq!(metrics.status(), 200);
+    let text = std::str::from_utf8(metrics.body()).unwrap();
+    assert!(
+        text.contains("ivr_reports_received_total{source=\"push\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("ivr_reports_stored_total 1\n"), "{text}");
+    assert!(
+        text.contains("# TYPE ivr_reports_duplicates_total counter\n"),
+        "{text}"
+    );
+    assert!(!text.contains("pw-123"));
+}

@@ -46,7 +46,8 @@ pub(crate) trait Source<'a> {
     /// Reads the current field's value as a list of strings (a JSON array or a single
     /// string; the text or child elements of an XML element).
     fn strings(&mut self) -> Result<Vec<String>, Error>;
-    /// Skips the current field's value.
+    /// Skips the current field's value (only the JSON page decoder needs it).
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     fn skip(&mut self) -> Result<(), Error>;
     /// The byte offset where the last value read started.
     fn value_offset(&self) -> usize;

@@ -103,6 +103,30 @@ impl JsonlSink {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Reads every report of the journal at `path` without opening it for writing: no lock
+    /// is taken, so a collector may be writing it meanwhile (for `stats`). A torn last line
+    /// (a write in progress) is left out, not repaired.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the file cannot be read (a missing file included);
+    /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
+    pub async fn read(path: impl AsRef<Path>) -> Result<Vec<StoredReport>, Error> {
+        let path = path.as_ref().to_path_buf();
+        blocking(move || {
+            let file = File::open(&path)
+                .map_err(|e| Error::io(format!("cannot open the journal {}", path.display()), e))?;
+            let mut reports = Vec::new();
+            scan_lines(&file, &path, "journal", |number, line| {
+                let report = StoredReport::parse_journal_line(line)
+                    .map_err(|problem| corrupt(&path, "journal", number, &problem))?;
+                reports.push(report);
+                Ok(())
+            })?;
+            Ok(reports)
+        })
+        .await
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

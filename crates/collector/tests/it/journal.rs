@@ -97,3 +97,31 @@ async fn lines_are_the_canonical_json_with_a_generation_tag() {
         assert!(v["report"]["messageId"].is_string());
     }
 }
+
+#[tokio::test]
+async fn a_reader_needs_no_lock_and_leaves_a_torn_line_alone() {
+    let dir = TempDir::new("reader");
+    let path = dir.join("r.jsonl");
+    let writer = JsonlSink::open(&path).await.unwrap();
+    let reports = [StoredReport::from(v1("a")), StoredReport::from(v2("b"))];
+    writer.store(&reports).await.unwrap();
+    // While the writer holds the journal, and with a write in progress after it:
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"{\"generation\":1,\"rep").unwrap();
+    drop(f);
+    let before = std::fs::read(&path).unwrap();
+    let read = JsonlSink::read(&path).await.unwrap();
+    assert_eq!(read, reports);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the reader changes nothing"
+    );
+    let e = JsonlSink::read(dir.join("missing.jsonl"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+}

@@ -1,0 +1,275 @@
+//! `ivr-reports collect`: every report stored exactly once, by pull (and push); with
+//! `--sandbox`, a whole simulated campaign collected and summarised.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use ivr_reports::{Auth, Client, Format};
+use ivr_reports_collector::{
+    Collector, Counters, ErrorKind, Generation, SinkSpec, StoredReport, WebhookConfig,
+};
+use ivr_reports_sandbox::Sandbox;
+
+use crate::config::ApiArgs;
+use crate::output::Output;
+use crate::stats::{Facts, Stats};
+use crate::{EXIT_RESPONSE_LOST, Failure};
+
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  ivr-reports collect --sandbox                       # simulate a 10,000-call campaign, collect, summarise
+  ivr-reports collect --sandbox --calls 2000 --sink jsonl:/tmp/campaign.jsonl
+  INFOBIP_API_KEY=... ivr-reports collect --sink jsonl:/var/lib/ivr/reports.jsonl --webhook 0.0.0.0:8088
+  INFOBIP_API_KEY=... ivr-reports collect --v2 --once --sink postgres://ivr:...@db/ivr_reports";
+
+#[derive(Debug, Args)]
+pub(crate) struct CollectArgs {
+    /// Where to store: jsonl:PATH or a postgres:// URL.
+    #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
+    sink: String,
+    /// Also receive pushed reports on this address (POST /webhook; GET /metrics).
+    #[arg(long, value_name = "ADDR")]
+    webhook: Option<SocketAddr>,
+    /// The webhook's path.
+    #[arg(long, default_value = "/webhook", value_name = "PATH")]
+    webhook_path: String,
+    /// Seconds to wait after an empty page before pulling again.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    poll_interval: f64,
+    /// Stop after the first empty page instead of polling on.
+    #[arg(long)]
+    once: bool,
+    /// Pull v2 reports (GET /voice/1/reports) instead of v1 (GET /tts/3/reports).
+    #[arg(long)]
+    v2: bool,
+    /// Where the pull spool lives (raw bodies kept until stored). Default: beside a JSONL
+    /// journal, or ./ivr-reports.spool.
+    #[arg(long, value_name = "PATH")]
+    spool: Option<std::path::PathBuf>,
+    /// Collect from an embedded sandbox seeded with a simulated campaign, then print its
+    /// statistics (no account needed).
+    #[arg(long)]
+    sandbox: bool,
+    /// With --sandbox: how many calls the campaign places, spread over every test-number
+    /// outcome.
+    #[arg(long, default_value_t = 10_000, value_name = "N", requires = "sandbox")]
+    calls: usize,
+    /// With --sandbox: how to print the statistics.
+    #[arg(long, short, value_enum, default_value = "table", requires = "sandbox")]
+    output: Output,
+}
+
+pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Result<(), Failure> {
+    let spec: SinkSpec = args
+        .sink
+        .parse()
+        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    if !(args.poll_interval.is_finite() && args.poll_interval >= 0.0) {
+        return Err(Failure::usage(
+            "--poll-interval must be a number of seconds, 0 or more",
+        ));
+    }
+    let sink = spec.open().await.map_err(collector_failure)?;
+    let generation = if args.v2 {
+        Generation::V2
+    } else {
+        Generation::V1
+    };
+    let progress = Progress::new(io::stderr().is_terminal());
+    let collector = Arc::new(
+        Collector::builder(sink)
+            .spool_path(
+                args.spool
+                    .clone()
+                    .unwrap_or_else(|| spec.default_spool_path()),
+            )
+            .poll_interval(Duration::from_secs_f64(args.poll_interval))
+            .generation(generation)
+            .build(),
+    );
+    let recovered = collector.recover().await.map_err(collector_failure)?;
+    if recovered > 0 {
+        eprintln!("recovered {recovered} reports from the spool of an earlier run");
+    }
+    if verbose {
+        eprintln!("storing into {spec}");
+    }
+
+    let mut sandbox = None;
+    let bulk_id = format!("sandbox-campaign-{}", unix_seconds());
+    let client = if args.sandbox {
+        let started = Sandbox::builder()
+            .start()
+            .await
+            .map_err(|e| Failure::failed(crate::one_line(&e)))?;
+        started.simulate_campaign(&bulk_id, args.calls);
+        eprintln!(
+            "sandbox at {}: placed {} simulated calls in bulk {bulk_id}",
+            started.base_url(),
+            args.calls
+        );
+        let client = Client::builder()
+            .base_url(started.base_url())
+            .auth(Auth::app(started.credentials().api_key()))
+            .format(Format::Json)
+            .build()?;
+        sandbox = Some(started);
+        client
+    } else {
+        api.client(Format::Json)?
+    };
+
+    let webhook = match args.webhook {
+        Some(addr) => {
+            let hook = collector
+                .bind_webhook(addr, WebhookConfig::new().path(args.webhook_path.as_str()))
+                .map_err(collector_failure)?;
+            eprintln!("webhook listening at {} (metrics at /metrics)", hook.url());
+            Some(hook)
+        }
+        None => None,
+    };
+
+    let ticker = progress.start(Arc::clone(&collector));
+    let result = if args.once || args.sandbox {
+        collector.drain(&client).await.map(|_| ())
+    } else {
+        eprintln!("collecting from {} until Ctrl-C", client.base_url());
+        collector
+            .run_pull(&client, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    };
+    progress.stop(ticker).await;
+    if let Some(hook) = webhook {
+        hook.shutdown(Duration::from_secs(10))
+            .await
+            .map_err(collector_failure)?;
+    }
+    let counters = collector.counters();
+    eprintln!("{}", summary_line(&counters));
+    result.map_err(collector_failure)?;
+
+    if let Some(started) = sandbox {
+        let reports = collector
+            .sink()
+            .reports()
+            .await
+            .map_err(collector_failure)?;
+        let mut stats = Stats::default();
+        for r in reports
+            .iter()
+            .filter(|r| r.bulk_id() == Some(bulk_id.as_str()))
+        {
+            stats.add(&facts(r));
+        }
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        stats.write(&mut out, args.output)?;
+        out.flush()?;
+        started
+            .shutdown()
+            .await
+            .map_err(|e| Failure::failed(crate::one_line(&e)))?;
+    }
+    if counters.lost_response_incidents > 0 {
+        return Err(Failure {
+            code: EXIT_RESPONSE_LOST,
+            message: format!(
+                "{} responses were lost: the reports they carried may have been consumed",
+                counters.lost_response_incidents
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The statistics' view of a stored report.
+pub(crate) fn facts(report: &StoredReport) -> Facts {
+    match report {
+        StoredReport::V1(r) => Facts::of_v1(r),
+        StoredReport::V2(r) => Facts::of_v2(r),
+        #[allow(unreachable_patterns)]
+        _ => Facts::unknown(),
+    }
+}
+
+pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {
+    let code = match e.kind() {
+        ErrorKind::ResponseLost => EXIT_RESPONSE_LOST,
+        ErrorKind::InvalidConfig | ErrorKind::Unsupported => crate::EXIT_USAGE,
+        _ => crate::EXIT_FAILURE,
+    };
+    Failure {
+        code,
+        message: crate::one_line(&e),
+    }
+}
+
+fn summary_line(c: &Counters) -> String {
+    format!(
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} quarantined; {} lost responses",
+        c.received_pull,
+        c.received_push,
+        c.stored,
+        c.duplicates,
+        c.quarantined,
+        c.lost_response_incidents
+    )
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A one-line progress display on stderr, redrawn four times a second, when it is a
+/// terminal.
+struct Progress {
+    enabled: bool,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            stop: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    fn start(&self, collector: Arc<Collector>) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.enabled {
+            return None;
+        }
+        let stop = Arc::clone(&self.stop);
+        Some(tokio::spawn(async move {
+            let started = Instant::now();
+            loop {
+                let c = collector.counters();
+                let rate = c.stored as f64 / started.elapsed().as_secs_f64().max(0.001);
+                eprint!(
+                    "\r\x1b[2Kstored {}  ({rate:.0}/s)  duplicates {}  quarantined {}",
+                    c.stored, c.duplicates, c.quarantined
+                );
+                tokio::select! {
+                    () = stop.notified() => break,
+                    () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+            }
+            eprint!("\r\x1b[2K");
+        }))
+    }
+
+    async fn stop(&self, ticker: Option<tokio::task::JoinHandle<()>>) {
+        if let Some(ticker) = ticker {
+            self.stop.notify_one();
+            let _ = ticker.await;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Where the API is and how to authenticate: environment variables, overridden by flags.
+
+use clap::Args;
+use ivr_reports::{Auth, Client, Format};
+
+use crate::Failure;
+
+/// API location and credentials (flags override the `INFOBIP_*` environment variables).
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// The API's base URL, e.g. your personal `https://xyz.api.infobip.com`.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "API",
+        env = "INFOBIP_BASE_URL",
+        default_value = ivr_reports::DEFAULT_BASE_URL,
+        value_name = "URL"
+    )]
+    pub(crate) base_url: String,
+
+    /// API key, sent as `Authorization: App <key>`.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "API",
+        env = "INFOBIP_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub(crate) api_key: Option<String>,
+
+    /// Username for Basic authentication (with --password), when no API key is given.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "API",
+        env = "INFOBIP_USERNAME",
+        value_name = "NAME"
+    )]
+    pub(crate) username: Option<String>,
+
+    /// Password for Basic authentication.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "API",
+        env = "INFOBIP_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub(crate) password: Option<String>,
+
+    /// Allow credentials over plain http:// to a host that is not loopback.
+    #[arg(long, global = true, help_heading = "API")]
+    pub(crate) allow_insecure_http: bool,
+}
+
+impl ApiArgs {
+    /// The credentials given, if any: the API key wins over username and password.
+    pub(crate) fn auth(&self) -> Result<Option<Auth>, Failure> {
+        if let Some(key) = self.api_key.as_deref().filter(|k| !k.is_empty()) {
+            return Ok(Some(Auth::app(key)));
+        }
+        match (&self.username, &self.password) {
+            (Some(user), Some(password)) => Ok(Some(Auth::basic(user.as_str(), password.as_str()))),
+            (Some(_), None) | (None, Some(_)) => Err(Failure::usage(
+                "Basic authentication needs both --username and --password (or INFOBIP_USERNAME and INFOBIP_PASSWORD)",
+            )),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// A client of the configured API. Credentials are required.
+    pub(crate) fn client(&self, format: Format) -> Result<Client, Failure> {
+        let Some(auth) = self.auth()? else {
+            return Err(Failure::usage(
+                "no credentials: set INFOBIP_API_KEY (or INFOBIP_USERNAME and INFOBIP_PASSWORD), or pass --api-key",
+            ));
+        };
+        Ok(Client::builder()
+            .base_url(self.base_url.as_str())
+            .auth(auth)
+            .format(format)
+            .allow_insecure_http(self.allow_insecure_http)
+            .build()?)
+    }
+}

@@ -1,0 +1,177 @@
+//! `ivr-reports`: fetch, collect and summarise Infobip IVR delivery reports, or run a sandbox.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a response was lost
+//! (the server may have handed out reports that never arrived: alert on it).
+
+mod collect;
+mod config;
+mod fetch;
+mod output;
+mod sandbox;
+mod stats;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success.
+const EXIT_OK: u8 = 0;
+/// Exit code: the command failed.
+const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad flags, a bad URL or missing credentials.
+const EXIT_USAGE: u8 = 2;
+/// Exit code: a response was lost after the server may have handed out reports.
+const EXIT_RESPONSE_LOST: u8 = 3;
+
+/// Fetch, collect and summarise Infobip Outbound IVR delivery reports, or run a local
+/// Infobip-compatible sandbox.
+///
+/// Infobip hands out each delivery report ONCE: reports this command fetches are consumed.
+/// Credentials come from INFOBIP_API_KEY (or INFOBIP_USERNAME and INFOBIP_PASSWORD) and the
+/// API from INFOBIP_BASE_URL; flags override them. Secrets are never printed.
+///
+/// Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 a response was lost
+/// (reports may have been consumed without arriving).
+#[derive(Debug, Parser)]
+#[command(name = "ivr-reports", version, propagate_version = true, after_help = EXAMPLES)]
+struct Cli {
+    #[command(flatten)]
+    api: config::ApiArgs,
+
+    /// Print what is being done on stderr (never secrets).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch one page of reports (they are consumed) and print it.
+    #[command(after_help = fetch::EXAMPLES)]
+    Fetch(fetch::FetchArgs),
+    /// Store every report exactly once (pull, and push with --webhook); with --sandbox,
+    /// collect a simulated campaign and print its statistics.
+    #[command(after_help = collect::EXAMPLES)]
+    Collect(collect::CollectArgs),
+    /// Run an Infobip-compatible sandbox until Ctrl-C.
+    #[command(after_help = sandbox::EXAMPLES)]
+    Sandbox(sandbox::SandboxArgs),
+    /// Summarise stored reports per bulk and overall: outcomes, durations, cost, DTMF keys.
+    #[command(after_help = stats::EXAMPLES)]
+    Stats(stats::StatsArgs),
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  cargo run --release -p ivr-reports-cli -- collect --sandbox
+  ivr-reports sandbox --seed 10000
+  INFOBIP_BASE_URL=http://127.0.0.1:8080 INFOBIP_API_KEY=sandbox-api-key ivr-reports fetch --limit 5
+  ivr-reports stats ivr-reports.jsonl";
+
+/// A failure, with the exit code it maps to and the one line to print.
+#[derive(Debug)]
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_FAILURE,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ivr_reports::Error> for Failure {
+    fn from(e: ivr_reports::Error) -> Self {
+        use ivr_reports::ErrorKind;
+        let code = match e.kind() {
+            ErrorKind::ResponseLost => EXIT_RESPONSE_LOST,
+            ErrorKind::InvalidRequest => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        };
+        Self {
+            code,
+            message: one_line(&e),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Self::failed(e.to_string())
+    }
+}
+
+/// An error and its causes on one line: `outer: cause: cause`.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace('\n', " ")
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::from(EXIT_OK);
+        }
+        Err(e) => {
+            // One line: clap's own first line (`error: ...`), without the usage hint.
+            let rendered = e.render().to_string();
+            let line = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: invalid arguments");
+            eprintln!("{line} (see --help)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Fetch(args) => fetch::run(&cli.api, args, cli.verbose).await,
+            Command::Collect(args) => collect::run(&cli.api, args, cli.verbose).await,
+            Command::Sandbox(args) => sandbox::run(&cli.api, args, cli.verbose).await,
+            Command::Stats(args) => stats::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

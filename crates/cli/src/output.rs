@@ -1,0 +1,243 @@
+//! Report output: a table for people, CSV for spreadsheets, JSON and JSON lines for programs.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use ivr_reports::codec::{Codec, Report};
+use ivr_reports::{CallReport, Format, VoiceReport};
+
+/// How reports (or statistics) are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// Aligned columns (the default on a terminal).
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON report per line (the default when piped).
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// One report, flattened to the columns every output shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub(crate) message_id: String,
+    pub(crate) bulk_id: String,
+    pub(crate) to: String,
+    pub(crate) status: String,
+    pub(crate) error: String,
+    pub(crate) dtmf: String,
+    pub(crate) duration: String,
+    pub(crate) price: String,
+    pub(crate) currency: String,
+    pub(crate) cost: String,
+    pub(crate) sent_at: String,
+}
+
+const TABLE_HEADERS: [&str; 11] = [
+    "message id",
+    "bulk id",
+    "to",
+    "status",
+    "error",
+    "dtmf",
+    "seconds",
+    "price/s",
+    "currency",
+    "cost",
+    "sent at",
+];
+
+const HEADERS: [&str; 11] = [
+    "messageId",
+    "bulkId",
+    "to",
+    "status",
+    "error",
+    "dtmf",
+    "duration",
+    "pricePerSecond",
+    "currency",
+    "cost",
+    "sentAt",
+];
+
+impl Row {
+    fn cells(&self) -> [&str; 11] {
+        [
+            &self.message_id,
+            &self.bulk_id,
+            &self.to,
+            &self.status,
+            &self.error,
+            &self.dtmf,
+            &self.duration,
+            &self.price,
+            &self.currency,
+            &self.cost,
+            &self.sent_at,
+        ]
+    }
+}
+
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A report both generations can be flattened from.
+pub(crate) trait Flatten: Report {
+    fn row(&self) -> Row;
+}
+
+impl Flatten for VoiceReport {
+    fn row(&self) -> Row {
+        Row {
+            message_id: self.message_id.clone(),
+            bulk_id: self.bulk_id.clone().unwrap_or_default(),
+            to: self.to.clone(),
+            status: text(self.status.as_ref().map(|s| &s.name)),
+            error: text(self.error.as_ref().map(|e| &e.name)),
+            dtmf: self.dtmf_codes.clone().unwrap_or_default(),
+            duration: text(self.duration),
+            price: text(self.price.as_ref().map(|p| p.per_second)),
+            currency: text(self.price.as_ref().map(|p| &p.currency)),
+            cost: text(self.cost()),
+            sent_at: text(self.sent_at),
+        }
+    }
+}
+
+impl Flatten for CallReport {
+    fn row(&self) -> Row {
+        let call = self.voice_call.as_ref();
+        Row {
+            message_id: self.message_id.clone(),
+            bulk_id: self.bulk_id.clone().unwrap_or_default(),
+            to: self.to.clone(),
+            status: text(self.status.as_ref().map(|s| &s.name)),
+            error: text(self.error.as_ref().map(|e| &e.name)),
+            dtmf: call.and_then(|c| c.dtmf_codes.clone()).unwrap_or_default(),
+            duration: text(call.and_then(|c| c.duration)),
+            price: text(self.price.as_ref().map(|p| p.per_second)),
+            currency: text(self.price.as_ref().map(|p| &p.currency)),
+            cost: text(self.cost()),
+            sent_at: text(self.sent_at),
+        }
+    }
+}
+
+/// Writes `reports` in `output` form.
+pub(crate) fn write_reports<R: Flatten>(
+    out: &mut dyn Write,
+    output: Output,
+    reports: &[R],
+) -> io::Result<()> {
+    match output {
+        Output::Table => {
+            let rows: Vec<Row> = reports.iter().map(Flatten::row).collect();
+            write_table(out, &TABLE_HEADERS, rows.iter().map(Row::cells))
+        }
+        Output::Csv => {
+            write_csv_line(out, &HEADERS)?;
+            for r in reports {
+                write_csv_line(out, &r.row().cells())?;
+            }
+            Ok(())
+        }
+        Output::Json => {
+            out.write_all(&json_codec()?.encode_page(reports))?;
+            out.write_all(b"\n")
+        }
+        Output::Jsonl => {
+            let codec = json_codec()?;
+            let mut line = Vec::with_capacity(1024);
+            for r in reports {
+                line.clear();
+                codec.encode_report(r, &mut line);
+                line.push(b'\n');
+                out.write_all(&line)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn json_codec() -> io::Result<Codec> {
+    Codec::new(Format::Json).map_err(io::Error::other)
+}
+
+/// Aligned columns, two spaces apart, headers in capitals.
+pub(crate) fn write_table<'a, const N: usize>(
+    out: &mut dyn Write,
+    headers: &[&str; N],
+    rows: impl Iterator<Item = [&'a str; N]> + Clone,
+) -> io::Result<()> {
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in rows.clone() {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(headers.map(|h| h)).to_uppercase())?;
+    for row in rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+/// One CSV line (RFC 4180 quoting).
+pub(crate) fn write_csv_line(out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
+    let mut line = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&cell.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(cell);
+        }
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let mut out = Vec::new();
+        write_csv_line(&mut out, &["a", "b,c", "say \"hi\"", ""]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\n"
+        );
+    }
+
+    #[test]
+    fn tables_align() {
+        let mut out = Vec::new();
+        let rows = [["x", "1"], ["longer", "22"]];
+        write_table(&mut out, &["name", "n"], rows.iter().copied()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "NAME    N\nx       1\nlonger  22\n"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! `ivr-reports sandbox`: an Infobip-compatible server on this machine until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use ivr_reports_sandbox::{Outcome, Sandbox};
+
+use crate::Failure;
+use crate::config::ApiArgs;
+
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  ivr-reports sandbox
+  ivr-reports sandbox --addr 127.0.0.1:8080 --api-key my-test-key --seed 10000
+  # then, elsewhere:
+  INFOBIP_BASE_URL=http://127.0.0.1:8080 INFOBIP_API_KEY=my-test-key ivr-reports fetch";
+
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Start with this many pending reports: a simulated campaign spread over every
+    /// test-number outcome, in bulk `seed`.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: usize,
+}
+
+/// The API key a sandbox accepts when none is given.
+const DEFAULT_KEY: &str = "sandbox-api-key";
+
+pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Result<(), Failure> {
+    // The sandbox accepts the credentials this command was given (--api-key or
+    // INFOBIP_API_KEY, --username/--password), so `fetch` with the same environment works.
+    let given_key = api.api_key.as_deref().filter(|k| !k.is_empty());
+    let mut builder = Sandbox::builder()
+        .addr(args.addr)
+        .api_key(given_key.unwrap_or(DEFAULT_KEY));
+    if let (Some(user), Some(password)) = (&api.username, &api.password) {
+        builder = builder.basic(user.as_str(), password.as_str());
+    }
+    let sandbox = builder
+        .start()
+        .await
+        .map_err(|e| Failure::failed(crate::one_line(&e)))?;
+    if args.seed > 0 {
+        sandbox.simulate_campaign("seed", args.seed);
+    }
+    let c = sandbox.credentials();
+    println!("Infobip-compatible sandbox at {}", sandbox.base_url());
+    let key = match given_key {
+        // Never echo a key the user gave (it may be a real one): name where it came from.
+        Some(_) => "<the --api-key / INFOBIP_API_KEY you gave>",
+        None => DEFAULT_KEY,
+    };
+    println!(
+        "  authenticate with:  Authorization: App {key}   (Basic as {}, IBSSO and Bearer work too)",
+        c.username()
+    );
+    println!(
+        "  admin API:          {}/sandbox/counters  (Authorization: Bearer <admin token>)",
+        sandbox.base_url()
+    );
+    println!("  pending reports:    {}", sandbox.counters().pending);
+    println!("  test numbers:       the last digit picks the outcome:");
+    for outcome in Outcome::ALL {
+        println!("    {}  {outcome:?}", outcome.example_number());
+    }
+    println!(
+        "  try:  INFOBIP_BASE_URL={} INFOBIP_API_KEY={} ivr-reports fetch",
+        sandbox.base_url(),
+        if given_key.is_some() {
+            "<key>"
+        } else {
+            DEFAULT_KEY
+        }
+    );
+    println!("Ctrl-C stops it.");
+    tokio::signal::ctrl_c().await?;
+    if verbose {
+        eprintln!("stopping: {:?}", sandbox.counters());
+    }
+    sandbox
+        .shutdown()
+        .await
+        .map_err(|e| Failure::failed(crate::one_line(&e)))
+}

@@ -1,0 +1,431 @@
+//! Campaign statistics: per bulk and overall, how calls ended, how long they lasted, what
+//! they cost (exact decimals) and which keys callees pressed.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use clap::Args;
+use ivr_reports::{AnsweredBy, CallReport, Decimal, StatusGroup, VoiceReport};
+use ivr_reports_collector::{JsonlSink, SinkSpec, StoredReport};
+use serde_json::json;
+
+use crate::Failure;
+use crate::collect::{collector_failure, facts};
+use crate::output::{Output, write_csv_line, write_table};
+
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  ivr-reports stats                                   # ./ivr-reports.jsonl
+  ivr-reports stats /var/lib/ivr/reports.jsonl --output csv
+  ivr-reports stats postgres://ivr:...@db/ivr_reports --bulk-id campaign-7 --output json";
+
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// The reports: a JSONL journal (PATH or jsonl:PATH) or a postgres:// URL.
+    #[arg(default_value = "jsonl:./ivr-reports.jsonl", value_name = "SOURCE")]
+    source: String,
+    /// Only this bulk.
+    #[arg(long, value_name = "ID")]
+    bulk_id: Option<String>,
+    /// How to print (jsonl prints the JSON document).
+    #[arg(long, short, value_enum, default_value = "table")]
+    output: Output,
+}
+
+pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
+    let spec: SinkSpec = args
+        .source
+        .parse()
+        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    let reports: Vec<StoredReport> = match &spec {
+        SinkSpec::Jsonl(path) => JsonlSink::read(path).await.map_err(collector_failure)?,
+        other => other
+            .open()
+            .await
+            .map_err(collector_failure)?
+            .reports()
+            .await
+            .map_err(collector_failure)?,
+    };
+    let mut stats = Stats::default();
+    for r in &reports {
+        if args.bulk_id.is_none() || r.bulk_id() == args.bulk_id.as_deref() {
+            stats.add(&facts(r));
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    stats.write(&mut out, args.output)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// How a call ended, for the statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Class {
+    Human,
+    Machine,
+    Busy,
+    NoAnswer,
+    Failed,
+}
+
+/// What the statistics need of a report, in either generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub(crate) bulk_id: Option<String>,
+    pub(crate) class: Class,
+    pub(crate) duration: u64,
+    pub(crate) cost: Option<(Decimal, String)>,
+    pub(crate) dtmf: Option<String>,
+}
+
+fn class_of(error_id: Option<u32>, status_id: Option<u32>, group: Option<StatusGroup>) -> Class {
+    match error_id {
+        Some(5000 | 10000 | 10001 | 10003 | 10004) if group == Some(StatusGroup::Delivered) => {
+            Class::Human
+        }
+        Some(5001 | 10002) => Class::Machine,
+        Some(5002 | 10201) => Class::Busy,
+        Some(5003 | 10200) => Class::NoAnswer,
+        _ => match (status_id, group) {
+            (Some(97), _) => Class::Busy,
+            (Some(96), _) => Class::NoAnswer,
+            (_, Some(StatusGroup::Delivered)) => Class::Human,
+            _ => Class::Failed,
+        },
+    }
+}
+
+impl Facts {
+    pub(crate) fn of_v1(r: &VoiceReport) -> Self {
+        let class = class_of(
+            r.error.as_ref().map(|e| e.id),
+            r.status.as_ref().map(|s| s.id),
+            r.status_group(),
+        );
+        Self {
+            bulk_id: r.bulk_id.clone(),
+            class,
+            duration: u64::from(r.duration.unwrap_or(0)),
+            cost: r.cost().zip(r.price.as_ref().map(|p| p.currency.clone())),
+            dtmf: answered(class).then(|| r.dtmf_codes.clone()).flatten(),
+        }
+    }
+
+    /// A report of a generation this build does not know: counted, as failed.
+    pub(crate) fn unknown() -> Self {
+        Self {
+            bulk_id: None,
+            class: Class::Failed,
+            duration: 0,
+            cost: None,
+            dtmf: None,
+        }
+    }
+
+    pub(crate) fn of_v2(r: &CallReport) -> Self {
+        let call = r.voice_call.as_ref();
+        let class = match call.and_then(|c| c.answered_by.as_ref()) {
+            Some(AnsweredBy::Machine) => Class::Machine,
+            Some(AnsweredBy::Human) => Class::Human,
+            _ => class_of(
+                r.error.as_ref().map(|e| e.id),
+                r.status.as_ref().map(|s| s.id),
+                r.status_group(),
+            ),
+        };
+        Self {
+            bulk_id: r.bulk_id.clone(),
+            class,
+            duration: u64::from(call.and_then(|c| c.duration).unwrap_or(0)),
+            cost: r.cost().zip(r.price.as_ref().map(|p| p.currency.clone())),
+            dtmf: answered(class)
+                .then(|| call.and_then(|c| c.dtmf_codes.clone()))
+                .flatten(),
+        }
+    }
+}
+
+fn answered(class: Class) -> bool {
+    matches!(class, Class::Human | Class::Machine)
+}
+
+/// The statistics of one group of calls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Summary {
+    pub(crate) calls: u64,
+    pub(crate) human: u64,
+    pub(crate) machine: u64,
+    pub(crate) busy: u64,
+    pub(crate) no_answer: u64,
+    pub(crate) failed: u64,
+    pub(crate) total_duration: u64,
+    /// Total cost per currency.
+    pub(crate) cost: BTreeMap<String, Decimal>,
+    /// How many answered calls entered each DTMF code (`""`: none).
+    pub(crate) dtmf: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    fn add(&mut self, f: &Facts) {
+        self.calls += 1;
+        *match f.class {
+            Class::Human => &mut self.human,
+            Class::Machine => &mut self.machine,
+            Class::Busy => &mut self.busy,
+            Class::NoAnswer => &mut self.no_answer,
+            Class::Failed => &mut self.failed,
+        } += 1;
+        self.total_duration += f.duration;
+        if let Some((cost, currency)) = &f.cost {
+            let total = self.cost.entry(currency.clone()).or_default();
+            *total = total.checked_add(*cost).unwrap_or(*total);
+        }
+        if let Some(dtmf) = &f.dtmf {
+            *self.dtmf.entry(dtmf.trim().to_string()).or_default() += 1;
+        }
+    }
+
+    /// Average duration in seconds, to two decimals.
+    pub(crate) fn average_duration(&self) -> Decimal {
+        if self.calls == 0 {
+            return Decimal::ZERO;
+        }
+        (Decimal::from(self.total_duration) / Decimal::from(self.calls)).round_dp(2)
+    }
+}
+
+/// Statistics overall and per bulk (reports without a bulk under `-`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    pub(crate) overall: Summary,
+    pub(crate) bulks: BTreeMap<String, Summary>,
+}
+
+impl Stats {
+    pub(crate) fn add(&mut self, facts: &Facts) {
+        self.overall.add(facts);
+        let bulk = facts.bulk_id.clone().unwrap_or_else(|| "-".to_string());
+        self.bulks.entry(bulk).or_default().add(facts);
+    }
+
+    pub(crate) fn write(&self, out: &mut dyn Write, output: Output) -> io::Result<()> {
+        match output {
+            Output::Table => self.write_table(out),
+            Output::Csv => self.write_csv(out),
+            Output::Json | Output::Jsonl => {
+                let mut bulks = serde_json::Map::new();
+                for (bulk, s) in &self.bulks {
+                    bulks.insert(bulk.clone(), summary_json(s));
+                }
+                let doc = json!({"overall": summary_json(&self.overall), "bulks": bulks});
+                writeln!(out, "{doc}")
+            }
+        }
+    }
+
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut groups: Vec<(&str, &Summary)> = vec![("overall", &self.overall)];
+        if self.bulks.len() > 1 {
+            groups.extend(self.bulks.iter().map(|(b, s)| (b.as_str(), s)));
+        }
+        for (i, (name, s)) in groups.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            let title = if *name == "overall" {
+                "All calls".to_string()
+            } else {
+                format!("Bulk {name}")
+            };
+            writeln!(out, "{title}: {} calls", s.calls)?;
+            let rows = [
+                ("answered by human", s.human),
+                ("answered by machine", s.machine),
+                ("busy", s.busy),
+                ("no answer", s.no_answer),
+                ("failed", s.failed),
+            ];
+            let cells: Vec<[String; 3]> = rows
+                .iter()
+                .map(|(label, n)| [label.to_string(), n.to_string(), bar(*n, s.calls)])
+                .collect();
+            write_table(
+                out,
+                &["outcome", "calls", "share"],
+                cells
+                    .iter()
+                    .map(|c| [c[0].as_str(), c[1].as_str(), c[2].as_str()]),
+            )?;
+            writeln!(
+                out,
+                "duration: {} s in all, {} s on average",
+                s.total_duration,
+                s.average_duration()
+            )?;
+            let costs: Vec<String> = s.cost.iter().map(|(c, v)| format!("{v} {c}")).collect();
+            writeln!(
+                out,
+                "cost: {}",
+                if costs.is_empty() {
+                    "-".to_string()
+                } else {
+                    costs.join(", ")
+                }
+            )?;
+            if !s.dtmf.is_empty() {
+                let answered = s.human + s.machine;
+                let cells: Vec<[String; 3]> = s
+                    .dtmf
+                    .iter()
+                    .map(|(code, n)| {
+                        let code = if code.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            code.clone()
+                        };
+                        [code, n.to_string(), bar(*n, answered)]
+                    })
+                    .collect();
+                write_table(
+                    out,
+                    &["dtmf", "calls", "share of answered"],
+                    cells
+                        .iter()
+                        .map(|c| [c[0].as_str(), c[1].as_str(), c[2].as_str()]),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
+        write_csv_line(
+            out,
+            &[
+                "bulkId",
+                "calls",
+                "human",
+                "machine",
+                "busy",
+                "noAnswer",
+                "failed",
+                "totalDuration",
+                "averageDuration",
+                "cost",
+                "dtmf",
+            ],
+        )?;
+        let mut groups: Vec<(&str, &Summary)> = vec![("*", &self.overall)];
+        groups.extend(self.bulks.iter().map(|(b, s)| (b.as_str(), s)));
+        for (bulk, s) in groups {
+            let cost: Vec<String> = s.cost.iter().map(|(c, v)| format!("{v} {c}")).collect();
+            let dtmf: Vec<String> = s.dtmf.iter().map(|(d, n)| format!("{d}={n}")).collect();
+            write_csv_line(
+                out,
+                &[
+                    bulk,
+                    &s.calls.to_string(),
+                    &s.human.to_string(),
+                    &s.machine.to_string(),
+                    &s.busy.to_string(),
+                    &s.no_answer.to_string(),
+                    &s.failed.to_string(),
+                    &s.total_duration.to_string(),
+                    &s.average_duration().to_string(),
+                    &cost.join("; "),
+                    &dtmf.join("; "),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn summary_json(s: &Summary) -> serde_json::Value {
+    let cost: serde_json::Map<String, serde_json::Value> = s
+        .cost
+        .iter()
+        .map(|(c, v)| (c.clone(), json!(v.to_string())))
+        .collect();
+    json!({
+        "calls": s.calls,
+        "answeredByHuman": s.human,
+        "answeredByMachine": s.machine,
+        "busy": s.busy,
+        "noAnswer": s.no_answer,
+        "failed": s.failed,
+        "totalDuration": s.total_duration,
+        "averageDuration": s.average_duration().to_string(),
+        "cost": cost,
+        "dtmf": s.dtmf,
+    })
+}
+
+/// A proportion as a 20-character bar and a percentage, e.g. `██████░░░░  30.0%`.
+fn bar(part: u64, whole: u64) -> String {
+    const WIDTH: u64 = 20;
+    let share = |scale: u64| (part * scale + whole / 2).checked_div(whole).unwrap_or(0);
+    let (filled, permille) = (share(WIDTH), share(1000));
+    let filled = usize::try_from(filled.min(WIDTH)).unwrap_or(0);
+    format!(
+        "{}{} {:>3}.{}%",
+        "█".repeat(filled),
+        "░".repeat(20 - filled),
+        permille / 10,
+        permille % 10
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ivr_reports::{Price, ReportError, Status};
+
+    fn v1(bulk: &str, status: u32, error: u32, duration: u32, dtmf: Option<&str>) -> VoiceReport {
+        let mut r = VoiceReport::new("m", "385981178");
+        r.bulk_id = Some(bulk.into());
+        r.status = Status::known(status);
+        r.error = ReportError::known(error);
+        r.duration = Some(duration);
+        r.dtmf_codes = dtmf.map(str::to_string);
+        r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+        r
+    }
+
+    #[test]
+    fn classes_counts_costs_and_keys() {
+        let mut stats = Stats::default();
+        for r in [
+            v1("a", 5, 5000, 10, Some("1")),
+            v1("a", 5, 5000, 20, Some("1")),
+            v1("a", 5, 5001, 30, Some("")),
+            v1("b", 97, 5002, 0, None),
+            v1("b", 15, 5003, 0, None),
+            v1("b", 15, 5603, 0, None),
+        ] {
+            stats.add(&Facts::of_v1(&r));
+        }
+        let o = &stats.overall;
+        assert_eq!(
+            (o.calls, o.human, o.machine, o.busy, o.no_answer, o.failed),
+            (6, 2, 1, 1, 1, 1)
+        );
+        assert_eq!(o.total_duration, 60);
+        assert_eq!(o.average_duration().to_string(), "10");
+        assert_eq!(o.cost["EUR"].to_string(), "0.60");
+        assert_eq!(
+            o.dtmf,
+            BTreeMap::from([("".to_string(), 1), ("1".to_string(), 2)])
+        );
+        assert_eq!(stats.bulks["b"].calls, 3);
+    }
+
+    #[test]
+    fn bars_show_proportions() {
+        assert_eq!(bar(1, 4), "█████░░░░░░░░░░░░░░░  25.0%");
+        assert_eq!(bar(0, 0), "░░░░░░░░░░░░░░░░░░░░   0.0%");
+        assert_eq!(bar(3, 3), "████████████████████ 100.0%");
+    }
+}

@@ -1,0 +1,148 @@
+//! `ivr-reports collect` and `ivr-reports stats`: stored once, summarised right.
+
+use ivr_reports_collector::{JsonlSink, Sink, StoredReport};
+use ivr_reports_sandbox::Faults;
+
+use crate::{env_for, fixed_reports, golden, run, sandbox, stderr, stdout, temp_dir};
+
+#[tokio::test]
+async fn collect_sandbox_stores_the_campaign_and_prints_its_statistics() {
+    let dir = temp_dir("campaign");
+    let journal = dir.join("campaign.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let o = run(
+        &[
+            "collect",
+            "--sandbox",
+            "--calls",
+            "2000",
+            "--sink",
+            &sink,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stored 2000 new"), "{}", stderr(&o));
+
+    // The numbers follow from the test-number table: 2000 calls, 200 per last digit.
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let all = &stats["overall"];
+    assert_eq!(all["calls"], 2000);
+    assert_eq!(all["answeredByHuman"], 600, "digits 0, 1 and 2");
+    assert_eq!(all["answeredByMachine"], 200);
+    assert_eq!(all["busy"], 200);
+    assert_eq!(all["noAnswer"], 200);
+    assert_eq!(
+        all["failed"], 800,
+        "declined, unavailable, invalid, rejected"
+    );
+    assert_eq!(
+        all["dtmf"],
+        serde_json::json!({"": 400, "1": 200, "2": 200})
+    );
+    // Every destination is +41 (0.03 CHF/s): the cost is the total duration times 0.03.
+    let seconds = all["totalDuration"].as_u64().unwrap();
+    let cost: ivr_reports::Decimal = all["cost"]["CHF"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        cost,
+        ivr_reports::Decimal::from(seconds) * "0.03".parse::<ivr_reports::Decimal>().unwrap()
+    );
+
+    let stored = JsonlSink::read(&journal).await.unwrap();
+    assert_eq!(stored.len(), 2000);
+    // `stats` over the journal agrees with what `collect` printed.
+    let o = run(&["stats", journal.to_str().unwrap(), "-o", "json"], &[]).await;
+    let again: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(again["overall"], stats["overall"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn stats_table_and_csv_match_the_golden_files() {
+    let dir = temp_dir("stats");
+    let journal = dir.join("fixed.jsonl");
+    {
+        let sink = JsonlSink::open(&journal).await.unwrap();
+        let reports: Vec<StoredReport> = fixed_reports()
+            .into_iter()
+            .map(StoredReport::from)
+            .collect();
+        sink.store(&reports).await.unwrap();
+    }
+    for (output, file) in [("table", "stats.table.txt"), ("csv", "stats.csv")] {
+        let o = run(
+            &["stats", journal.to_str().unwrap(), "--output", output],
+            &[],
+        )
+        .await;
+        assert!(o.status.success(), "{}", stderr(&o));
+        golden(file, &stdout(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn collect_once_from_the_configured_api() {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    let dir = temp_dir("once");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(JsonlSink::read(dir.join("r.jsonl")).await.unwrap().len(), 3);
+    // Run again: nothing new, nothing duplicated.
+    s.inject_v1(fixed_reports());
+    let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+    assert!(
+        stderr(&o).contains("stored 0 new, 3 duplicates"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(JsonlSink::read(dir.join("r.jsonl")).await.unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_lost_response_while_collecting_exits_3() {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    s.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    let dir = temp_dir("lost");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let errors: Vec<_> = stderr(&o)
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn bad_sinks_and_sources_are_usage_errors() {
+    let o = run(&["collect", "--sink", "mysql://x", "--api-key", "k"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: unknown sink"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["stats", "/nonexistent/reports.jsonl"], &[]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: cannot open the journal"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["collect", "--calls", "5"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "--calls needs --sandbox");
+}

@@ -76,6 +76,30 @@ impl Format {
         }
     }
 
+    /// The format of a body: the one its `Content-Type` names when that is JSON or XML,
+    /// else sniffed from the body (XML when it starts with `<` after whitespace and a
+    /// byte-order mark, JSON otherwise). For responses and webhooks that omit or misstate
+    /// their content type.
+    ///
+    /// ```
+    /// use ivr_reports_codec::Format;
+    ///
+    /// assert_eq!(Format::of_body(Some("text/xml; charset=utf-8"), b"{}"), Format::Xml);
+    /// assert_eq!(Format::of_body(None, b"\xEF\xBB\xBF <reportResponse/>"), Format::Xml);
+    /// assert_eq!(Format::of_body(Some("text/plain"), br#"{"results":[]}"#), Format::Json);
+    /// ```
+    #[must_use]
+    pub fn of_body(content_type: Option<&str>, body: &[u8]) -> Self {
+        if let Some(declared) = content_type.and_then(Self::from_content_type) {
+            return declared;
+        }
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'<') => Self::Xml,
+            _ => Self::Json,
+        }
+    }
+
     /// The format to answer with, given a request's `Accept` header value.
     ///
     /// Honours quality values (`q=0` refuses), `*/*`, `application/*`, `text/*`,

@@ -249,24 +249,13 @@ impl Endpoint for RawPage {
     }
 
     fn decode(&self, response: Response<Bytes>) -> Result<(Format, Bytes), ivr_reports::Error> {
-        let declared = response
+        let content_type = response
             .headers()
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(Format::from_content_type);
+            .map(str::to_string);
         let body = response.into_body();
-        Ok((declared.unwrap_or_else(|| sniff(&body)), body))
-    }
-}
-
-/// The format of a body without a usable `Content-Type`: XML when it starts with `<` (after
-/// whitespace and a byte-order mark), else JSON.
-pub(crate) fn sniff(body: &[u8]) -> Format {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'<') {
-        Format::Xml
-    } else {
-        Format::Json
+        Ok((Format::of_body(content_type.as_deref(), &body), body))
     }
 }
 
@@ -719,7 +708,5 @@ mod tests {
         assert_eq!((g, reports[0].duration()), (Generation::V2, Some(4)));
         assert!(looks_v2(br#"{"from":"1"}"#));
         assert!(!looks_v2(br#"{"to":"1"}"#));
-        assert_eq!(sniff(b"\xEF\xBB\xBF  <x/>"), Format::Xml);
-        assert_eq!(sniff(b"{}"), Format::Json);
     }
 }

@@ -12,7 +12,7 @@ use ivr_reports::{Auth, Secret};
 use ivr_reports_codec::Format;
 use ivr_reports_transport::{Server, ServerHandle};
 
-use crate::collector::{Collector, Shared, sniff};
+use crate::collector::{Collector, Shared};
 use crate::counters::LiveCounters;
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::Source;
@@ -247,12 +247,11 @@ async fn handle(shared: &Shared, cfg: &Config, req: Request<Bytes>) -> Response<
         }
     }
     let body = req.body();
-    let format = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Format::from_content_type)
-        .unwrap_or_else(|| sniff(body));
+        .and_then(|v| v.to_str().ok());
+    let format = Format::of_body(content_type, body);
     match shared
         .ingest(Source::Push, format, cfg.generation, body)
         .await

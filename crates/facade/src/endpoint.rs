@@ -130,13 +130,13 @@ impl<R: ReportKind> Endpoint for Reports<R> {
 
     fn decode(&self, response: Response<Bytes>) -> Result<Page<R>, Error> {
         let meta = ResponseMeta::of(&response);
-        let declared = response
+        let content_type = response
             .headers()
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(Format::from_content_type);
+            .map(str::to_string);
         let body = response.into_body();
-        let format = declared.unwrap_or_else(|| sniff(&body));
+        let format = Format::of_body(content_type.as_deref(), &body);
         let codec = Codec::new(format).map_err(|e| Error::decode(body.clone(), e))?;
         let batch = codec
             .decode_page::<R>(&body)
@@ -146,17 +146,5 @@ impl<R: ReportKind> Endpoint for Reports<R> {
             rejected: batch.rejected,
             meta,
         })
-    }
-}
-
-/// The format of a body without a usable `Content-Type`: XML when it starts with `<`
-/// (after whitespace and a byte-order mark), else JSON.
-fn sniff(body: &[u8]) -> Format {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
-    if first == Some(b'<') {
-        Format::Xml
-    } else {
-        Format::Json
     }
 }

@@ -21,27 +21,9 @@ const REPORTS: usize = 100_000;
 const ROUNDS: usize = 3;
 const KEY: &str = "bench-key";
 
-/// The spec page's report (the golden fixture), with a distinct id and number per `i`.
-fn report(template: &VoiceReport, i: usize) -> VoiceReport {
-    let mut r = template.clone();
-    r.message_id = format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852");
-    r.to = format!("3859811{:05}", i % 100_000);
-    r.recorded_audio_file_url = Some(format!(
-        "https://api.infobip.com/tts/3/files/{}/{}",
-        r.message_id, r.to
-    ));
-    r
-}
-
-fn template() -> VoiceReport {
-    let page = include_bytes!("../../../tests/fixtures/v1/one-report.json");
-    let codec = ivr_reports::codec::Codec::new(ivr_reports::Format::Json).unwrap();
-    codec
-        .decode_page::<VoiceReport>(page)
-        .unwrap()
-        .reports
-        .remove(0)
-}
+#[path = "../../../tests/fixtures/spec_report.rs"]
+mod spec_report;
+use spec_report::{report, template};
 
 // The baseline's own types: what a hand-written client would decode into.
 #[derive(Deserialize)]

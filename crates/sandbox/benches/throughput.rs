@@ -17,7 +17,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use ivr_reports_model::VoiceReport;
 use ivr_reports_sandbox::Sandbox;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -26,27 +25,9 @@ const REQUESTS: u64 = 15_000;
 const CONNECTIONS: usize = 16;
 const TIME_CAP: Duration = Duration::from_secs(60);
 
-/// The spec page's report (the golden fixture), with a distinct id and number per `i`.
-fn report(template: &VoiceReport, i: usize) -> VoiceReport {
-    let mut r = template.clone();
-    r.message_id = format!("{i:08x}-6ab6-4abd-984d-ab3b1387e852");
-    r.to = format!("3859811{:05}", i % 100_000);
-    r.recorded_audio_file_url = Some(format!(
-        "https://api.infobip.com/tts/3/files/{}/{}",
-        r.message_id, r.to
-    ));
-    r
-}
-
-fn template() -> VoiceReport {
-    let page = include_bytes!("../../../tests/fixtures/v1/one-report.json");
-    let codec = ivr_reports_codec::Codec::new(ivr_reports_codec::Format::Json).unwrap();
-    codec
-        .decode_page::<VoiceReport>(page)
-        .unwrap()
-        .reports
-        .remove(0)
-}
+#[path = "../../../tests/fixtures/spec_report.rs"]
+mod spec_report;
+use spec_report::{report, template};
 
 /// Resident and peak resident memory of this process, in bytes (Linux).
 fn rss() -> (u64, u64) {

@@ -115,6 +115,8 @@ async fn baseline(addr: SocketAddr) -> usize {
             .header("authorization", format!("App {KEY}"))
             .body(Empty::<Bytes>::new())
             .unwrap();
+        // hyper wants the connection polled ready before each request.
+        sender.ready().await.unwrap();
         let response = sender.send_request(req).await.unwrap();
         assert_eq!(response.status(), 200);
         let body = response.into_body().collect().await.unwrap().to_bytes();

@@ -73,6 +73,8 @@ async fn load(addr: SocketAddr, path: &'static str, auth: &'static str) -> (f64,
                     .header("authorization", auth)
                     .body(Empty::<Bytes>::new())
                     .unwrap();
+                // hyper wants the connection polled ready before each request.
+                sender.ready().await.unwrap();
                 let response = sender.send_request(req).await.unwrap();
                 assert_eq!(response.status(), 200);
                 let body = response.into_body().collect().await.unwrap().to_bytes();

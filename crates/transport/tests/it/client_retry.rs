@@ -170,9 +170,10 @@ async fn total_deadline_stops_retries() {
         .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    // One wait of a second fits in 1.5 s, a second one does not.
+    // One wait of a second fits in 1.5 s, a second one does not: it is not even started
+    // (waiting it out would take 2 s or more). The slack above 1.5 s is for loaded machines.
     assert_eq!(seen.get(), 2);
-    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1900), "took {elapsed:?}");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters};
 use crate::outcomes::Call;
 use crate::push::{PushJob, Pusher};
 use crate::send::{self, Plan, SendKind};
-use crate::store::{Body, Entry, Filter, Generation, Store};
+use crate::store::{Encoded, Entry, Filter, Generation, Store};
 use crate::wire::{self, Codecs};
 
 /// What the application answers: a response, or "drop the connection without one".
@@ -96,10 +96,14 @@ impl State {
     pub(crate) fn inject_v1(&self, reports: impl IntoIterator<Item = VoiceReport>) -> usize {
         let entries: Vec<Entry> = reports
             .into_iter()
-            .map(|r| Entry {
-                message_id: r.message_id.as_str().into(),
-                bulk_id: r.bulk_id.as_deref().map(Into::into),
-                body: Body::Encoded(Generation::V1, self.codecs.v1_json(&r).into_boxed_slice()),
+            .map(|r| {
+                let json = self.codecs.v1_json(&r);
+                Entry::Encoded(Encoded::new(
+                    Generation::V1,
+                    json,
+                    &r.message_id,
+                    r.bulk_id.as_deref(),
+                ))
             })
             .collect();
         self.push_entries(entries)
@@ -108,10 +112,14 @@ impl State {
     pub(crate) fn inject_v2(&self, reports: impl IntoIterator<Item = CallReport>) -> usize {
         let entries: Vec<Entry> = reports
             .into_iter()
-            .map(|r| Entry {
-                message_id: r.message_id.as_str().into(),
-                bulk_id: r.bulk_id.as_deref().map(Into::into),
-                body: Body::Encoded(Generation::V2, self.codecs.v2_json(&r).into_boxed_slice()),
+            .map(|r| {
+                let json = self.codecs.v2_json(&r);
+                Entry::Encoded(Encoded::new(
+                    Generation::V2,
+                    json,
+                    &r.message_id,
+                    r.bulk_id.as_deref(),
+                ))
             })
             .collect();
         self.push_entries(entries)
@@ -135,11 +143,7 @@ impl State {
                     feature: crate::outcomes::Feature::Tts,
                     sent_at_ms: now,
                 };
-                Entry {
-                    message_id: message_id.into(),
-                    bulk_id: Some(bulk_id.into()),
-                    body: Body::Call(Box::new(call)),
-                }
+                Entry::Call(Box::new(call))
             })
             .collect();
         let mut store = lock(&self.store);
@@ -205,11 +209,7 @@ impl State {
                         self.pusher
                             .push(PushJob::new(&self.codecs, notify, &call, &self.base_url))
                     }
-                    None => entries.push(Entry {
-                        message_id: message_id.as_str().into(),
-                        bulk_id: bulk_id.as_deref().map(Into::into),
-                        body: Body::Call(Box::new(call)),
-                    }),
+                    None => entries.push(Entry::Call(Box::new(call))),
                 }
             }
         }

@@ -13,22 +13,87 @@ pub(crate) enum Generation {
     V2,
 }
 
-/// What a pending entry holds.
-#[derive(Clone, Debug)]
-pub(crate) enum Body {
-    /// A simulated call, rendered in whichever generation it is fetched as.
-    Call(Box<Call>),
-    /// An injected report, kept pre-encoded as canonical JSON of its generation so a page is
-    /// built by concatenation.
-    Encoded(Generation, Box<[u8]>),
-}
-
 /// One pending report.
 #[derive(Clone, Debug)]
-pub(crate) struct Entry {
-    pub(crate) message_id: Box<str>,
-    pub(crate) bulk_id: Option<Box<str>>,
-    pub(crate) body: Body,
+pub(crate) enum Entry {
+    /// A simulated call, rendered in whichever generation it is fetched as.
+    Call(Box<Call>),
+    /// An injected report, pre-encoded so that a page is a concatenation.
+    Encoded(Encoded),
+}
+
+impl Entry {
+    pub(crate) fn message_id(&self) -> &str {
+        match self {
+            Self::Call(call) => &call.message_id,
+            Self::Encoded(e) => e.message_id(),
+        }
+    }
+
+    pub(crate) fn bulk_id(&self) -> Option<&str> {
+        match self {
+            Self::Call(call) => call.bulk_id.as_deref(),
+            Self::Encoded(e) => e.bulk_id(),
+        }
+    }
+}
+
+/// An injected report: its canonical JSON followed, in the same allocation, by its message
+/// id and bulk id, so a pending report costs one allocation (memory, and frees per page).
+#[derive(Clone, Debug)]
+pub(crate) struct Encoded {
+    generation: Generation,
+    /// JSON, then the message id, then the bulk id.
+    data: Box<[u8]>,
+    json_len: usize,
+    id_len: usize,
+    has_bulk: bool,
+}
+
+impl Encoded {
+    pub(crate) fn new(
+        generation: Generation,
+        mut json: Vec<u8>,
+        message_id: &str,
+        bulk_id: Option<&str>,
+    ) -> Self {
+        let json_len = json.len();
+        json.extend_from_slice(message_id.as_bytes());
+        json.extend_from_slice(bulk_id.unwrap_or("").as_bytes());
+        Self {
+            generation,
+            data: json.into_boxed_slice(),
+            json_len,
+            id_len: message_id.len(),
+            has_bulk: bulk_id.is_some(),
+        }
+    }
+
+    pub(crate) fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// The report's canonical JSON.
+    pub(crate) fn json(&self) -> &[u8] {
+        self.data.get(..self.json_len).unwrap_or_default()
+    }
+
+    fn text(&self, from: usize, to: usize) -> &str {
+        // Written from `&str`s at construction, so always UTF-8.
+        self.data
+            .get(from..to)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+
+    fn message_id(&self) -> &str {
+        self.text(self.json_len, self.json_len + self.id_len)
+    }
+
+    fn bulk_id(&self) -> Option<&str> {
+        self.has_bulk
+            .then(|| self.text(self.json_len + self.id_len, self.data.len()))
+    }
 }
 
 /// Which pending reports a request asks for.
@@ -53,19 +118,19 @@ impl Filter {
     }
 
     fn matches(&self, entry: &Entry) -> bool {
-        let generation_ok = match &entry.body {
-            Body::Call(_) => true,
-            Body::Encoded(g, _) => *g == self.generation,
+        let generation_ok = match entry {
+            Entry::Call(_) => true,
+            Entry::Encoded(e) => e.generation() == self.generation,
         };
         generation_ok
             && self
                 .bulk_id
                 .as_deref()
-                .is_none_or(|b| entry.bulk_id.as_deref() == Some(b))
+                .is_none_or(|b| entry.bulk_id() == Some(b))
             && self
                 .message_id
                 .as_deref()
-                .is_none_or(|m| &*entry.message_id == m)
+                .is_none_or(|m| entry.message_id() == m)
     }
 
     fn is_empty(&self) -> bool {
@@ -135,11 +200,7 @@ mod tests {
     }
 
     fn entry_of(generation: Generation, id: &str, bulk: Option<&str>) -> Entry {
-        Entry {
-            message_id: id.into(),
-            bulk_id: bulk.map(Into::into),
-            body: Body::Encoded(generation, Box::default()),
-        }
+        Entry::Encoded(Encoded::new(generation, b"{}".to_vec(), id, bulk))
     }
 
     fn all() -> Filter {
@@ -147,7 +208,7 @@ mod tests {
     }
 
     fn ids(entries: &[Entry]) -> Vec<&str> {
-        entries.iter().map(|e| &*e.message_id).collect()
+        entries.iter().map(Entry::message_id).collect()
     }
 
     #[test]
@@ -180,6 +241,18 @@ mod tests {
         assert_eq!(ids(&s.take(&by_id, 50)), ["d"]);
         assert_eq!(ids(&s.take(&all(), 50)), ["b", "c"]);
         assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn encoded_entries_keep_json_and_ids_apart() {
+        let e = Encoded::new(Generation::V2, br#"{"a":1}"#.to_vec(), "m-1", Some("b-é"));
+        assert_eq!(e.json(), br#"{"a":1}"#);
+        assert_eq!((e.message_id(), e.bulk_id()), ("m-1", Some("b-é")));
+        let none = Encoded::new(Generation::V1, Vec::new(), "", None);
+        assert_eq!(
+            (none.json(), none.message_id(), none.bulk_id()),
+            (&b""[..], "", None)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{ApiError, CallReport, ReportsQuery, VoiceReport};
 
 use crate::error::{Error, ErrorKind};
-use crate::store::{Body, Entry, Generation};
+use crate::store::{Entry, Generation};
 
 /// One codec per format, made once (a format whose cargo feature is off fails at start).
 #[derive(Clone, Copy, Debug)]
@@ -75,29 +75,42 @@ impl Codecs {
         base_url: &str,
     ) -> Result<Vec<u8>, String> {
         let codec = self.of(format);
+        let mut page = Vec::new();
+        // The common case, JSON of the stored generation: the stored bytes are the page.
+        let stored_as_is = |e: &Entry| matches!(e, Entry::Encoded(enc) if format == Format::Json && enc.generation() == generation);
+        if entries.iter().all(stored_as_is) {
+            let size: usize = entries.iter().map(|e| stored_json(e).len() + 1).sum();
+            page.reserve(size + 16);
+            codec.encode_page_from_fragments(entries.iter().map(stored_json), &mut page);
+            return Ok(page);
+        }
         let mut fragments: Vec<Cow<'_, [u8]>> = Vec::with_capacity(entries.len());
         for entry in entries {
-            let fragment = match &entry.body {
-                Body::Encoded(g, json) if format == Format::Json && *g == generation => {
-                    Cow::Borrowed(&json[..])
-                }
-                Body::Encoded(Generation::V1, json) => {
-                    let report: VoiceReport = self.json.decode_report(json).map_err(|e| {
-                        format!("stored report {} does not decode: {e}", entry.message_id)
-                    })?;
+            let fragment = match entry {
+                Entry::Encoded(e) if stored_as_is(entry) => Cow::Borrowed(e.json()),
+                Entry::Encoded(e) => {
                     let mut out = Vec::with_capacity(1024);
-                    codec.encode_report(&report, &mut out);
+                    let undecodable = |err| {
+                        format!(
+                            "stored report {} does not decode: {err}",
+                            entry.message_id()
+                        )
+                    };
+                    match e.generation() {
+                        Generation::V1 => {
+                            let report: VoiceReport =
+                                self.json.decode_report(e.json()).map_err(undecodable)?;
+                            codec.encode_report(&report, &mut out);
+                        }
+                        Generation::V2 => {
+                            let report: CallReport =
+                                self.json.decode_report(e.json()).map_err(undecodable)?;
+                            codec.encode_report(&report, &mut out);
+                        }
+                    }
                     Cow::Owned(out)
                 }
-                Body::Encoded(Generation::V2, json) => {
-                    let report: CallReport = self.json.decode_report(json).map_err(|e| {
-                        format!("stored report {} does not decode: {e}", entry.message_id)
-                    })?;
-                    let mut out = Vec::with_capacity(1024);
-                    codec.encode_report(&report, &mut out);
-                    Cow::Owned(out)
-                }
-                Body::Call(call) => {
+                Entry::Call(call) => {
                     let mut out = Vec::with_capacity(1024);
                     match generation {
                         Generation::V1 => codec.encode_report(&call.v1_report(base_url), &mut out),
@@ -109,7 +122,7 @@ impl Codecs {
             fragments.push(fragment);
         }
         let size: usize = fragments.iter().map(|f| f.len() + 1).sum();
-        let mut page = Vec::with_capacity(size + 64);
+        page.reserve(size + 64);
         codec.encode_page_from_fragments(fragments.iter().map(|f| &f[..]), &mut page);
         Ok(page)
     }
@@ -138,6 +151,14 @@ impl Codecs {
             .decode_page::<CallReport>(body)
             .map_err(|e| e.to_string())?;
         Ok((batch.reports, batch.rejected.len()))
+    }
+}
+
+/// The stored JSON of an entry (empty for a simulated call: never asked for one).
+fn stored_json(entry: &Entry) -> &[u8] {
+    match entry {
+        Entry::Encoded(e) => e.json(),
+        Entry::Call(_) => &[],
     }
 }
 

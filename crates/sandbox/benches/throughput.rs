@@ -51,6 +51,7 @@ fn load_from_outside(addr: SocketAddr, path: &'static str, auth: &'static str) -
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("load")
             .enable_all()
             .build()
             .unwrap()
@@ -138,6 +139,7 @@ async fn bare_server(body: Bytes) -> SocketAddr {
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("server")
         .enable_all()
         .build()
         .unwrap();

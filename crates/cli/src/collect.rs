@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ivr_reports::{Auth, Client, Format};
-use ivr_reports_collector::{
-    Collector, Counters, ErrorKind, Generation, SinkSpec, StoredReport, WebhookConfig,
-};
+use ivr_reports_collector::{Collector, Counters, ErrorKind, Generation, SinkSpec, WebhookConfig};
 use ivr_reports_sandbox::Sandbox;
 
 use crate::config::ApiArgs;
@@ -165,7 +163,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             .iter()
             .filter(|r| r.bulk_id() == Some(bulk_id.as_str()))
         {
-            stats.add(&facts(r));
+            stats.add(&Facts::of(r));
         }
         let stdout = io::stdout();
         let mut out = stdout.lock();
@@ -186,16 +184,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         });
     }
     Ok(())
-}
-
-/// The statistics' view of a stored report.
-pub(crate) fn facts(report: &StoredReport) -> Facts {
-    match report {
-        StoredReport::V1(r) => Facts::of_v1(r),
-        StoredReport::V2(r) => Facts::of_v2(r),
-        #[allow(unreachable_patterns)]
-        _ => Facts::unknown(),
-    }
 }
 
 pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {

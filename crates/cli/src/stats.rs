@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use clap::Args;
-use ivr_reports::{AnsweredBy, CallReport, Decimal, StatusGroup, VoiceReport};
+use ivr_reports::{AnsweredBy, Decimal, StatusGroup};
 use ivr_reports_collector::{JsonlSink, SinkSpec, StoredReport};
 use serde_json::json;
 
 use crate::Failure;
-use crate::collect::{collector_failure, facts};
+use crate::collect::collector_failure;
 use crate::output::{Output, write_csv_line, write_table};
 
 pub(crate) const EXAMPLES: &str = "\
@@ -50,7 +50,7 @@ pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
     let mut stats = Stats::default();
     for r in &reports {
         if args.bulk_id.is_none() || r.bulk_id() == args.bulk_id.as_deref() {
-            stats.add(&facts(r));
+            stats.add(&Facts::of(r));
         }
     }
     let stdout = io::stdout();
@@ -98,50 +98,25 @@ fn class_of(error_id: Option<u32>, status_id: Option<u32>, group: Option<StatusG
 }
 
 impl Facts {
-    pub(crate) fn of_v1(r: &VoiceReport) -> Self {
-        let class = class_of(
-            r.error.as_ref().map(|e| e.id),
-            r.status.as_ref().map(|s| s.id),
-            r.status_group(),
-        );
-        Self {
-            bulk_id: r.bulk_id.clone(),
-            class,
-            duration: u64::from(r.duration.unwrap_or(0)),
-            cost: r.cost().zip(r.price.as_ref().map(|p| p.currency.clone())),
-            dtmf: answered(class).then(|| r.dtmf_codes.clone()).flatten(),
-        }
-    }
-
-    /// A report of a generation this build does not know: counted, as failed.
-    pub(crate) fn unknown() -> Self {
-        Self {
-            bulk_id: None,
-            class: Class::Failed,
-            duration: 0,
-            cost: None,
-            dtmf: None,
-        }
-    }
-
-    pub(crate) fn of_v2(r: &CallReport) -> Self {
-        let call = r.voice_call.as_ref();
-        let class = match call.and_then(|c| c.answered_by.as_ref()) {
+    /// The facts of a stored report of either generation (the collector's accessors read
+    /// v2 values from `voiceCall`).
+    pub(crate) fn of(r: &StoredReport) -> Self {
+        let class = match r.answered_by() {
             Some(AnsweredBy::Machine) => Class::Machine,
             Some(AnsweredBy::Human) => Class::Human,
             _ => class_of(
-                r.error.as_ref().map(|e| e.id),
-                r.status.as_ref().map(|s| s.id),
+                r.error().map(|e| e.id),
+                r.status().map(|s| s.id),
                 r.status_group(),
             ),
         };
         Self {
-            bulk_id: r.bulk_id.clone(),
+            bulk_id: r.bulk_id().map(str::to_string),
             class,
-            duration: u64::from(call.and_then(|c| c.duration).unwrap_or(0)),
-            cost: r.cost().zip(r.price.as_ref().map(|p| p.currency.clone())),
+            duration: u64::from(r.duration().unwrap_or(0)),
+            cost: r.cost().zip(r.price().map(|p| p.currency.clone())),
             dtmf: answered(class)
-                .then(|| call.and_then(|c| c.dtmf_codes.clone()))
+                .then(|| r.dtmf_codes().map(str::to_string))
                 .flatten(),
         }
     }
@@ -381,7 +356,7 @@ fn bar(part: u64, whole: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ivr_reports::{Price, ReportError, Status};
+    use ivr_reports::{Price, ReportError, Status, VoiceReport};
 
     fn v1(bulk: &str, status: u32, error: u32, duration: u32, dtmf: Option<&str>) -> VoiceReport {
         let mut r = VoiceReport::new("m", "385981178");
@@ -405,7 +380,7 @@ mod tests {
             v1("b", 15, 5003, 0, None),
             v1("b", 15, 5603, 0, None),
         ] {
-            stats.add(&Facts::of_v1(&r));
+            stats.add(&Facts::of(&StoredReport::from(r)));
         }
         let o = &stats.overall;
         assert_eq!(

@@ -14,15 +14,13 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use ivr_reports_codec::model::{Decimal, Price, ReportError, Status, Timestamp, VoiceReport};
 use ivr_reports_codec::{Codec, Format};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 // ---- baseline: what a plain serde user would write ----
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BasePage {
-    results: Vec<BaseReport>,
-}
+#[path = "../../../tests/fixtures/baseline.rs"]
+mod baseline;
+use baseline::{BasePage, BaseReport};
 
 #[derive(Deserialize)]
 struct BaseXmlPage {
@@ -33,52 +31,6 @@ struct BaseXmlPage {
 struct BaseXmlResults {
     #[serde(default)]
     result: Vec<BaseReport>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BaseReport {
-    bulk_id: Option<String>,
-    message_id: String,
-    to: String,
-    sent_at: Option<String>,
-    done_at: Option<String>,
-    duration: Option<u32>,
-    mcc_mnc: Option<String>,
-    dtmf_codes: Option<String>,
-    recorded_audio_file_url: Option<String>,
-    price: Option<BasePrice>,
-    status: Option<BaseStatus>,
-    error: Option<BaseError>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BasePrice {
-    #[serde(alias = "pricePerMessage")]
-    price_per_second: f64,
-    currency: String,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BaseStatus {
-    group_id: u32,
-    group_name: String,
-    id: u32,
-    name: String,
-    description: String,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BaseError {
-    group_id: u32,
-    group_name: String,
-    id: u32,
-    name: String,
-    description: String,
-    permanent: bool,
 }
 
 // ---- inputs ----

@@ -15,7 +15,6 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use ivr_reports::{Auth, Client, Limit, ReportsQuery, VoiceReport};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
-use serde::Deserialize;
 
 const REPORTS: usize = 100_000;
 const ROUNDS: usize = 3;
@@ -26,61 +25,9 @@ mod spec_report;
 use spec_report::{report, template};
 
 // The baseline's own types: what a hand-written client would decode into.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct BaselinePage {
-    results: Vec<BaselineReport>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct BaselineReport {
-    bulk_id: Option<String>,
-    message_id: String,
-    to: String,
-    sent_at: Option<String>,
-    done_at: Option<String>,
-    duration: Option<u32>,
-    mcc_mnc: Option<String>,
-    dtmf_codes: Option<String>,
-    recorded_audio_file_url: Option<String>,
-    price: Option<BaselinePrice>,
-    status: Option<BaselineStatus>,
-    error: Option<BaselineError>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct BaselinePrice {
-    price_per_second: f64,
-    currency: String,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct BaselineStatus {
-    group_id: u32,
-    group_name: String,
-    id: u32,
-    name: String,
-    description: String,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-#[serde(rename_all = "camelCase")]
-struct BaselineError {
-    group_id: u32,
-    group_name: String,
-    id: u32,
-    name: String,
-    description: String,
-    permanent: bool,
-}
+#[path = "../../../tests/fixtures/baseline.rs"]
+mod baseline;
+use baseline::BasePage;
 
 fn inject(sandbox: &SandboxHandle, template: &VoiceReport) {
     for start in (0..REPORTS).step_by(20_000) {
@@ -120,7 +67,7 @@ async fn baseline(addr: SocketAddr) -> usize {
         let response = sender.send_request(req).await.unwrap();
         assert_eq!(response.status(), 200);
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        let page: BaselinePage = serde_json::from_slice(&body).unwrap();
+        let page: BasePage = serde_json::from_slice(&body).unwrap();
         if page.results.is_empty() {
             return n;
         }

@@ -88,7 +88,9 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             .generation(generation)
             .build(),
     );
-    let recovered = collector.recover().await.map_err(collector_failure)?;
+    let recovered = collector.recover().await.map_err(collector_failure);
+    report_incidents(&collector, 0);
+    let recovered = recovered?;
     if recovered > 0 {
         eprintln!("recovered {recovered} reports from the spool of an earlier run");
     }
@@ -131,6 +133,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         None => None,
     };
 
+    let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
     let result = if args.once || args.sandbox {
         collector.drain(&client).await.map(|_| ())
@@ -148,6 +151,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             .await
             .map_err(collector_failure)?;
     }
+    report_incidents(&collector, already);
     let counters = collector.counters();
     eprintln!("{}", summary_line(&counters));
     result.map_err(collector_failure)?;
@@ -174,12 +178,17 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             .await
             .map_err(|e| Failure::failed(crate::one_line(&e)))?;
     }
-    if counters.lost_response_incidents > 0 {
+    if counters.possible_loss_incidents > 0 || counters.lost_response_incidents > 0 {
         return Err(Failure {
             code: EXIT_RESPONSE_LOST,
             message: format!(
-                "{} responses were lost: the reports they carried may have been consumed",
-                counters.lost_response_incidents
+                "{} possible-loss incidents ({} responses lost): the reports they carried may \
+                 have been consumed; see {}",
+                counters
+                    .possible_loss_incidents
+                    .max(counters.lost_response_incidents),
+                counters.lost_response_incidents,
+                collector.incidents_path().display()
             ),
         });
     }
@@ -198,15 +207,26 @@ pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {
     }
 }
 
+/// One stderr line per incident recorded since the first `skip`.
+fn report_incidents(collector: &Collector, skip: usize) {
+    for incident in collector.recorded_incidents().iter().skip(skip) {
+        eprintln!(
+            "{incident}: recorded in {}",
+            collector.incidents_path().display()
+        );
+    }
+}
+
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} quarantined; {} lost responses",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} quarantined; {} lost responses, {} possible-loss incidents",
         c.received_pull,
         c.received_push,
         c.stored,
         c.duplicates,
         c.quarantined,
-        c.lost_response_incidents
+        c.lost_response_incidents,
+        c.possible_loss_incidents
     )
 }
 

@@ -16,11 +16,12 @@ use ivr_reports_model::{CallReport, VoiceReport};
 
 use crate::counters::{Counters, LiveCounters};
 use crate::error::{Error, ErrorKind};
+use crate::incident::{self, Incident, IncidentReason};
 use crate::quarantine::{Quarantined, Scope, Source};
 use crate::replay::{self, ReplaySummary};
 use crate::report::{Generation, IntoStored, StoredReport};
 use crate::sink::Sink;
-use crate::spool::Spool;
+use crate::spool::{InFlight, Spool};
 
 /// The never-lose pipeline: pulls reports into a [`Sink`] through a durable spool, and
 /// receives pushed ones ([`Collector::serve_webhook`]).
@@ -57,6 +58,10 @@ pub(crate) struct Shared {
     pub(crate) sink: Arc<dyn Sink>,
     pub(crate) counters: LiveCounters,
     spool_path: PathBuf,
+    /// The incident log beside the spool.
+    incidents_path: PathBuf,
+    /// The incidents this collector recorded.
+    recorded: Mutex<Vec<Incident>>,
     /// The open spool; `None` until the first pull or recovery, and again after a failure
     /// (so the next attempt re-reads what the file holds).
     spool: tokio::sync::Mutex<Option<Spool>>,
@@ -75,14 +80,22 @@ type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The pull loop is about to request a page: from here until [`Event::Spooled`], the
-    /// reports of that page exist only in flight.
+    /// The pull loop is about to request a page (its in-flight marker is synced): from here
+    /// until [`Event::Spooled`], the reports of that page exist only in flight, and a crash
+    /// becomes a possible-loss incident at the next start.
     Fetching,
     /// A fetched body is in the spool and synced (`bytes` long): from here on it survives a
     /// crash.
     Spooled {
         /// The body's length.
         bytes: usize,
+    },
+    /// A possible-loss incident was recorded durably ([`Collector::incidents`]).
+    Incident {
+        /// Its id in the incident log.
+        id: u64,
+        /// Why.
+        reason: IncidentReason,
     },
     /// A body's reports are committed to the sink (and its rejected items to the
     /// quarantine).
@@ -177,6 +190,8 @@ impl CollectorBuilder {
             shared: Arc::new(Shared {
                 sink: self.sink,
                 counters: LiveCounters::default(),
+                incidents_path: incident::log_path(&self.spool_path),
+                recorded: Mutex::new(Vec::new()),
                 spool_path: self.spool_path,
                 spool: tokio::sync::Mutex::new(None),
                 poll_interval: self.poll_interval,
@@ -351,6 +366,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| Error::new(ErrorKind::Io, "a spool task failed").with_source(e))
 }
 
+fn unix_millis(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Whether `stop` has completed, without waiting.
 fn stopped<F: Future<Output = ()>>(stop: Pin<&mut F>) -> bool {
     stop.poll(&mut Context::from_waker(Waker::noop()))
@@ -409,9 +429,12 @@ impl Collector {
     }
 
     /// Opens the spool and replays the bodies a previous run left in it (it crashed, or the
-    /// sink failed, after a body was spooled and before it was committed) into the sink,
-    /// then empties it. Returns how many bodies were replayed. Pulls do this by themselves
-    /// first; call it to recover without pulling.
+    /// sink failed, after a body was spooled and before it was committed) into the sink;
+    /// records a possible-loss incident ([`IncidentReason::InFlightAtCrash`]) for each
+    /// request it had in flight; then empties it. Returns how many bodies were replayed
+    /// (see [`Counters::possible_loss_incidents`] and [`Collector::recorded_incidents`] for
+    /// the incidents). Pulls do this by themselves first; call it to recover without
+    /// pulling.
     ///
     /// # Errors
     /// [`ErrorKind::Locked`] when another collector uses the spool; [`ErrorKind::Io`];
@@ -426,9 +449,9 @@ impl Collector {
             return Ok(0);
         }
         let path = self.shared.spool_path.clone();
-        let (mut spool, records) = blocking(move || Spool::open(&path)).await??;
+        let (mut spool, left) = blocking(move || Spool::open(&path)).await??;
         let mut replayed = 0;
-        for record in &records {
+        for record in &left.bodies {
             self.shared
                 .ingest(
                     Source::Pull,
@@ -440,11 +463,47 @@ impl Collector {
             replayed += 1;
             LiveCounters::add(&self.shared.counters.spool_replays, 1);
         }
-        if !records.is_empty() {
+        // Requests the previous run had in flight when it died: the window closes now,
+        // when the restart notices (the process died somewhere in between).
+        let now = std::time::SystemTime::now();
+        for marker in &left.in_flight {
+            self.shared
+                .record_incident(marker, now, IncidentReason::InFlightAtCrash)
+                .await?;
+        }
+        if !left.is_empty() {
             spool = blocking(move || spool.clear().map(|()| spool)).await??;
         }
         *guard = Some(spool);
         Ok(replayed)
+    }
+
+    /// The incidents recorded in the incident log beside the spool (`SPOOL.incidents`),
+    /// by this collector and earlier runs, oldest first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the log cannot be read; [`ErrorKind::Corrupt`] when a line
+    /// is not one the collector wrote.
+    pub async fn incidents(&self) -> Result<Vec<Incident>, Error> {
+        let path = self.shared.incidents_path.clone();
+        blocking(move || incident::read_log(&path)).await?
+    }
+
+    /// The incidents this collector recorded (counted in
+    /// [`Counters::possible_loss_incidents`]), oldest first.
+    #[must_use]
+    pub fn recorded_incidents(&self) -> Vec<Incident> {
+        self.shared
+            .recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The incident log's path (`SPOOL.incidents`).
+    #[must_use]
+    pub fn incidents_path(&self) -> &Path {
+        &self.shared.incidents_path
     }
 
     /// Fetches pages (`limit=1000`) until one comes back empty, each body spooled and synced
@@ -452,7 +511,8 @@ impl Collector {
     ///
     /// # Errors
     /// [`ErrorKind::ResponseLost`] (counted in
-    /// [`Counters::lost_response_incidents`]), [`ErrorKind::Fetch`] (including a 2xx body
+    /// [`Counters::lost_response_incidents`] and recorded as an [`Incident`]),
+    /// [`ErrorKind::Fetch`] (including a 2xx body
     /// that is not a report page: it is kept in the quarantine), spool and sink errors.
     /// Everything stored before the error stays stored; a body that was spooled but not
     /// committed is replayed by the next pull or [`Collector::recover`].
@@ -492,12 +552,46 @@ impl Collector {
             if stopped(stop.as_mut()) {
                 return Ok(summary);
             }
+            let marker = InFlight {
+                started_at: unix_millis(std::time::SystemTime::now()),
+                generation,
+                query: endpoint.query().unwrap_or_default(),
+            };
+            let Some(mut spool) = guard.take() else {
+                return Err(Error::new(ErrorKind::Io, "the spool is not open"));
+            };
+            let m = marker.clone();
+            let (spool, marked) = blocking(move || {
+                let r = spool.mark_in_flight(&m);
+                (spool, r)
+            })
+            .await?;
+            *guard = Some(spool);
+            marked?;
             self.shared.emit(&Event::Fetching);
             let (format, body) = match client.send(&endpoint).await {
                 Ok(page) => page,
                 Err(e) => {
                     if e.kind() == ivr_reports::ErrorKind::ResponseLost {
                         LiveCounters::add(&self.shared.counters.lost_response_incidents, 1);
+                        self.shared
+                            .record_incident(
+                                &marker,
+                                std::time::SystemTime::now(),
+                                IncidentReason::ResponseLost,
+                            )
+                            .await?;
+                    }
+                    // Accounted for: a lost response is in the incident log, any other
+                    // failure consumed nothing.
+                    if let Some(mut spool) = guard.take() {
+                        let (spool, cleared) = blocking(move || {
+                            let r = spool.clear();
+                            (spool, r)
+                        })
+                        .await?;
+                        *guard = Some(spool);
+                        cleared?;
                     }
                     return Err(fetch_error(e));
                 }
@@ -608,6 +702,38 @@ impl Shared {
         if let Some(observer) = &self.observer {
             observer(event);
         }
+    }
+
+    /// Records a possible-loss incident durably, counts it and tells the observer.
+    async fn record_incident(
+        &self,
+        marker: &InFlight,
+        closed_at: std::time::SystemTime,
+        reason: IncidentReason,
+    ) -> Result<Incident, Error> {
+        let path = self.incidents_path.clone();
+        let m = marker.clone();
+        let incident = blocking(move || {
+            incident::record(
+                &path,
+                incident::from_millis(m.started_at),
+                closed_at,
+                m.generation,
+                &m.query,
+                reason,
+            )
+        })
+        .await??;
+        LiveCounters::add(&self.counters.possible_loss_incidents, 1);
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(incident.clone());
+        self.emit(&Event::Incident {
+            id: incident.id,
+            reason,
+        });
+        Ok(incident)
     }
 
     /// Decodes a body and commits it: reports to the sink, rejected items (or the whole

@@ -21,6 +21,10 @@ pub struct Counters {
     /// ([`ResponseLost`](ivr_reports::ErrorKind::ResponseLost)): the reports it carried may
     /// be gone unless they also arrive by webhook.
     pub lost_response_incidents: u64,
+    /// Possible-loss incidents recorded (durably, in the incident log) by this collector:
+    /// lost responses seen live, and requests a restart found in flight at a crash
+    /// ([`Collector::incidents`](crate::Collector::incidents)). Alert on it.
+    pub possible_loss_incidents: u64,
     /// Failed pull attempts of any kind (the loop backs off and tries again).
     pub pull_errors: u64,
     /// Webhook requests answered 503 because the sink failed (the sender retries).
@@ -76,6 +80,11 @@ impl Counters {
             &[("", self.lost_response_incidents)],
         );
         metric(
+            "possible_loss_incidents_total",
+            "Possible-loss incidents recorded: lost responses and requests in flight at a crash.",
+            &[("", self.possible_loss_incidents)],
+        );
+        metric(
             "pull_errors_total",
             "Failed pull attempts.",
             &[("", self.pull_errors)],
@@ -103,6 +112,7 @@ pub(crate) struct LiveCounters {
     pub(crate) duplicates: AtomicU64,
     pub(crate) quarantined: AtomicU64,
     pub(crate) lost_response_incidents: AtomicU64,
+    pub(crate) possible_loss_incidents: AtomicU64,
     pub(crate) pull_errors: AtomicU64,
     pub(crate) push_errors: AtomicU64,
     pub(crate) spool_replays: AtomicU64,
@@ -122,6 +132,7 @@ impl LiveCounters {
             duplicates: get(&self.duplicates),
             quarantined: get(&self.quarantined),
             lost_response_incidents: get(&self.lost_response_incidents),
+            possible_loss_incidents: get(&self.possible_loss_incidents),
             pull_errors: get(&self.pull_errors),
             push_errors: get(&self.push_errors),
             spool_replays: get(&self.spool_replays),

@@ -5,10 +5,15 @@
 //!
 //! - **Pull** ([`Collector::run_pull`], [`Collector::drain`]): fetches pages of 1000 from
 //!   `GET /voice/1/reports` (or `/tts/3/reports`) until an empty page, then waits the poll
-//!   interval; backs off on errors. Each raw response body is appended to a **spool** file
-//!   and synced *before* it is decoded; after a crash (even `kill -9`) the next start
-//!   replays the spool into the sink. A lost response (the request went out, the answer
-//!   never came) is counted as an incident: only the API could say what it held.
+//!   interval; backs off on errors. Before each request an **in-flight marker** (time,
+//!   generation, query) is appended to a **spool** file and synced; each raw response body
+//!   is appended and synced *before* it is decoded. After a crash (even `kill -9`) the next
+//!   start replays the spool's bodies into the sink, and a marker no body follows becomes a
+//!   **possible-loss incident**: the server may have handed out reports that never
+//!   arrived. A lost response seen live (the request went out, the answer never came) is
+//!   one too. Incidents are kept durably in a log beside the spool ([`Incident`],
+//!   [`Collector::incidents`]), counted and never silent: only the API's logs can say what
+//!   such a response held.
 //! - **Push** ([`Collector::serve_webhook`]): a webhook on transport's hardened server
 //!   (path and Basic auth configurable) accepting v1 or v2 bodies, JSON or XML. It answers
 //!   `200` only once the sink has committed; a body it cannot read is committed to the
@@ -63,6 +68,7 @@
 mod collector;
 mod counters;
 mod error;
+mod incident;
 mod jsonl;
 #[cfg(feature = "postgres")]
 mod pg;
@@ -77,6 +83,7 @@ mod webhook;
 pub use crate::collector::{Collector, CollectorBuilder, DrainSummary, Event};
 pub use crate::counters::Counters;
 pub use crate::error::{Error, ErrorKind};
+pub use crate::incident::{Incident, IncidentReason};
 pub use crate::jsonl::JsonlSink;
 #[cfg(feature = "postgres")]
 pub use crate::pg::{PgSink, PgSinkBuilder};

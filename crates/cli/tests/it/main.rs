@@ -5,6 +5,7 @@
 
 mod collect;
 mod fetch;
+mod loss;
 mod sandbox;
 
 use std::path::Path;

@@ -1,0 +1,100 @@
+//! `ivr-reports collect` never loses a report silently: crashes mid-request, signals,
+//! refused credentials, health.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ivr_reports_collector::JsonlSink;
+use ivr_reports_sandbox::{Faults, SandboxHandle};
+
+use crate::{env_for, fixed_reports, run, sandbox, stderr, temp_dir};
+
+/// Starts the binary (clean environment plus the sandbox's), output captured.
+fn spawn(args: &[&str], sandbox: &SandboxHandle) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ivr-reports"));
+    cmd.args(args)
+        .env_remove("INFOBIP_BASE_URL")
+        .env_remove("INFOBIP_API_KEY")
+        .env_remove("INFOBIP_USERNAME")
+        .env_remove("INFOBIP_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env_for(sandbox) {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits (bounded) until the spool holds an in-flight marker: a report request is out.
+async fn wait_in_flight(spool: &Path, child: &mut Child) {
+    let start = Instant::now();
+    while std::fs::metadata(spool).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collector exited before its request was in flight"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no request in flight after 20 s (no marker in {})",
+            spool.display()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_kill_while_a_request_is_in_flight_is_a_possible_loss_incident() {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    // The answer comes 3 s after the request: time to kill the collector meanwhile.
+    s.set_faults(Faults::new().latency_ms(3000)).unwrap();
+    let dir = temp_dir("inflight-kill");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let spool = dir.join("r.spool");
+    let spool_arg = spool.display().to_string();
+    let args = ["collect", "--once", "--sink", &sink, "--spool", &spool_arg];
+
+    let mut child = spawn(&args, &s);
+    wait_in_flight(&spool, &mut child).await;
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait().unwrap();
+
+    // The restart finds the request that was in flight: exit 3, the incident named.
+    s.set_faults(Faults::new()).unwrap();
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(&args, &env).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("possible-loss incident #1 (in flight at crash)"),
+        "{err}"
+    );
+    assert!(err.contains("1 possible-loss incidents"), "{err}");
+    let log = std::fs::read_to_string(dir.join("r.spool.incidents")).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let incident: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    assert_eq!(incident["reason"], "in flight at crash");
+    assert_eq!(incident["query"], "limit=1000");
+    assert_eq!(incident["generation"], 1);
+    assert!(incident["openedAt"].as_i64() <= incident["closedAt"].as_i64());
+
+    // Accounted for: the next run neither repeats it nor fails.
+    let o = run(&args, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("r.spool.incidents"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    // What the sandbox handed out is stored, except what the killed request may have
+    // carried: that is the incident.
+    let stored = JsonlSink::read(dir.join("r.jsonl")).await.unwrap().len() as u64;
+    let c = s.counters();
+    assert!(c.handed_out - stored <= 3 && c.pending == 0, "{c:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -135,15 +135,17 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
 
     let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
+    // Ctrl-C and SIGTERM stop the pull the same way: the page in flight is finished and
+    // stored, then the summary is printed.
+    let stop = stop_signal()?;
     let result = if args.once || args.sandbox {
-        collector.drain(&client).await.map(|_| ())
+        collector.drain_until(&client, stop).await.map(|_| ())
     } else {
-        eprintln!("collecting from {} until Ctrl-C", client.base_url());
-        collector
-            .run_pull(&client, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        eprintln!(
+            "collecting from {} until Ctrl-C or SIGTERM",
+            client.base_url()
+        );
+        collector.run_pull(&client, stop).await
     };
     progress.stop(ticker).await;
     if let Some(hook) = webhook {
@@ -193,6 +195,31 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         });
     }
     Ok(())
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM. The handlers are installed now, so a
+/// signal that comes before the pull polls it is not missed.
+fn stop_signal() -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, Failure> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(Box::pin(async move {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            eprintln!("{name}: stopping after the page in flight");
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("Ctrl-C: stopping after the page in flight");
+        }))
+    }
 }
 
 pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {

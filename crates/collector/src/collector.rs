@@ -371,6 +371,36 @@ fn unix_millis(t: std::time::SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A stop signal that may be polled again after it completed (an `async fn` panics with
+/// "resumed after completion" when it is): once ready, it stays ready without polling the
+/// inner future again.
+struct Fused<F> {
+    inner: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future<Output = ()>> Fused<F> {
+    fn new(stop: F) -> Self {
+        Self {
+            inner: Some(Box::pin(stop)),
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Fused<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> std::task::Poll<()> {
+        let Some(inner) = self.inner.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        if inner.as_mut().poll(cx).is_ready() {
+            self.inner = None;
+            return std::task::Poll::Ready(());
+        }
+        std::task::Poll::Pending
+    }
+}
+
 /// Whether `stop` has completed, without waiting.
 fn stopped<F: Future<Output = ()>>(stop: Pin<&mut F>) -> bool {
     stop.poll(&mut Context::from_waker(Waker::noop()))
@@ -517,11 +547,26 @@ impl Collector {
     /// Everything stored before the error stays stored; a body that was spooled but not
     /// committed is replayed by the next pull or [`Collector::recover`].
     pub async fn drain(&self, client: &Client) -> Result<DrainSummary, Error> {
-        self.drain_until(client, pin!(std::future::pending::<()>()))
+        self.drain_pinned(client, pin!(std::future::pending::<()>()))
             .await
     }
 
-    async fn drain_until<F: Future<Output = ()>>(
+    /// [`Collector::drain`] until `stop` completes: the page in flight then is finished
+    /// and stored, and the summary so far returned (`Ok`). Use it to stop a long drain on
+    /// a signal.
+    ///
+    /// # Errors
+    /// As [`Collector::drain`].
+    pub async fn drain_until(
+        &self,
+        client: &Client,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<DrainSummary, Error> {
+        let mut stop = Fused::new(stop);
+        self.drain_pinned(client, Pin::new(&mut stop)).await
+    }
+
+    async fn drain_pinned<F: Future<Output = ()>>(
         &self,
         client: &Client,
         mut stop: Pin<&mut F>,
@@ -645,7 +690,8 @@ impl Collector {
 
     /// Pulls until `stop` completes: drains, waits the poll interval, drains again; after an
     /// error waits the backoff (doubling) instead. A page in flight when `stop` completes is
-    /// finished and stored first: stopping never drops a response.
+    /// finished and stored first: stopping never drops a response. `stop` may be any
+    /// future (a signal, a channel); it is not polled again once it completed.
     ///
     /// # Errors
     /// Only what retrying cannot fix: [`ErrorKind::Locked`] (another collector uses the
@@ -657,10 +703,12 @@ impl Collector {
         client: &Client,
         stop: impl Future<Output = ()> + Send,
     ) -> Result<(), Error> {
-        let mut stop = pin!(stop);
+        // Polled again after it completed (by the drain, then here): fused.
+        let mut stop = Fused::new(stop);
+        let mut stop = Pin::new(&mut stop);
         let mut backoff = self.shared.backoff_initial;
         loop {
-            let wait = match self.drain_until(client, stop.as_mut()).await {
+            let wait = match self.drain_pinned(client, stop.as_mut()).await {
                 Ok(_) => {
                     backoff = self.shared.backoff_initial;
                     self.shared.poll_interval

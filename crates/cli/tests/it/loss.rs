@@ -2,13 +2,13 @@
 //! refused credentials, health.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ivr_reports_collector::JsonlSink;
 use ivr_reports_sandbox::{Faults, SandboxHandle};
 
-use crate::{env_for, fixed_reports, run, sandbox, stderr, temp_dir};
+use crate::{KEY, env_for, fixed_reports, run, sandbox, stderr, temp_dir};
 
 /// Starts the binary (clean environment plus the sandbox's), output captured.
 fn spawn(args: &[&str], sandbox: &SandboxHandle) -> Child {
@@ -25,6 +25,34 @@ fn spawn(args: &[&str], sandbox: &SandboxHandle) -> Child {
         cmd.env(k, v);
     }
     cmd.spawn().unwrap()
+}
+
+/// Waits (bounded) for `child` to exit; kills it and fails the test after `limit`.
+async fn wait_exit(mut child: Child, limit: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+                .await
+                .unwrap();
+            let all = format!("{}{}", stdout_of(&output), stderr(&output));
+            assert!(!all.contains(KEY), "the secret leaked:\n{all}");
+            return output;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "{what}: still running after {limit:?}; stderr so far:\n{}",
+                stderr(&output)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn stdout_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Waits (bounded) until the spool holds an in-flight marker: a report request is out.
@@ -97,4 +125,53 @@ async fn a_kill_while_a_request_is_in_flight_is_a_possible_loss_incident() {
     let c = s.counters();
     assert!(c.handed_out - stored <= 3 && c.pending == 0, "{c:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// SIGINT or SIGTERM while a page is in flight: the page is finished and stored, the
+/// summary printed, exit 0, no panic.
+async fn stop_during_a_slow_pull(signal: &str) {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    s.set_faults(Faults::new().latency_ms(1500)).unwrap();
+    let dir = temp_dir(&format!("stop-{signal}"));
+    let journal = dir.join("r.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let spool = dir.join("r.spool");
+    let spool_arg = spool.display().to_string();
+    let mut child = spawn(
+        &[
+            "collect",
+            "--sink",
+            &sink,
+            "--spool",
+            &spool_arg,
+            "--poll-interval",
+            "60",
+        ],
+        &s,
+    );
+    wait_in_flight(&spool, &mut child).await;
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = wait_exit(child, Duration::from_secs(30), signal).await;
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("SIG{signal}: stopping")), "{err}");
+    assert!(err.contains("received 3 by pull"), "summary: {err}");
+    assert_eq!(JsonlSink::read(&journal).await.unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn sigint_during_a_pull_finishes_the_page_and_exits_0() {
+    stop_during_a_slow_pull("INT").await;
+}
+
+#[tokio::test]
+async fn sigterm_during_a_pull_finishes_the_page_and_exits_0() {
+    stop_during_a_slow_pull("TERM").await;
 }

@@ -225,7 +225,9 @@ fn stop_signal() -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, F
 pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {
     let code = match e.kind() {
         ErrorKind::ResponseLost => EXIT_RESPONSE_LOST,
-        ErrorKind::InvalidConfig | ErrorKind::Unsupported => crate::EXIT_USAGE,
+        ErrorKind::InvalidConfig | ErrorKind::Unsupported | ErrorKind::Credentials => {
+            crate::EXIT_USAGE
+        }
         _ => crate::EXIT_FAILURE,
     };
     Failure {

@@ -335,6 +335,14 @@ fn fetch_error(e: ivr_reports::Error) -> Error {
         ivr_reports::ErrorKind::InvalidRequest => {
             (ErrorKind::InvalidConfig, "the report request is invalid")
         }
+        ivr_reports::ErrorKind::Api
+            if matches!(e.status().map(|s| s.as_u16()), Some(401 | 403)) =>
+        {
+            (
+                ErrorKind::Credentials,
+                "the API refused the credentials: check the API key or username and password",
+            )
+        }
         _ => (ErrorKind::Fetch, "fetching reports failed"),
     };
     Error::new(kind, message).with_source(e)
@@ -356,7 +364,11 @@ fn chain(e: &Error) -> String {
 fn is_fatal(e: &Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::Locked | ErrorKind::InvalidConfig | ErrorKind::Unsupported | ErrorKind::Corrupt
+        ErrorKind::Locked
+            | ErrorKind::InvalidConfig
+            | ErrorKind::Unsupported
+            | ErrorKind::Corrupt
+            | ErrorKind::Credentials
     )
 }
 
@@ -695,9 +707,10 @@ impl Collector {
     ///
     /// # Errors
     /// Only what retrying cannot fix: [`ErrorKind::Locked`] (another collector uses the
-    /// spool), [`ErrorKind::InvalidConfig`], [`ErrorKind::Corrupt`],
-    /// [`ErrorKind::Unsupported`]. Other errors are counted ([`Counters::pull_errors`]),
-    /// kept in [`Collector::last_error`], and retried.
+    /// spool), [`ErrorKind::Credentials`] (the API answered 401 or 403),
+    /// [`ErrorKind::InvalidConfig`], [`ErrorKind::Corrupt`], [`ErrorKind::Unsupported`].
+    /// Other errors are counted ([`Counters::pull_errors`]), kept in
+    /// [`Collector::last_error`], and retried.
     pub async fn run_pull(
         &self,
         client: &Client,

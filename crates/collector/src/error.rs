@@ -35,6 +35,9 @@ pub enum ErrorKind {
     /// Fetching reports failed before anything could have been consumed, or with an error
     /// status (the source is the facade's [`ivr_reports::Error`]). Safe to try again.
     Fetch,
+    /// The API refused the credentials (`401` or `403`): retrying cannot help, so the pull
+    /// loop stops with it (the source is the facade's [`ivr_reports::Error`]).
+    Credentials,
     /// A report request was sent but its response was lost: the reports it carried may be
     /// gone (the source is the facade's [`ivr_reports::Error`]). Counted in
     /// [`Counters::lost_response_incidents`](crate::Counters::lost_response_incidents).

@@ -12,6 +12,11 @@ use crate::{KEY, env_for, fixed_reports, run, sandbox, stderr, temp_dir};
 
 /// Starts the binary (clean environment plus the sandbox's), output captured.
 fn spawn(args: &[&str], sandbox: &SandboxHandle) -> Child {
+    spawn_with_key(args, sandbox, KEY)
+}
+
+/// [`spawn`] with another API key.
+fn spawn_with_key(args: &[&str], sandbox: &SandboxHandle, key: &str) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ivr-reports"));
     cmd.args(args)
         .env_remove("INFOBIP_BASE_URL")
@@ -24,6 +29,7 @@ fn spawn(args: &[&str], sandbox: &SandboxHandle) -> Child {
     for (k, v) in env_for(sandbox) {
         cmd.env(k, v);
     }
+    cmd.env("INFOBIP_API_KEY", key);
     cmd.spawn().unwrap()
 }
 
@@ -174,4 +180,41 @@ async fn sigint_during_a_pull_finishes_the_page_and_exits_0() {
 #[tokio::test]
 async fn sigterm_during_a_pull_finishes_the_page_and_exits_0() {
     stop_during_a_slow_pull("TERM").await;
+}
+
+#[tokio::test]
+async fn refused_credentials_stop_collect_with_exit_2_and_one_line() {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    let dir = temp_dir("refused");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let spool = dir.join("r.spool").display().to_string();
+    let wrong = "not-the-sandbox-key-7";
+    let child = spawn_with_key(
+        &[
+            "collect",
+            "--sink",
+            &sink,
+            "--spool",
+            &spool,
+            "--poll-interval",
+            "1",
+        ],
+        &s,
+        wrong,
+    );
+    // Within seconds, not after polling forever.
+    let o = wait_exit(child, Duration::from_secs(20), "collect with a refused key").await;
+    let err = stderr(&o);
+    assert!(!err.contains(wrong), "the key leaked: {err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains("refused the credentials") && errors[0].contains("401"),
+        "{err}"
+    );
+    // Nothing was consumed.
+    assert_eq!(s.counters().pending, 3);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -90,6 +90,12 @@ pub enum Event {
         /// The body's length.
         bytes: usize,
     },
+    /// A pull failed: [`Collector::run_pull`] waits `wait` before the next one (the
+    /// backoff doubles on consecutive failures and starts afresh after any stored page).
+    BackingOff {
+        /// How long it waits.
+        wait: Duration,
+    },
     /// A possible-loss incident was recorded durably ([`Collector::incidents`]).
     Incident {
         /// Its id in the incident log.
@@ -168,8 +174,8 @@ impl CollectorBuilder {
         self
     }
 
-    /// The wait after a failed pull, doubling on each further failure up to `max`. Default
-    /// 500 ms up to 60 s.
+    /// The wait after a failed pull, doubling on each further failure up to `max`, back to
+    /// `initial` once a page was stored. Default 500 ms up to 60 s.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.backoff_initial = initial;
         self.backoff_max = max.max(initial);
@@ -581,10 +587,25 @@ impl Collector {
     async fn drain_pinned<F: Future<Output = ()>>(
         &self,
         client: &Client,
-        mut stop: Pin<&mut F>,
+        stop: Pin<&mut F>,
     ) -> Result<DrainSummary, Error> {
+        let mut summary = DrainSummary::default();
+        self.drain_progress(client, stop, &mut summary)
+            .await
+            .map(|()| summary)
+    }
+
+    /// Drains into `summary`, which keeps what was done even when an error ends it.
+    async fn drain_progress<F: Future<Output = ()>>(
+        &self,
+        client: &Client,
+        mut stop: Pin<&mut F>,
+        summary: &mut DrainSummary,
+    ) -> Result<(), Error> {
         let mut guard = self.shared.spool.lock().await;
-        let result = self.drain_locked(client, &mut guard, stop.as_mut()).await;
+        let result = self
+            .drain_locked(client, &mut guard, stop.as_mut(), summary)
+            .await;
         if result.is_err() {
             // Re-open (and replay) the spool next time: it may hold the failed body.
             *guard = None;
@@ -597,17 +618,17 @@ impl Collector {
         client: &Client,
         guard: &mut Option<Spool>,
         mut stop: Pin<&mut F>,
-    ) -> Result<DrainSummary, Error> {
+        summary: &mut DrainSummary,
+    ) -> Result<(), Error> {
         self.recover_locked(guard).await?;
         let generation = self.shared.generation;
         let endpoint = RawPage {
             generation,
             query: ReportsQuery::new().limit(Limit::MAX),
         };
-        let mut summary = DrainSummary::default();
         loop {
             if stopped(stop.as_mut()) {
-                return Ok(summary);
+                return Ok(());
             }
             let marker = InFlight {
                 started_at: unix_millis(std::time::SystemTime::now()),
@@ -693,7 +714,7 @@ impl Collector {
                 ));
             }
             if ingested.received == 0 {
-                return Ok(summary);
+                return Ok(());
             }
             summary.pages += 1;
             summary.add(ingested);
@@ -721,8 +742,17 @@ impl Collector {
         let mut stop = Pin::new(&mut stop);
         let mut backoff = self.shared.backoff_initial;
         loop {
-            let wait = match self.drain_pinned(client, stop.as_mut()).await {
-                Ok(_) => {
+            let mut summary = DrainSummary::default();
+            let result = self
+                .drain_progress(client, stop.as_mut(), &mut summary)
+                .await;
+            // Any page stored is progress: the next failure starts the backoff afresh (a
+            // backlog answered with sporadic 500s must not wait longer and longer).
+            if summary.pages > 0 {
+                backoff = self.shared.backoff_initial;
+            }
+            let wait = match result {
+                Ok(()) => {
                     backoff = self.shared.backoff_initial;
                     self.shared.poll_interval
                 }
@@ -736,6 +766,7 @@ impl Collector {
                         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain(&e));
                     let wait = backoff;
                     backoff = (backoff * 2).min(self.shared.backoff_max);
+                    self.shared.emit(&Event::BackingOff { wait });
                     wait
                 }
             };

@@ -166,3 +166,61 @@ async fn a_body_spooled_before_a_sink_failure_is_replayed() {
     assert_eq!((c.spool_replays, c.stored), (1, 20));
     assert_eq!(std::fs::metadata(dir.join("spool")).unwrap().len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backoff_starts_afresh_after_progress() {
+    // A backlog of 30 pages, 30% of requests answered 500. Without the reset the wait
+    // doubles on every failure across the whole backlog (10 ms, 20 ms, ... 40 s); with it
+    // each failure after a stored page waits 10 ms again. The bound is generous: the
+    // drain takes well under a second once the backoff resets.
+    let sandbox = sandbox().await;
+    sandbox.inject_v2((0..30_000).map(|i| v2(&format!("b-{i}"))));
+    sandbox.set_faults(Faults::new().rate_500(0.3)).unwrap();
+    let dir = TempDir::new("backoff-reset");
+    let sink = journal(&dir).await;
+    let waits = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&waits);
+    let progress = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .poll_interval(Duration::from_millis(10))
+        .backoff(Duration::from_millis(10), Duration::from_secs(60))
+        .on_event(move |event| match event {
+            ivr_reports_collector::Event::Committed { received, .. } if *received > 0 => {
+                progress.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            ivr_reports_collector::Event::BackingOff { wait } => {
+                let after_progress = progress.swap(false, std::sync::atomic::Ordering::SeqCst);
+                seen.lock().unwrap().push((after_progress, *wait));
+            }
+            _ => {}
+        })
+        .build();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = {
+        let collector = collector.clone();
+        let client = client(&sandbox);
+        tokio::spawn(async move {
+            collector
+                .run_pull(&client, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+        })
+    };
+    wait_until("30,000 stored", Duration::from_secs(30), || {
+        collector.counters().stored == 30_000
+    })
+    .await;
+    stop_tx.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    let c = collector.counters();
+    assert!(c.pull_errors >= 5, "the faults struck: {c:?}");
+    let waits = waits.lock().unwrap();
+    for (after_progress, wait) in waits.iter() {
+        if *after_progress {
+            assert_eq!(*wait, Duration::from_millis(10), "{waits:?}");
+        }
+    }
+    assert!(waits.iter().any(|(p, _)| *p), "{waits:?}");
+}

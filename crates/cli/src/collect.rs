@@ -194,6 +194,13 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             ),
         });
     }
+    if counters.quarantined > 0 {
+        return Err(Failure::failed(format!(
+            "{} items were quarantined (not stored: they need a look); everything else is \
+             stored",
+            counters.quarantined
+        )));
+    }
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use crate::incident::{self, Incident, IncidentReason};
 use crate::quarantine::{Quarantined, Scope, Source};
 use crate::replay::{self, ReplaySummary};
 use crate::report::{Generation, IntoStored, StoredReport};
-use crate::sink::Sink;
+use crate::sink::{Sink, Stored};
 use crate::spool::{InFlight, Spool};
 
 /// The never-lose pipeline: pulls reports into a [`Sink`] through a durable spool, and
@@ -828,6 +828,39 @@ impl Shared {
         Ok(incident)
     }
 
+    /// Stores `reports`; when the sink refuses the data ([`ErrorKind::Rejected`]), stores
+    /// the halves, down to single reports: returns what was stored and the reports refused
+    /// alone, with the sink's reason. Other errors end it (a retry stores the rest).
+    async fn store_isolating(
+        &self,
+        reports: &[StoredReport],
+    ) -> Result<(Stored, Vec<(StoredReport, String)>), Error> {
+        let mut total = Stored::default();
+        let mut refused = Vec::new();
+        let mut todo = vec![reports];
+        while let Some(chunk) = todo.pop() {
+            match self.sink.store(chunk).await {
+                Ok(stored) => {
+                    total.new += stored.new;
+                    total.duplicates += stored.duplicates;
+                }
+                Err(e) if e.kind() == ErrorKind::Rejected => match chunk {
+                    [] => {}
+                    [one] => {
+                        refused.push((one.clone(), format!("the sink refused it: {}", chain(&e))))
+                    }
+                    _ => {
+                        let (first, second) = chunk.split_at(chunk.len() / 2);
+                        todo.push(second);
+                        todo.push(first);
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((total, refused))
+    }
+
     /// Decodes a body and commits it: reports to the sink, rejected items (or the whole
     /// body, when its envelope is broken) to the quarantine. Counters move only once both
     /// are durable.
@@ -849,9 +882,19 @@ impl Shared {
         let quarantine = match decode_body(codec, generation, body) {
             Ok((decoded_as, reports, rejected)) => {
                 ingested.received = (reports.len() + rejected.len()) as u64;
-                let stored = self.sink.store(&reports).await?;
+                let (stored, refused) = self.store_isolating(&reports).await?;
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;
+                let refused = refused.into_iter().map(|(report, reason)| {
+                    Quarantined::new(
+                        report.to_json(),
+                        reason,
+                        source,
+                        Format::Json,
+                        Some(report.generation()),
+                        Scope::Report,
+                    )
+                });
                 rejected
                     .into_iter()
                     .map(|r| {
@@ -869,6 +912,7 @@ impl Shared {
                             Scope::Report,
                         )
                     })
+                    .chain(refused)
                     .collect::<Vec<_>>()
             }
             Err(e) => {

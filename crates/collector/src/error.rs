@@ -26,6 +26,12 @@ pub enum ErrorKind {
     Locked,
     /// The database refused or failed a statement, or the connection is gone.
     Database,
+    /// The sink refused the data itself, not for want of a connection or space (e.g.
+    /// PostgreSQL refusing a `\u0000` in text): retrying the same batch fails the same way.
+    /// The collector then stores the batch in halves down to single reports, and
+    /// quarantines the reports refused alone (with the reason); their siblings are stored.
+    /// [`Sink`](crate::Sink) implementations return it for such data errors only.
+    Rejected,
     /// The configuration is invalid: a bad sink spec, table name, address or path.
     InvalidConfig,
     /// A feature needed for this is not compiled in (e.g. `postgres`).

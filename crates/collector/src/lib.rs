@@ -22,7 +22,9 @@
 //! - **Exactly once**: every [`Sink`] is idempotent by `messageId`, so a report that comes
 //!   by pull and by push, twice, or again from the spool is stored once. Reports the codec
 //!   rejects are kept, raw, in the sink's **quarantine** with the reason; [`replay`] runs
-//!   them through the codec again.
+//!   them through the codec again. A report the sink itself refuses
+//!   ([`ErrorKind::Rejected`], e.g. a `\u0000` PostgreSQL cannot store) is found by storing
+//!   the batch in halves and quarantined alone: its siblings and later pages are stored.
 //! - **Sinks**: [`JsonlSink`] (the embedded default: a JSONL journal, fsync per batch,
 //!   torn last line repaired on open) and `PgSink` (feature `postgres`: one table keyed by
 //!   `message_id`, shared by collectors on many machines). [`SinkSpec`] opens either from

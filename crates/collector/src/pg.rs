@@ -63,6 +63,21 @@ fn db(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
     Error::new(ErrorKind::Database, message).with_source(e)
 }
 
+/// Like [`db`], but a data error (SQLSTATE class 22, data exception: e.g. a `\u0000` in
+/// text or jsonb; class 23, integrity constraint) is [`ErrorKind::Rejected`]: the data is
+/// at fault, not the connection, and retrying it cannot help.
+fn db_data(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
+    let refused = e
+        .code()
+        .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"));
+    let kind = if refused {
+        ErrorKind::Rejected
+    } else {
+        ErrorKind::Database
+    };
+    Error::new(kind, message).with_source(e)
+}
+
 fn identifier(name: &str) -> Result<String, Error> {
     let ok = !name.is_empty()
         && name.len() <= 48
@@ -295,7 +310,7 @@ impl PgSink {
                 ],
             )
             .await
-            .map_err(|e| db("cannot store reports", e))?;
+            .map_err(|e| db_data("cannot store reports", e))?;
         let new = rows.len() as u64;
         Ok(Stored::new(new, n as u64 - new))
     }

@@ -48,7 +48,15 @@ pub async fn replay(sink: &dyn Sink) -> Result<ReplaySummary, Error> {
             summary.remaining += 1;
             continue;
         };
-        let stored = sink.store(&reports).await?;
+        let stored = match sink.store(&reports).await {
+            Ok(stored) => stored,
+            // The sink still refuses it: it stays where it is.
+            Err(e) if e.kind() == crate::ErrorKind::Rejected => {
+                summary.remaining += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         summary.stored += stored.new;
         summary.duplicates += stored.duplicates;
         if !requarantine.is_empty() {

@@ -92,6 +92,9 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     /// The storage failed; some of the batch may be stored, and a retry stores the rest.
+    /// [`ErrorKind::Rejected`] when the sink refuses the data itself (not a connection or
+    /// I/O problem): the collector then stores smaller batches down to single reports and
+    /// quarantines those refused alone, so one bad report never blocks the others.
     fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>>;
 
     /// Quarantines items durably.

@@ -218,3 +218,85 @@ async fn refused_credentials_stop_collect_with_exit_2_and_one_line() {
     assert_eq!(s.counters().pending, 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The PostgreSQL URL for tests, or `None` when unset locally (CI always sets it).
+fn pg_url(test: &str) -> Option<String> {
+    match std::env::var("IVR_REPORTS_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: IVR_REPORTS_PG_URL is unset under CI"
+            );
+            eprintln!("NOT RUN: {test} needs PostgreSQL (IVR_REPORTS_PG_URL)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_report_postgres_refuses_is_quarantined_alone() {
+    let Some(url) = pg_url("a_report_postgres_refuses_is_quarantined_alone") else {
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("t_cli_poison_{}_{nanos}", std::process::id());
+    // Create the schema and tables, then point the binary at them by search_path.
+    let sink = ivr_reports_collector::PgSink::builder(url.clone())
+        .schema(schema.clone())
+        .connect()
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let cli_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+
+    let s = sandbox().await;
+    // A page where one report has a NUL in a string (`\u0000` on the wire): PostgreSQL's
+    // text and jsonb refuse it. Then a later page of good reports.
+    let mut page = fixed_reports();
+    page[1].to = "4179\u{0}3026727".into();
+    s.inject_v1(page);
+    let dir = temp_dir("poison");
+    let spool = dir.join("r.spool").display().to_string();
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = ["collect", "--once", "--sink", &cli_url, "--spool", &spool];
+    let o = run(&args, &env).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 items were quarantined"), "{err}");
+    assert!(err.contains("stored 2 new"), "{err}");
+
+    // The collection goes on: a later page is stored.
+    let mut later = fixed_reports();
+    for (i, r) in later.iter_mut().enumerate() {
+        r.message_id = format!("later-{i}");
+    }
+    s.inject_v1(later);
+    let o = run(&args, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stored 3 new"), "{}", stderr(&o));
+
+    let stored: Vec<String> = ivr_reports_collector::Sink::reports(&sink)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.message_id().to_string())
+        .collect();
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    assert!(!stored.contains(&"12db39c3-7822-4e72-a3ec-c87442c0ffc5".to_string()));
+    let quarantined = ivr_reports_collector::Sink::quarantined(&sink)
+        .await
+        .unwrap();
+    assert_eq!(quarantined.len(), 1);
+    let item = &quarantined[0].item;
+    assert!(
+        String::from_utf8_lossy(&item.raw).contains("12db39c3-7822-4e72-a3ec-c87442c0ffc5"),
+        "the poison report is kept whole"
+    );
+    assert!(item.reason.contains("refused"), "{}", item.reason);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

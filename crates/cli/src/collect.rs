@@ -194,11 +194,11 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             ),
         });
     }
-    if counters.quarantined > 0 {
+    if counters.quarantined > 0 || counters.conflicts > 0 {
         return Err(Failure::failed(format!(
-            "{} items were quarantined (not stored: they need a look); everything else is \
-             stored",
-            counters.quarantined
+            "{} items were quarantined and {} conflicting duplicates kept apart (not stored: \
+             they need a look); everything else is stored",
+            counters.quarantined, counters.conflicts
         )));
     }
     Ok(())
@@ -255,11 +255,12 @@ fn report_incidents(collector: &Collector, skip: usize) {
 
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} quarantined; {} lost responses, {} possible-loss incidents",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined; {} lost responses, {} possible-loss incidents",
         c.received_pull,
         c.received_push,
         c.stored,
         c.duplicates,
+        c.conflicts,
         c.quarantined,
         c.lost_response_incidents,
         c.possible_loss_incidents

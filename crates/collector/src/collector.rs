@@ -114,8 +114,11 @@ pub enum Event {
         stored: u64,
         /// Reports already stored.
         duplicates: u64,
-        /// Items quarantined.
+        /// Items quarantined (conflicts apart).
         quarantined: u64,
+        /// Reports whose `messageId` was stored with different content: kept in the
+        /// quarantine with both versions.
+        conflicts: u64,
     },
 }
 
@@ -223,8 +226,11 @@ pub struct DrainSummary {
     pub stored: u64,
     /// Reports already stored.
     pub duplicates: u64,
-    /// Items quarantined.
+    /// Items quarantined (conflicts apart).
     pub quarantined: u64,
+    /// Reports whose `messageId` was already stored with different content (kept in the
+    /// quarantine with both versions).
+    pub conflicts: u64,
 }
 
 /// What ingesting one body did.
@@ -234,6 +240,7 @@ pub(crate) struct Ingested {
     pub(crate) stored: u64,
     pub(crate) duplicates: u64,
     pub(crate) quarantined: u64,
+    pub(crate) conflicts: u64,
     /// The envelope could not be read: the whole body went to the quarantine.
     pub(crate) body_quarantined: bool,
 }
@@ -244,6 +251,7 @@ impl DrainSummary {
         self.stored += i.stored;
         self.duplicates += i.duplicates;
         self.quarantined += i.quarantined;
+        self.conflicts += i.conflicts;
     }
 }
 
@@ -330,6 +338,30 @@ pub(crate) fn decode_body(
             }
         }
     }
+}
+
+/// The raw bytes of a conflict's quarantine entry: both versions, as JSON.
+fn conflict_json(c: &crate::sink::Conflict) -> Vec<u8> {
+    let version = |r: &StoredReport| {
+        let mut v = b"{\"generation\":".to_vec();
+        v.extend_from_slice(r.generation().number().to_string().as_bytes());
+        v.extend_from_slice(b",\"report\":");
+        v.extend_from_slice(&r.to_json());
+        v.push(b'}');
+        v
+    };
+    let mut out = b"{\"messageId\":".to_vec();
+    out.extend_from_slice(
+        serde_json::Value::from(c.incoming.message_id())
+            .to_string()
+            .as_bytes(),
+    );
+    out.extend_from_slice(b",\"stored\":");
+    out.extend_from_slice(&version(&c.stored));
+    out.extend_from_slice(b",\"incoming\":");
+    out.extend_from_slice(&version(&c.incoming));
+    out.push(b'}');
+    out
 }
 
 fn fetch_error(e: ivr_reports::Error) -> Error {
@@ -840,10 +872,7 @@ impl Shared {
         let mut todo = vec![reports];
         while let Some(chunk) = todo.pop() {
             match self.sink.store(chunk).await {
-                Ok(stored) => {
-                    total.new += stored.new;
-                    total.duplicates += stored.duplicates;
-                }
+                Ok(stored) => total.add(stored),
                 Err(e) if e.kind() == ErrorKind::Rejected => match chunk {
                     [] => {}
                     [one] => {
@@ -880,12 +909,25 @@ impl Shared {
         })?;
         let mut ingested = Ingested::default();
         let quarantine = match decode_body(codec, generation, body) {
-            Ok((decoded_as, reports, rejected)) => {
+            Ok((decoded_as, mut reports, rejected)) => {
                 ingested.received = (reports.len() + rejected.len()) as u64;
+                // A report without an id cannot be deduplicated: it is kept apart, not
+                // stored (and not taken for a duplicate of another one without an id).
+                let (no_id, with_id): (Vec<_>, Vec<_>) = std::mem::take(&mut reports)
+                    .into_iter()
+                    .partition(|r| r.message_id().trim().is_empty());
+                reports = with_id;
                 let (stored, refused) = self.store_isolating(&reports).await?;
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;
-                let refused = refused.into_iter().map(|(report, reason)| {
+                ingested.conflicts = stored.conflicts.len() as u64;
+                let no_id = no_id.into_iter().map(|report| {
+                    (
+                        report,
+                        "the report has an empty messageId: it cannot be deduplicated".to_string(),
+                    )
+                });
+                let refused = refused.into_iter().chain(no_id).map(|(report, reason)| {
                     Quarantined::new(
                         report.to_json(),
                         reason,
@@ -893,6 +935,20 @@ impl Shared {
                         Format::Json,
                         Some(report.generation()),
                         Scope::Report,
+                    )
+                });
+                let conflicts = stored.conflicts.iter().map(|c| {
+                    Quarantined::new(
+                        conflict_json(c),
+                        format!(
+                            "messageId {:?} is already stored with different content; the \
+                             stored version is kept",
+                            c.incoming.message_id()
+                        ),
+                        source,
+                        Format::Json,
+                        Some(c.incoming.generation()),
+                        Scope::Conflict,
                     )
                 });
                 rejected
@@ -913,6 +969,7 @@ impl Shared {
                         )
                     })
                     .chain(refused)
+                    .chain(conflicts)
                     .collect::<Vec<_>>()
             }
             Err(e) => {
@@ -930,7 +987,7 @@ impl Shared {
         if !quarantine.is_empty() {
             self.sink.quarantine(&quarantine).await?;
         }
-        ingested.quarantined = quarantine.len() as u64;
+        ingested.quarantined = quarantine.len() as u64 - ingested.conflicts;
         let c = &self.counters;
         let received = match source {
             Source::Pull => &c.received_pull,
@@ -940,12 +997,14 @@ impl Shared {
         LiveCounters::add(&c.stored, ingested.stored);
         LiveCounters::add(&c.duplicates, ingested.duplicates);
         LiveCounters::add(&c.quarantined, ingested.quarantined);
+        LiveCounters::add(&c.conflicts, ingested.conflicts);
         self.emit(&Event::Committed {
             source,
             received: ingested.received,
             stored: ingested.stored,
             duplicates: ingested.duplicates,
             quarantined: ingested.quarantined,
+            conflicts: ingested.conflicts,
         });
         Ok(ingested)
     }
@@ -954,6 +1013,61 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `123` and `"123"` decode to the same messageId "123" (the codec reads a number as
+    /// its text): identical content is a plain duplicate, different content a conflict kept
+    /// in the quarantine. An empty messageId is quarantined, never a duplicate.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn numeric_and_string_ids_and_empty_ids() {
+        let dir = std::env::temp_dir().join(format!("ivr-ids-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sink: Arc<dyn Sink> =
+            Arc::new(crate::JsonlSink::open(dir.join("r.jsonl")).await.unwrap());
+        let collector = Collector::builder(Arc::clone(&sink))
+            .spool_path(dir.join("spool"))
+            .build();
+        let ingest = |body: &'static [u8]| {
+            let shared = Arc::clone(&collector.shared);
+            async move {
+                shared
+                    .ingest(Source::Push, Format::Json, Some(Generation::V1), body)
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = ingest(br#"{"results":[{"messageId":123,"to":"41","duration":5}]}"#).await;
+        assert_eq!(first.stored, 1);
+        let same = ingest(br#"{"results":[{"messageId":"123","to":"41","duration":5}]}"#).await;
+        assert_eq!((same.stored, same.duplicates, same.conflicts), (0, 1, 0));
+        let other = ingest(br#"{"results":[{"messageId":"123","to":"41","duration":6}]}"#).await;
+        assert_eq!((other.stored, other.duplicates, other.conflicts), (0, 0, 1));
+        let empty = ingest(
+            br#"{"results":[{"messageId":"","to":"1"},{"messageId":" ","to":"2"},{"messageId":"x","to":"3"}]}"#,
+        )
+        .await;
+        assert_eq!(
+            (empty.stored, empty.duplicates, empty.quarantined),
+            (1, 0, 2)
+        );
+
+        let entries = sink.quarantined().await.unwrap();
+        assert_eq!(entries.len(), 3);
+        let conflict = &entries[0].item;
+        assert_eq!(conflict.scope, Scope::Conflict);
+        let both: serde_json::Value = serde_json::from_slice(&conflict.raw).unwrap();
+        assert_eq!(both["messageId"], "123");
+        assert_eq!(both["stored"]["report"]["duration"], 5);
+        assert_eq!(both["incoming"]["report"]["duration"], 6);
+        assert!(entries[1].item.reason.contains("empty messageId"));
+        let c = collector.counters();
+        assert_eq!(
+            (c.stored, c.duplicates, c.conflicts, c.quarantined),
+            (2, 1, 1, 2)
+        );
+        assert_eq!(sink.reports().await.unwrap().len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn generation_is_detected_from_the_body() {

@@ -15,8 +15,11 @@ pub struct Counters {
     pub stored: u64,
     /// Reports skipped because their `messageId` was already stored.
     pub duplicates: u64,
-    /// Items put into the quarantine (single reports or whole bodies).
+    /// Items put into the quarantine (single reports or whole bodies), conflicts apart.
     pub quarantined: u64,
+    /// Reports whose `messageId` was already stored with different content: kept in the
+    /// quarantine with both versions ([`Scope::Conflict`](crate::Scope::Conflict)).
+    pub conflicts: u64,
     /// Requests whose response was lost after the request was sent
     /// ([`ResponseLost`](ivr_reports::ErrorKind::ResponseLost)): the reports it carried may
     /// be gone unless they also arrive by webhook.
@@ -75,6 +78,11 @@ impl Counters {
             &[("", self.quarantined)],
         );
         metric(
+            "conflicts_total",
+            "Reports whose messageId was stored with different content (kept in the quarantine).",
+            &[("", self.conflicts)],
+        );
+        metric(
             "lost_response_incidents_total",
             "Report responses lost after the request was sent.",
             &[("", self.lost_response_incidents)],
@@ -111,6 +119,7 @@ pub(crate) struct LiveCounters {
     pub(crate) stored: AtomicU64,
     pub(crate) duplicates: AtomicU64,
     pub(crate) quarantined: AtomicU64,
+    pub(crate) conflicts: AtomicU64,
     pub(crate) lost_response_incidents: AtomicU64,
     pub(crate) possible_loss_incidents: AtomicU64,
     pub(crate) pull_errors: AtomicU64,
@@ -131,6 +140,7 @@ impl LiveCounters {
             stored: get(&self.stored),
             duplicates: get(&self.duplicates),
             quarantined: get(&self.quarantined),
+            conflicts: get(&self.conflicts),
             lost_response_incidents: get(&self.lost_response_incidents),
             possible_loss_incidents: get(&self.possible_loss_incidents),
             pull_errors: get(&self.pull_errors),

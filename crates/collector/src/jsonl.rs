@@ -1,7 +1,8 @@
 //! `JsonlSink`: the embedded default sink, an append-only JSONL journal with a dedupe index.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,7 +12,7 @@ use ivr_reports::BoxFuture;
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, QuarantineEntry, Quarantined};
 use crate::report::StoredReport;
-use crate::sink::{Sink, Stored};
+use crate::sink::{Conflict, Sink, Stored};
 
 /// A JSONL journal: one stored report per line, never twice.
 ///
@@ -47,7 +48,9 @@ struct Inner {
     journal: File,
     /// Bytes of complete lines: where the next batch starts.
     len: u64,
-    ids: HashSet<String>,
+    /// Every stored `messageId`, with a hash of its journal line (to tell a duplicate from
+    /// a conflict) and the line's offset (to read the stored version of a conflict).
+    ids: HashMap<String, (u64, u64)>,
     quarantine_path: PathBuf,
     next_quarantine_id: u64,
     /// Set when a failed write could not be rolled back: the file may hold a partial line.
@@ -237,13 +240,42 @@ fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
     )
 }
 
+fn line_hash(line: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    line.hash(&mut h);
+    h.finish()
+}
+
+/// The report on the journal line at `offset`.
+fn read_at(file: &File, path: &Path, offset: u64) -> Result<StoredReport, Error> {
+    let read_err = |e| Error::io(format!("cannot read the journal {}", path.display()), e);
+    let mut f = file.try_clone().map_err(read_err)?;
+    f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+    let mut line = Vec::new();
+    BufReader::new(f)
+        .read_until(b'\n', &mut line)
+        .map_err(read_err)?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    StoredReport::parse_journal_line(&line).map_err(|problem| corrupt(path, "journal", 0, &problem))
+}
+
 fn open_blocking(path: &Path) -> Result<Inner, Error> {
     let journal = open_locked(path, "journal")?;
-    let mut ids = HashSet::new();
+    let mut ids = HashMap::new();
+    let mut offset = 0u64;
+    let mut encoded = Vec::with_capacity(1024);
     let len = scan_lines(&journal, path, "journal", |number, line| {
         let report = StoredReport::parse_journal_line(line)
             .map_err(|problem| corrupt(path, "journal", number, &problem))?;
-        ids.insert(report.message_id().to_string());
+        // Hash the line as this version writes it, so that the same report compares
+        // equal even if an older version wrote it differently.
+        encoded.clear();
+        report.write_journal_line(&mut encoded);
+        ids.entry(report.message_id().to_string())
+            .or_insert((line_hash(&encoded), offset));
+        offset += line.len() as u64 + 1;
         Ok(())
     })?;
     repair_tail(&journal, path, len, "journal")?;
@@ -321,28 +353,59 @@ impl Sink for JsonlSink {
             .collect();
         let inner = Arc::clone(&self.inner);
         let path = self.path.clone();
-        Box::pin(blocking(move || {
-            let mut inner = lock(&inner);
-            inner.check()?;
-            let mut batch_ids = HashSet::new();
-            let mut buf = Vec::new();
-            let mut duplicates = 0u64;
-            let mut fresh = Vec::new();
-            for (id, line) in lines {
-                if inner.ids.contains(&id) || !batch_ids.insert(id.clone()) {
-                    duplicates += 1;
-                    continue;
+        Box::pin(async move {
+            let (new, duplicates, conflicts) = blocking(move || {
+                let mut inner = lock(&inner);
+                inner.check()?;
+                // id -> (hash, index in the batch) of the reports new in this batch.
+                let mut batch: HashMap<String, (u64, usize)> = HashMap::new();
+                let mut buf = Vec::new();
+                let mut duplicates = 0u64;
+                // (index of the incoming report, the stored version)
+                let mut conflicts: Vec<(usize, Result<StoredReport, usize>)> = Vec::new();
+                let mut fresh = Vec::new();
+                for (index, (id, line)) in lines.into_iter().enumerate() {
+                    let hash = line_hash(&line);
+                    if let Some(&(stored_hash, offset)) = inner.ids.get(&id) {
+                        if stored_hash == hash {
+                            duplicates += 1;
+                        } else {
+                            let stored = read_at(&inner.journal, &path, offset)?;
+                            conflicts.push((index, Ok(stored)));
+                        }
+                        continue;
+                    }
+                    if let Some(&(first_hash, first)) = batch.get(&id) {
+                        if first_hash == hash {
+                            duplicates += 1;
+                        } else {
+                            conflicts.push((index, Err(first)));
+                        }
+                        continue;
+                    }
+                    batch.insert(id.clone(), (hash, index));
+                    fresh.push((id, hash, inner.len + buf.len() as u64));
+                    buf.extend_from_slice(&line);
                 }
-                buf.extend_from_slice(&line);
-                fresh.push(id);
-            }
-            if !buf.is_empty() {
-                inner.append(&buf, &path)?;
-            }
-            let new = fresh.len() as u64;
-            inner.ids.extend(fresh);
-            Ok(Stored::new(new, duplicates))
-        }))
+                if !buf.is_empty() {
+                    inner.append(&buf, &path)?;
+                }
+                let new = fresh.len() as u64;
+                inner
+                    .ids
+                    .extend(fresh.into_iter().map(|(id, hash, at)| (id, (hash, at))));
+                Ok((new, duplicates, conflicts))
+            })
+            .await?;
+            let conflicts = conflicts
+                .into_iter()
+                .map(|(index, stored)| {
+                    let stored = stored.unwrap_or_else(|first| reports[first].clone());
+                    Conflict::new(stored, reports[index].clone())
+                })
+                .collect();
+            Ok(Stored::new(new, duplicates).with_conflicts(conflicts))
+        })
     }
 
     fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {

@@ -20,7 +20,12 @@
 //!   quarantine and then answered `200`; when the sink fails it answers `503` so the sender
 //!   retries. `GET /metrics` serves the [`Counters`] as Prometheus text.
 //! - **Exactly once**: every [`Sink`] is idempotent by `messageId`, so a report that comes
-//!   by pull and by push, twice, or again from the spool is stored once. Reports the codec
+//!   by pull and by push, twice, or again from the spool is stored once. One that comes
+//!   again with *different* content is a [`Conflict`]: the stored version stays, both
+//!   versions go to the quarantine, and it is counted ([`Counters::conflicts`]); a report
+//!   with an empty `messageId` is quarantined, never taken for a duplicate. (The codec reads
+//!   a numeric `messageId` as its text: `123` and `"123"` are the same id, a duplicate when
+//!   the content is the same, a conflict otherwise.) Reports the codec
 //!   rejects are kept, raw, in the sink's **quarantine** with the reason; [`replay`] runs
 //!   them through the codec again. A report the sink itself refuses
 //!   ([`ErrorKind::Rejected`], e.g. a `\u0000` PostgreSQL cannot store) is found by storing
@@ -92,7 +97,7 @@ pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::{Generation, StoredReport};
-pub use crate::sink::{Sink, SinkSpec, Stored};
+pub use crate::sink::{Conflict, Sink, SinkSpec, Stored};
 pub use crate::webhook::{Webhook, WebhookConfig};
 /// Boxed futures, as [`Sink`] returns them.
 pub use ivr_reports::BoxFuture;

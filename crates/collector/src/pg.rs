@@ -8,7 +8,7 @@ use tokio_postgres::{Client, Config, NoTls};
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, QuarantineEntry, Quarantined, Scope, Source};
 use crate::report::{Generation, StoredReport};
-use crate::sink::{Sink, Stored, redact_url};
+use crate::sink::{Conflict, Sink, Stored, redact_url};
 
 /// A PostgreSQL sink (feature `postgres`): several collectors on several machines can share
 /// one database, and each report is stored once.
@@ -76,6 +76,22 @@ fn db_data(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
         ErrorKind::Database
     };
     Error::new(kind, message).with_source(e)
+}
+
+/// A report as read back from the table: its generation and its canonical JSON.
+fn stored_report(g: i16, text: &str) -> Result<StoredReport, Error> {
+    let generation = u8::try_from(g)
+        .ok()
+        .and_then(Generation::from_number)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Corrupt,
+                format!("unknown generation {g} in the reports table"),
+            )
+        })?;
+    StoredReport::from_json(generation, text.as_bytes()).map_err(|e| {
+        Error::new(ErrorKind::Corrupt, "a stored report does not decode").with_source(e)
+    })
 }
 
 fn identifier(name: &str) -> Result<String, Error> {
@@ -311,8 +327,53 @@ impl PgSink {
             )
             .await
             .map_err(|e| db_data("cannot store reports", e))?;
-        let new = rows.len() as u64;
-        Ok(Stored::new(new, n as u64 - new))
+        let inserted: std::collections::HashSet<String> = rows
+            .iter()
+            .filter_map(|row| row.try_get::<_, String>(0).ok())
+            .collect();
+        // The first occurrence of an inserted id is new; every other report had its id
+        // stored already (before, or earlier in this batch): compare the contents.
+        let mut seen = std::collections::HashSet::new();
+        let mut others: Vec<usize> = Vec::new();
+        for (index, id) in ids.iter().enumerate() {
+            if !(inserted.contains(id) && seen.insert(id.as_str())) {
+                others.push(index);
+            }
+        }
+        let new = (n - others.len()) as u64;
+        if others.is_empty() {
+            return Ok(Stored::new(new, 0));
+        }
+        let other_ids: Vec<&str> = others.iter().map(|&i| ids[i].as_str()).collect();
+        let other_json: Vec<&str> = others.iter().map(|&i| json[i].as_str()).collect();
+        let sql = format!(
+            "SELECT u.i, t.generation, t.report::text
+             FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS u(m, r, i)
+             JOIN {} t ON t.message_id = u.m
+             WHERE t.report <> u.r::jsonb
+             ORDER BY u.i",
+            self.reports_table
+        );
+        let rows = client
+            .query(&sql, &[&other_ids, &other_json])
+            .await
+            .map_err(|e| db_data("cannot compare reports with the stored ones", e))?;
+        let mut conflicts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let read = |e| db("cannot compare reports with the stored ones", e);
+            let ordinal: i64 = row.try_get(0).map_err(read)?;
+            let g: i16 = row.try_get(1).map_err(read)?;
+            let text: String = row.try_get(2).map_err(read)?;
+            let stored = stored_report(g, &text)?;
+            let incoming = usize::try_from(ordinal - 1)
+                .ok()
+                .and_then(|k| others.get(k))
+                .and_then(|&i| reports.get(i))
+                .ok_or_else(|| Error::new(ErrorKind::Database, "an unexpected row number"))?;
+            conflicts.push(Conflict::new(stored, incoming.clone()));
+        }
+        let duplicates = (others.len() - conflicts.len()) as u64;
+        Ok(Stored::new(new, duplicates).with_conflicts(conflicts))
     }
 
     async fn quarantine_items(&self, items: &[Quarantined]) -> Result<(), Error> {
@@ -359,18 +420,7 @@ impl PgSink {
             .map(|row| {
                 let g: i16 = row.try_get(0).map_err(|e| db("cannot read reports", e))?;
                 let text: String = row.try_get(1).map_err(|e| db("cannot read reports", e))?;
-                let generation = u8::try_from(g)
-                    .ok()
-                    .and_then(Generation::from_number)
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::Corrupt,
-                            format!("unknown generation {g} in the reports table"),
-                        )
-                    })?;
-                StoredReport::from_json(generation, text.as_bytes()).map_err(|e| {
-                    Error::new(ErrorKind::Corrupt, "a stored report does not decode").with_source(e)
-                })
+                stored_report(g, &text)
             })
             .collect()
     }

@@ -52,15 +52,20 @@ pub enum Scope {
     Report,
     /// A whole body whose envelope could not be read: replayed with `Codec::decode_page`.
     Body,
+    /// Two versions of one report (a `messageId` already stored with different content):
+    /// `raw` is JSON `{"messageId":..,"stored":{"generation":..,"report":..},
+    /// "incoming":{..}}`. Not replayed: someone has to decide.
+    Conflict,
 }
 
 impl Scope {
-    /// `"report"` or `"body"`.
+    /// `"report"`, `"body"` or `"conflict"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Report => "report",
             Self::Body => "body",
+            Self::Conflict => "conflict",
         }
     }
 
@@ -68,6 +73,7 @@ impl Scope {
         match s {
             "report" => Some(Self::Report),
             "body" => Some(Self::Body),
+            "conflict" => Some(Self::Conflict),
             _ => None,
         }
     }

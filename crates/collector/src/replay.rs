@@ -86,6 +86,8 @@ fn retry(entry: &QuarantineEntry) -> Option<(Vec<StoredReport>, Vec<Quarantined>
             };
             Some((vec![report], Vec::new()))
         }
+        // Two versions of one report: a person decides, not the codec.
+        Scope::Conflict => None,
         Scope::Body => {
             let (generation, reports, rejected) =
                 decode_body(codec, item.generation, &item.raw).ok()?;

@@ -10,22 +10,64 @@ use crate::quarantine::{QuarantineEntry, Quarantined};
 use crate::report::StoredReport;
 
 /// What a [`Sink::store`] call did: how many reports were new, how many were already there
-/// (or repeated within the batch).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// (or repeated within the batch) unchanged, and which were already there with different
+/// content.
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Stored {
     /// Reports stored by this call.
     pub new: u64,
-    /// Reports skipped because their `messageId` was already stored (earlier, by another
-    /// writer, or earlier in the same batch).
+    /// Reports skipped because their `messageId` was already stored with the same content
+    /// (earlier, by another writer, or earlier in the same batch).
     pub duplicates: u64,
+    /// Reports not stored because their `messageId` was already stored with *different*
+    /// content: both versions, for the collector to keep in the quarantine.
+    pub conflicts: Vec<Conflict>,
 }
 
 impl Stored {
-    /// An outcome.
+    /// An outcome without conflicts.
     #[must_use]
     pub fn new(new: u64, duplicates: u64) -> Self {
-        Self { new, duplicates }
+        Self {
+            new,
+            duplicates,
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// The same outcome with these conflicts.
+    #[must_use]
+    pub fn with_conflicts(mut self, conflicts: Vec<Conflict>) -> Self {
+        self.conflicts = conflicts;
+        self
+    }
+
+    /// Adds another outcome to this one.
+    pub(crate) fn add(&mut self, other: Stored) {
+        self.new += other.new;
+        self.duplicates += other.duplicates;
+        self.conflicts.extend(other.conflicts);
+    }
+}
+
+/// A report whose `messageId` is already stored with different content: the API (or a
+/// sender) gave two versions of one report. Neither is dropped: the stored one stays, the
+/// incoming one goes to the quarantine with both ([`Scope::Conflict`](crate::Scope)).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Conflict {
+    /// The version already stored.
+    pub stored: StoredReport,
+    /// The version that came now.
+    pub incoming: StoredReport,
+}
+
+impl Conflict {
+    /// A conflict: for [`Sink`] implementations.
+    #[must_use]
+    pub fn new(stored: StoredReport, incoming: StoredReport) -> Self {
+        Self { stored, incoming }
     }
 }
 
@@ -38,6 +80,11 @@ impl Stored {
 ///   of the same batch stores the rest. A `messageId` is stored at most once, whatever the
 ///   batches, the writers (tasks, processes, machines: as far as the sink supports them) or
 ///   the repetitions.
+/// - A report whose `messageId` is stored already is a duplicate when its content is the
+///   same (compared as the canonical JSON, [`StoredReport::to_json`]), and a
+///   [`Conflict`] in [`Stored::conflicts`] when it differs: never silently dropped.
+/// - Data the sink cannot store at all is [`ErrorKind::Rejected`], never a connection
+///   error.
 /// - [`quarantine`](Sink::quarantine) is durable when it returns `Ok`; entries get ids.
 /// - [`reports`](Sink::reports) and [`quarantined`](Sink::quarantined) read everything back
 ///   (for `stats` and `replay`); [`release`](Sink::release) removes quarantine entries.

@@ -267,7 +267,10 @@ async fn a_report_postgres_refuses_is_quarantined_alone() {
     let o = run(&args, &env).await;
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("1 items were quarantined"), "{err}");
+    assert!(
+        err.contains("1 items were quarantined and 0 conflicting"),
+        "{err}"
+    );
     assert!(err.contains("stored 2 new"), "{err}");
 
     // The collection goes on: a later page is stored.
@@ -298,5 +301,38 @@ async fn a_report_postgres_refuses_is_quarantined_alone() {
         "the poison report is kept whole"
     );
     assert!(item.reason.contains("refused"), "{}", item.reason);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_conflicting_duplicate_is_kept_and_counted_not_dropped() {
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    let dir = temp_dir("conflict");
+    let journal = dir.join("r.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // The same three ids again: one with a different duration, two unchanged.
+    let mut again = fixed_reports();
+    again[0].duration = Some(11);
+    s.inject_v1(again);
+    let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stored 0 new, 2 duplicates, 1 conflicts"),
+        "{err}"
+    );
+    let quarantine = std::fs::read_to_string(dir.join("r.jsonl.quarantine")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(quarantine.trim()).unwrap();
+    assert_eq!(entry["scope"], "conflict");
+    let both: serde_json::Value = serde_json::from_str(entry["raw"].as_str().unwrap()).unwrap();
+    assert_eq!(both["stored"]["report"]["duration"], 10);
+    assert_eq!(both["incoming"]["report"]["duration"], 11);
+    assert_eq!(JsonlSink::read(&journal).await.unwrap().len(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -56,6 +56,32 @@ pub(crate) async fn suite(open: Open) {
     assert_eq!(sink.store(&second).await.unwrap(), Stored::new(50, 52));
     assert_eq!(sink.reports().await.unwrap().len(), 150);
 
+    // Conflicts: an id stored already with different content is neither stored nor
+    // counted a duplicate: it comes back with both versions. The same content is a
+    // duplicate. Within one batch too.
+    let mut changed = first[0].clone();
+    if let StoredReport::V1(r) = &mut changed {
+        r.duration = Some(999);
+    }
+    let mut twins = batch("t", 0..1);
+    let mut twin = twins[0].clone();
+    if let StoredReport::V1(r) = &mut twin {
+        r.to = "41790000099".into();
+    }
+    twins.push(twin.clone());
+    let mut with_conflicts = vec![first[1].clone(), changed.clone()];
+    with_conflicts.extend(twins.iter().cloned());
+    let outcome = sink.store(&with_conflicts).await.unwrap();
+    assert_eq!((outcome.new, outcome.duplicates), (1, 1), "{outcome:?}");
+    assert_eq!(outcome.conflicts.len(), 2, "{outcome:?}");
+    assert_eq!(outcome.conflicts[0].stored, first[0]);
+    assert_eq!(outcome.conflicts[0].incoming, changed);
+    assert_eq!(outcome.conflicts[1].stored, twins[0]);
+    assert_eq!(outcome.conflicts[1].incoming, twin);
+    let back = sink.reports().await.unwrap();
+    assert_eq!(back.len(), 151);
+    assert!(back.contains(&first[0]) && !back.contains(&changed));
+
     // Concurrent writers with overlapping batches: each id stored once, and the "new"
     // counts add up to the number of distinct ids.
     let mut tasks = Vec::new();
@@ -75,8 +101,8 @@ pub(crate) async fn suite(open: Open) {
     }
     assert_eq!(new, 550, "8 writers over c-0..c-550");
     let all = sink.reports().await.unwrap();
-    assert_eq!(all.len(), 700);
-    assert_eq!(ids(&all).len(), 700, "no messageId twice");
+    assert_eq!(all.len(), 701);
+    assert_eq!(ids(&all).len(), 701, "no messageId twice");
 
     // Quarantine: kept with its bytes, released by id.
     let items = [
@@ -114,7 +140,15 @@ pub(crate) async fn suite(open: Open) {
     drop(sink);
     let sink = open().await;
     let all = sink.reports().await.unwrap();
-    assert_eq!(all.len(), 700);
+    assert_eq!(all.len(), 701);
+    // Conflicts are still told from duplicates after a reopen.
+    let outcome = sink
+        .store(&[changed.clone(), first[0].clone()])
+        .await
+        .unwrap();
+    assert_eq!((outcome.new, outcome.duplicates), (0, 1));
+    assert_eq!(outcome.conflicts.len(), 1);
+    assert_eq!(outcome.conflicts[0].stored, first[0]);
     assert_eq!(
         sink.store(&batch("b", 0..150)).await.unwrap(),
         Stored::new(0, 150)

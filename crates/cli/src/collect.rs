@@ -34,6 +34,13 @@ pub(crate) struct CollectArgs {
     /// The webhook's path.
     #[arg(long, default_value = "/webhook", value_name = "PATH")]
     webhook_path: String,
+    /// Serve GET /metrics (Prometheus) and GET /healthz (200 when ready and healthy, else
+    /// 503 with the reason) on this address, with or without a webhook.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
+    /// For /healthz: unhealthy after this many consecutive failed pulls.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    unhealthy_after: u32,
     /// Seconds to wait after an empty page before pulling again.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     poll_interval: f64,
@@ -85,6 +92,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
                     .unwrap_or_else(|| spec.default_spool_path()),
             )
             .poll_interval(Duration::from_secs_f64(args.poll_interval))
+            .unhealthy_after(args.unhealthy_after)
             .generation(generation)
             .build(),
     );
@@ -133,6 +141,18 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         None => None,
     };
 
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let server = collector.bind_metrics(addr).map_err(collector_failure)?;
+            eprintln!(
+                "metrics at {url}/metrics, health at {url}/healthz",
+                url = server.url()
+            );
+            Some(server)
+        }
+        None => None,
+    };
+
     let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
     // Ctrl-C and SIGTERM stop the pull the same way: the page in flight is finished and
@@ -150,6 +170,12 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     progress.stop(ticker).await;
     if let Some(hook) = webhook {
         hook.shutdown(Duration::from_secs(10))
+            .await
+            .map_err(collector_failure)?;
+    }
+    if let Some(server) = metrics {
+        server
+            .shutdown(Duration::from_secs(5))
             .await
             .map_err(collector_failure)?;
     }

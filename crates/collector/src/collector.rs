@@ -71,6 +71,11 @@ pub(crate) struct Shared {
     generation: Generation,
     last_error: Mutex<Option<String>>,
     observer: Option<Observer>,
+    /// A pull got a good answer.
+    ready: std::sync::atomic::AtomicBool,
+    /// Failed pulls since the last good one.
+    consecutive_failures: std::sync::atomic::AtomicU32,
+    unhealthy_after: u32,
 }
 
 type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -132,6 +137,7 @@ pub struct CollectorBuilder {
     backoff_max: Duration,
     generation: Generation,
     observer: Option<Observer>,
+    unhealthy_after: u32,
 }
 
 impl std::fmt::Debug for Shared {
@@ -185,6 +191,13 @@ impl CollectorBuilder {
         self
     }
 
+    /// After how many consecutive failed pulls [`Collector::health`] says unhealthy (at
+    /// least 1). Default 5.
+    pub fn unhealthy_after(mut self, failures: u32) -> Self {
+        self.unhealthy_after = failures.max(1);
+        self
+    }
+
     /// Which endpoint to pull: [`Generation::V2`] (`GET /voice/1/reports`, the default) or
     /// [`Generation::V1`] (`GET /tts/3/reports`).
     pub fn generation(mut self, generation: Generation) -> Self {
@@ -209,6 +222,9 @@ impl CollectorBuilder {
                 generation: self.generation,
                 last_error: Mutex::new(None),
                 observer: self.observer,
+                ready: std::sync::atomic::AtomicBool::new(false),
+                consecutive_failures: std::sync::atomic::AtomicU32::new(0),
+                unhealthy_after: self.unhealthy_after,
             }),
         }
     }
@@ -476,6 +492,21 @@ impl Collector {
             backoff_max: Duration::from_secs(60),
             generation: Generation::V2,
             observer: None,
+            unhealthy_after: 5,
+        }
+    }
+
+    /// Whether it is ready (a pull got a good answer) and healthy (fewer than
+    /// [`CollectorBuilder::unhealthy_after`] consecutive failed pulls), for `/healthz`.
+    #[must_use]
+    pub fn health(&self) -> crate::Health {
+        use std::sync::atomic::Ordering;
+        let failures = self.shared.consecutive_failures.load(Ordering::Relaxed);
+        crate::Health {
+            ready: self.shared.ready.load(Ordering::Relaxed),
+            healthy: failures < self.shared.unhealthy_after,
+            consecutive_failures: failures,
+            last_error: self.last_error(),
         }
     }
 
@@ -641,6 +672,22 @@ impl Collector {
         if result.is_err() {
             // Re-open (and replay) the spool next time: it may hold the failed body.
             *guard = None;
+        }
+        // Health: a good answer makes it ready and ends a run of failures.
+        use std::sync::atomic::Ordering;
+        if summary.pages > 0 || result.is_ok() {
+            self.shared.ready.store(true, Ordering::Relaxed);
+            self.shared.consecutive_failures.store(0, Ordering::Relaxed);
+        }
+        if let Err(e) = &result {
+            self.shared
+                .consecutive_failures
+                .fetch_add(1, Ordering::Relaxed);
+            *self
+                .shared
+                .last_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain(e));
         }
         result
     }

@@ -30,6 +30,10 @@
 //!   them through the codec again. A report the sink itself refuses
 //!   ([`ErrorKind::Rejected`], e.g. a `\u0000` PostgreSQL cannot store) is found by storing
 //!   the batch in halves and quarantined alone: its siblings and later pages are stored.
+//! - **Health and metrics** ([`Collector::health`], [`Collector::bind_metrics`]): ready
+//!   after the first good pull, unhealthy after N consecutive failed pulls (default 5);
+//!   `GET /metrics` (Prometheus: the [`Counters`] and the health) and `GET /healthz` (`200`
+//!   or `503` with the reason) on a listener of their own.
 //! - **Sinks**: [`JsonlSink`] (the embedded default: a JSONL journal, fsync per batch,
 //!   torn last line repaired on open) and `PgSink` (feature `postgres`: one table keyed by
 //!   `message_id`, shared by collectors on many machines). [`SinkSpec`] opens either from
@@ -77,6 +81,7 @@ mod counters;
 mod error;
 mod incident;
 mod jsonl;
+mod metrics;
 #[cfg(feature = "postgres")]
 mod pg;
 mod quarantine;
@@ -92,6 +97,7 @@ pub use crate::counters::Counters;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::incident::{Incident, IncidentReason};
 pub use crate::jsonl::JsonlSink;
+pub use crate::metrics::{Health, MetricsServer};
 #[cfg(feature = "postgres")]
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};

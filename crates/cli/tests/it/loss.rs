@@ -336,3 +336,132 @@ async fn a_conflicting_duplicate_is_kept_and_counted_not_dropped() {
     assert_eq!(JsonlSink::read(&journal).await.unwrap().len(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A plain HTTP/1.1 GET on 127.0.0.1: (status, body).
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+/// Polls `GET path` (bounded) until its status is `want`; returns the body.
+async fn wait_status(addr: &str, path: &str, want: u16, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let (addr, p) = (addr.to_string(), path.to_string());
+        let (status, body) = tokio::task::spawn_blocking(move || http_get(&addr, &p))
+            .await
+            .unwrap();
+        if status == want {
+            return body;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "GET {path}: still {status} after {limit:?}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_and_healthz_follow_the_pull() {
+    use std::io::BufRead;
+    let s = sandbox().await;
+    s.inject_v1(fixed_reports());
+    let dir = temp_dir("metrics");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let spool = dir.join("r.spool").display().to_string();
+    let mut child = spawn(
+        &[
+            "collect",
+            "--sink",
+            &sink,
+            "--spool",
+            &spool,
+            "--poll-interval",
+            "0.05",
+            "--metrics",
+            "127.0.0.1:0",
+            "--unhealthy-after",
+            "2",
+        ],
+        &s,
+    );
+    // The listener's address is on stderr; keep reading stderr in a thread.
+    let stderr_pipe = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr_pipe).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no metrics address on stderr");
+        if let Some(rest) = line.strip_prefix("metrics at http://") {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+
+    // Ready and healthy after the first good pull; the counters are served.
+    assert_eq!(
+        wait_status(&addr, "/healthz", 200, Duration::from_secs(20)).await,
+        "ok\n"
+    );
+    let metrics = wait_status(&addr, "/metrics", 200, Duration::from_secs(5)).await;
+    assert!(metrics.contains("ivr_reports_ready 1\n"), "{metrics}");
+    assert!(metrics.contains("ivr_reports_healthy 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("ivr_reports_possible_loss_incidents_total 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ivr_reports_conflicts_total 0\n"),
+        "{metrics}"
+    );
+
+    // Every pull fails: unhealthy after 2, with the reason.
+    s.set_faults(Faults::new().rate_500(1.0)).unwrap();
+    let body = wait_status(&addr, "/healthz", 503, Duration::from_secs(30)).await;
+    assert!(body.starts_with("unhealthy: "), "{body}");
+    assert!(body.contains("500"), "{body}");
+    // Healthy again after a good pull.
+    s.set_faults(Faults::new()).unwrap();
+    wait_status(&addr, "/healthz", 200, Duration::from_secs(30)).await;
+    assert_eq!(http_get(&addr, "/other").0, 404);
+
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = wait_exit(child, Duration::from_secs(30), "collect --metrics").await;
+    reader.join().unwrap();
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(o.status.code(), Some(0), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("received 3 by pull")),
+        "{rest:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

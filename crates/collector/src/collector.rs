@@ -13,6 +13,7 @@ use http::Response;
 use ivr_reports::{Client, Endpoint, Limit, ReportsQuery};
 use ivr_reports_codec::{Codec, Format, Rejected};
 use ivr_reports_model::{CallReport, VoiceReport};
+use tracing::Instrument;
 
 use crate::counters::{Counters, LiveCounters};
 use crate::error::{Error, ErrorKind};
@@ -665,9 +666,11 @@ impl Collector {
         mut stop: Pin<&mut F>,
         summary: &mut DrainSummary,
     ) -> Result<(), Error> {
-        let mut guard = self.shared.spool.lock().await;
+        let span = tracing::info_span!("pull", generation = %self.shared.generation);
+        let mut guard = self.shared.spool.lock().instrument(span.clone()).await;
         let result = self
             .drain_locked(client, &mut guard, stop.as_mut(), summary)
+            .instrument(span.clone())
             .await;
         if result.is_err() {
             // Re-open (and replay) the spool next time: it may hold the failed body.
@@ -680,9 +683,20 @@ impl Collector {
             self.shared.consecutive_failures.store(0, Ordering::Relaxed);
         }
         if let Err(e) = &result {
-            self.shared
+            let failures = self
+                .shared
                 .consecutive_failures
-                .fetch_add(1, Ordering::Relaxed);
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
+            span.in_scope(|| {
+                tracing::warn!(
+                    error = %chain(e),
+                    kind = ?e.kind(),
+                    pages = summary.pages,
+                    consecutive_failures = failures,
+                    "pull failed"
+                );
+            });
             *self
                 .shared
                 .last_error
@@ -705,87 +719,17 @@ impl Collector {
             generation,
             query: ReportsQuery::new().limit(Limit::MAX),
         };
+        let mut page = 0u64;
         loop {
             if stopped(stop.as_mut()) {
                 return Ok(());
             }
-            let marker = InFlight {
-                started_at: unix_millis(std::time::SystemTime::now()),
-                generation,
-                query: endpoint.query().unwrap_or_default(),
-            };
-            let Some(mut spool) = guard.take() else {
-                return Err(Error::new(ErrorKind::Io, "the spool is not open"));
-            };
-            let m = marker.clone();
-            let (spool, marked) = blocking(move || {
-                let r = spool.mark_in_flight(&m);
-                (spool, r)
-            })
-            .await?;
-            *guard = Some(spool);
-            marked?;
-            self.shared.emit(&Event::Fetching);
-            let (format, body) = match client.send(&endpoint).await {
-                Ok(page) => page,
-                Err(e) => {
-                    if e.kind() == ivr_reports::ErrorKind::ResponseLost {
-                        LiveCounters::add(&self.shared.counters.lost_response_incidents, 1);
-                        self.shared
-                            .record_incident(
-                                &marker,
-                                std::time::SystemTime::now(),
-                                IncidentReason::ResponseLost,
-                            )
-                            .await?;
-                    }
-                    // Accounted for: a lost response is in the incident log, any other
-                    // failure consumed nothing.
-                    if let Some(mut spool) = guard.take() {
-                        let (spool, cleared) = blocking(move || {
-                            let r = spool.clear();
-                            (spool, r)
-                        })
-                        .await?;
-                        *guard = Some(spool);
-                        cleared?;
-                    }
-                    return Err(fetch_error(e));
-                }
-            };
-            let Some(mut spool) = guard.take() else {
-                return Err(Error::new(ErrorKind::Io, "the spool is not open"));
-            };
-            let spooled = body.clone();
-            let (spool, appended) = blocking(move || {
-                let r = spool.append(generation, format, &spooled);
-                (spool, r)
-            })
-            .await?;
-            *guard = Some(spool);
-            if let Err(e) = appended {
-                // The body is only in memory now: commit it directly rather than drop it,
-                // then report the spool's failure so the loop backs off.
-                let _ = self
-                    .shared
-                    .ingest(Source::Pull, format, Some(generation), &body)
-                    .await;
-                return Err(e);
-            }
-            self.shared.emit(&Event::Spooled { bytes: body.len() });
+            page += 1;
+            let span = tracing::debug_span!("page", page, bytes = tracing::field::Empty);
             let ingested = self
-                .shared
-                .ingest(Source::Pull, format, Some(generation), &body)
+                .pull_page(client, guard, &endpoint)
+                .instrument(span)
                 .await?;
-            if let Some(mut spool) = guard.take() {
-                let (spool, cleared) = blocking(move || {
-                    let r = spool.clear();
-                    (spool, r)
-                })
-                .await?;
-                *guard = Some(spool);
-                cleared?;
-            }
             if ingested.body_quarantined {
                 return Err(Error::new(
                     ErrorKind::Fetch,
@@ -798,6 +742,96 @@ impl Collector {
             summary.pages += 1;
             summary.add(ingested);
         }
+    }
+
+    /// Requests one page (its in-flight marker synced first), spools its body, commits it
+    /// and empties the spool.
+    async fn pull_page(
+        &self,
+        client: &Client,
+        guard: &mut Option<Spool>,
+        endpoint: &RawPage,
+    ) -> Result<Ingested, Error> {
+        let generation = endpoint.generation;
+        let marker = InFlight {
+            started_at: unix_millis(std::time::SystemTime::now()),
+            generation,
+            query: endpoint.query().unwrap_or_default(),
+        };
+        let Some(mut spool) = guard.take() else {
+            return Err(Error::new(ErrorKind::Io, "the spool is not open"));
+        };
+        let m = marker.clone();
+        let (spool, marked) = blocking(move || {
+            let r = spool.mark_in_flight(&m);
+            (spool, r)
+        })
+        .await?;
+        *guard = Some(spool);
+        marked?;
+        self.shared.emit(&Event::Fetching);
+        let (format, body) = match client.send(endpoint).await {
+            Ok(page) => page,
+            Err(e) => {
+                if e.kind() == ivr_reports::ErrorKind::ResponseLost {
+                    LiveCounters::add(&self.shared.counters.lost_response_incidents, 1);
+                    self.shared
+                        .record_incident(
+                            &marker,
+                            std::time::SystemTime::now(),
+                            IncidentReason::ResponseLost,
+                        )
+                        .await?;
+                }
+                // Accounted for: a lost response is in the incident log, any other
+                // failure consumed nothing.
+                if let Some(mut spool) = guard.take() {
+                    let (spool, cleared) = blocking(move || {
+                        let r = spool.clear();
+                        (spool, r)
+                    })
+                    .await?;
+                    *guard = Some(spool);
+                    cleared?;
+                }
+                return Err(fetch_error(e));
+            }
+        };
+        let Some(mut spool) = guard.take() else {
+            return Err(Error::new(ErrorKind::Io, "the spool is not open"));
+        };
+        let spooled = body.clone();
+        let (spool, appended) = blocking(move || {
+            let r = spool.append(generation, format, &spooled);
+            (spool, r)
+        })
+        .await?;
+        *guard = Some(spool);
+        if let Err(e) = appended {
+            // The body is only in memory now: commit it directly rather than drop it,
+            // then report the spool's failure so the loop backs off.
+            let _ = self
+                .shared
+                .ingest(Source::Pull, format, Some(generation), &body)
+                .await;
+            return Err(e);
+        }
+        self.shared.emit(&Event::Spooled { bytes: body.len() });
+        tracing::Span::current().record("bytes", body.len());
+        let ingested = self
+            .shared
+            .ingest(Source::Pull, format, Some(generation), &body)
+            .await?;
+        if let Some(mut spool) = guard.take() {
+            let (spool, cleared) = blocking(move || {
+                let r = spool.clear();
+                (spool, r)
+            })
+            .await?;
+            *guard = Some(spool);
+            cleared?;
+        }
+        Ok(ingested)
     }
 
     /// Pulls until `stop` completes: drains, waits the poll interval, drains again; after an
@@ -835,7 +869,10 @@ impl Collector {
                     backoff = self.shared.backoff_initial;
                     self.shared.poll_interval
                 }
-                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) if is_fatal(&e) => {
+                    tracing::error!(error = %chain(&e), kind = ?e.kind(), "pulling stops: retrying cannot help");
+                    return Err(e);
+                }
                 Err(e) => {
                     LiveCounters::add(&self.shared.counters.pull_errors, 1);
                     *self
@@ -845,6 +882,7 @@ impl Collector {
                         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain(&e));
                     let wait = backoff;
                     backoff = (backoff * 2).min(self.shared.backoff_max);
+                    tracing::info!(wait = ?wait, "backing off before the next pull");
                     self.shared.emit(&Event::BackingOff { wait });
                     wait
                 }
@@ -895,6 +933,16 @@ impl Shared {
             )
         })
         .await??;
+        tracing::error!(
+            id = incident.id,
+            reason = %reason,
+            generation = %incident.generation,
+            query = %incident.query,
+            opened_at_ms = marker.started_at,
+            closed_at_ms = unix_millis(closed_at),
+            log = %self.incidents_path.display(),
+            "possible-loss incident recorded: the reports of this response may be gone"
+        );
         LiveCounters::add(&self.counters.possible_loss_incidents, 1);
         self.recorded
             .lock()
@@ -1033,6 +1081,23 @@ impl Shared {
         };
         if !quarantine.is_empty() {
             self.sink.quarantine(&quarantine).await?;
+            for item in &quarantine {
+                if item.scope == Scope::Conflict {
+                    tracing::warn!(
+                        source = %source,
+                        reason = %item.reason,
+                        "conflicting duplicate kept in the quarantine with both versions"
+                    );
+                } else {
+                    tracing::warn!(
+                        source = %source,
+                        scope = item.scope.as_str(),
+                        reason = %item.reason,
+                        bytes = item.raw.len(),
+                        "quarantined"
+                    );
+                }
+            }
         }
         ingested.quarantined = quarantine.len() as u64 - ingested.conflicts;
         let c = &self.counters;

@@ -72,6 +72,13 @@
 //! - `postgres`: the PostgreSQL sink, on tokio-postgres (no TLS).
 //!
 //! Everything runs within a tokio runtime (file I/O on its blocking pool).
+//!
+//! # Tracing
+//! The collector reports through [`tracing`](https://docs.rs/tracing) (install any
+//! subscriber): a `pull` span per drain and a `page` span per request; a `WARN` event for
+//! every failed pull, quarantined item and conflicting duplicate, an `INFO` event for every
+//! backoff, and an `ERROR` event for every possible-loss incident, when it happens. Fields
+//! never hold a credential.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -6,6 +6,7 @@
 
 mod conformance;
 mod crash;
+mod events;
 mod journal;
 mod postgres;
 mod pull;

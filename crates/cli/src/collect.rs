@@ -182,7 +182,19 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     report_incidents(&collector, already);
     let counters = collector.counters();
     eprintln!("{}", summary_line(&counters));
-    result.map_err(collector_failure)?;
+    if let Err(e) = result {
+        let mut failure = collector_failure(e);
+        // A possible loss outranks any other failure: it is what must be alerted on.
+        if counters.possible_loss_incidents > 0 {
+            failure.code = EXIT_RESPONSE_LOST;
+            failure.message.push_str(&format!(
+                "; and {} possible-loss incidents: see {}",
+                counters.possible_loss_incidents,
+                collector.incidents_path().display()
+            ));
+        }
+        return Err(failure);
+    }
 
     if let Some(started) = sandbox {
         let reports = collector

@@ -95,8 +95,9 @@ async fn a_kill_while_a_request_is_in_flight_is_a_possible_loss_incident() {
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait().unwrap();
 
-    // The restart finds the request that was in flight: exit 3, the incident named.
-    s.set_faults(Faults::new()).unwrap();
+    // The restart finds the request that was in flight: exit 3, the incident named, even
+    // though its own pull fails (a possible loss outranks any other failure).
+    s.set_faults(Faults::new().rate_500(1.0)).unwrap();
     let env = env_for(&s);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let o = run(&args, &env).await;
@@ -107,6 +108,12 @@ async fn a_kill_while_a_request_is_in_flight_is_a_possible_loss_incident() {
         "{err}"
     );
     assert!(err.contains("1 possible-loss incidents"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+    s.set_faults(Faults::new()).unwrap();
     let log = std::fs::read_to_string(dir.join("r.spool.incidents")).unwrap();
     assert_eq!(log.lines().count(), 1, "{log}");
     let incident: serde_json::Value = serde_json::from_str(log.trim()).unwrap();

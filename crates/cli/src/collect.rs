@@ -70,6 +70,10 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             "--poll-interval must be a number of seconds, 0 or more",
         ));
     }
+    if verbose {
+        // Before connecting, so a failing connection says where it went; redacted.
+        eprintln!("storing into {spec}");
+    }
     let sink = spec.open().await.map_err(collector_failure)?;
     let generation = if args.v2 {
         Generation::V2
@@ -91,9 +95,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     let recovered = collector.recover().await.map_err(collector_failure)?;
     if recovered > 0 {
         eprintln!("recovered {recovered} reports from the spool of an earlier run");
-    }
-    if verbose {
-        eprintln!("storing into {spec}");
     }
 
     let mut sandbox = None;
@@ -135,7 +136,10 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     let result = if args.once || args.sandbox {
         collector.drain(&client).await.map(|_| ())
     } else {
-        eprintln!("collecting from {} until Ctrl-C", client.base_url());
+        eprintln!(
+            "collecting from {} until Ctrl-C",
+            ivr_reports::redact_url(client.base_url())
+        );
         collector
             .run_pull(&client, async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -95,7 +95,11 @@ async fn fetch<R: ReportKind + Flatten>(
         query = query.limit(l);
     }
     if verbose {
-        eprintln!("GET {}{}", client.base_url(), R::PATH);
+        eprintln!(
+            "GET {}{}",
+            ivr_reports::redact_url(client.base_url()),
+            R::PATH
+        );
     }
     eprintln!("note: fetched reports are consumed: the API hands each report out only once");
     let page: Page<R> = client.send(&ivr_reports::Reports::<R>::new(query)).await?;

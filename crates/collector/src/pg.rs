@@ -8,7 +8,8 @@ use tokio_postgres::{Client, Config, NoTls};
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, QuarantineEntry, Quarantined, Scope, Source};
 use crate::report::{Generation, StoredReport};
-use crate::sink::{Sink, Stored, redact_url};
+use crate::sink::{Sink, Stored};
+use ivr_reports_transport::redact_url;
 
 /// A PostgreSQL sink (feature `postgres`): several collectors on several machines can share
 /// one database, and each report is stored once.

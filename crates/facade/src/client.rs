@@ -9,7 +9,7 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, Uri};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
-use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport};
+use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport, redact_url};
 
 use crate::drain::Drain;
 use crate::endpoint::{Endpoint, ReportKind};
@@ -54,7 +54,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base)
+            .field("base_url", &redact_url(&self.inner.base))
             .field("auth", &self.inner.auth_debug)
             .field("format", &self.inner.format)
             .finish_non_exhaustive()
@@ -191,7 +191,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_url(&self.base_url))
             .field("auth", &self.auth)
             .field("format", &self.format)
             .finish_non_exhaustive()
@@ -283,28 +283,32 @@ impl ClientBuilder {
     /// credential holds characters a header cannot carry; the format is not compiled in.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base_url.trim().trim_end_matches('/').to_string();
+        // Every message shows the URL redacted: a rejected base URL may hold a key.
+        let shown = redact_url(&base);
+        // Before parsing: `https://user:pa/ss@host` parses as host `user` with the password
+        // in the path, and would be sent (and printed) as such.
+        if base.contains('@') {
+            return Err(Error::invalid(format!(
+                "invalid base URL {shown:?}: user info is not allowed; use .auth() for credentials"
+            )));
+        }
         let uri: Uri = base
             .parse()
-            .map_err(|e| Error::invalid(format!("invalid base URL {base:?}")).with_source(e))?;
+            .map_err(|e| Error::invalid(format!("invalid base URL {shown:?}")).with_source(e))?;
         let scheme = uri.scheme_str().unwrap_or("");
         if scheme != "http" && scheme != "https" {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: it must start with https:// (or http:// for a local sandbox)"
+                "invalid base URL {shown:?}: it must start with https:// (or http:// for a local sandbox)"
             )));
         }
         let Some(authority) = uri.authority() else {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: no host"
+                "invalid base URL {shown:?}: no host"
             )));
         };
-        if authority.as_str().contains('@') {
-            return Err(Error::invalid(
-                "invalid base URL: user info is not allowed; use .auth() for credentials",
-            ));
-        }
         if uri.query().is_some() || base.contains('#') {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: no query or fragment allowed"
+                "invalid base URL {shown:?}: no query or fragment allowed; use .auth() for credentials"
             )));
         }
         if scheme == "http"

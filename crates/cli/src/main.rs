@@ -1,7 +1,8 @@
 //! `ivr-reports`: fetch, collect and summarise Infobip IVR delivery reports, or run a sandbox.
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a response was lost
-//! (the server may have handed out reports that never arrived: alert on it).
+//! (the server may have handed out reports that never arrived: alert on it), 4 reports arrived
+//! but (some) could not be decoded (their raw bytes are kept by `fetch --save`).
 
 mod collect;
 mod config;
@@ -22,6 +23,8 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 /// Exit code: a response was lost after the server may have handed out reports.
 const EXIT_RESPONSE_LOST: u8 = 3;
+/// Exit code: a response arrived but all or some of its reports could not be decoded.
+const EXIT_UNDECODABLE: u8 = 4;
 
 /// Fetch, collect and summarise Infobip Outbound IVR delivery reports, or run a local
 /// Infobip-compatible sandbox.
@@ -31,7 +34,8 @@ const EXIT_RESPONSE_LOST: u8 = 3;
 /// API from INFOBIP_BASE_URL; flags override them. Secrets are never printed.
 ///
 /// Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 a response was lost
-/// (reports may have been consumed without arriving).
+/// (reports may have been consumed without arriving), 4 reports arrived but (some) could not
+/// be decoded (`fetch --save` keeps the raw body).
 #[derive(Debug, Parser)]
 #[command(name = "ivr-reports", version, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {

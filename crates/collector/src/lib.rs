@@ -53,7 +53,7 @@
 //! ```
 //!
 //! # Features
-//! - `postgres`: the PostgreSQL sink, on tokio-postgres (no TLS).
+//! - `postgres`: the PostgreSQL sink, on tokio-postgres, with TLS by rustls (`sslmode`).
 //!
 //! Everything runs within a tokio runtime (file I/O on its blocking pool).
 
@@ -66,6 +66,8 @@ mod error;
 mod jsonl;
 #[cfg(feature = "postgres")]
 mod pg;
+#[cfg(feature = "postgres")]
+mod pg_connect;
 mod quarantine;
 mod replay;
 mod report;

@@ -58,7 +58,7 @@ pub(crate) struct FetchArgs {
     save: Option<PathBuf>,
 }
 
-pub(crate) async fn run(api: &ApiArgs, args: FetchArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(api: &ApiArgs, args: FetchArgs) -> Result<(), Failure> {
     let format = match args.wire {
         Wire::Json => Format::Json,
         Wire::Xml => Format::Xml,
@@ -75,9 +75,9 @@ pub(crate) async fn run(api: &ApiArgs, args: FetchArgs, verbose: bool) -> Result
         Output::Jsonl
     });
     if args.v2 {
-        fetch::<ivr_reports::CallReport>(&client, &args, save, output, verbose).await
+        fetch::<ivr_reports::CallReport>(&client, &args, save, output).await
     } else {
-        fetch::<ivr_reports::VoiceReport>(&client, &args, save, output, verbose).await
+        fetch::<ivr_reports::VoiceReport>(&client, &args, save, output).await
     }
 }
 
@@ -86,7 +86,6 @@ async fn fetch<R: ReportKind + Flatten>(
     args: &FetchArgs,
     save: Option<(File, PathBuf)>,
     output: Output,
-    verbose: bool,
 ) -> Result<(), Failure> {
     let mut query = ivr_reports::ReportsQuery::new();
     if let Some(b) = &args.bulk_id {
@@ -98,24 +97,27 @@ async fn fetch<R: ReportKind + Flatten>(
     if let Some(l) = args.limit.and_then(ivr_reports::Limit::new) {
         query = query.limit(l);
     }
-    if verbose {
-        eprintln!(
-            "GET {}{}",
-            ivr_reports::redact_url(client.base_url()),
-            R::PATH
-        );
-    }
-    eprintln!("note: fetched reports are consumed: the API hands each report out only once");
+    tracing::debug!(
+        target: crate::LOG_TARGET,
+        base_url = %ivr_reports::redact_url(client.base_url()),
+        path = R::PATH,
+        "fetching one page"
+    );
+    tracing::info!(
+        target: crate::LOG_TARGET,
+        "fetched reports are consumed: the API hands each report out only once"
+    );
     let endpoint = Reports::<R>::new(query);
     // The body first, undecoded: once it is on disk nothing the decoder says can lose it.
     let response = client.send(&Raw(&endpoint)).await?;
     let saved = match save {
         Some((file, path)) => {
             save_body(file, &path, response.body())?;
-            eprintln!(
-                "saved the response body ({} bytes) to {}",
-                response.body().len(),
-                path.display()
+            tracing::info!(
+                target: crate::LOG_TARGET,
+                bytes = response.body().len(),
+                file = %path.display(),
+                "saved the response body"
             );
             Some(path)
         }
@@ -133,8 +135,9 @@ async fn fetch<R: ReportKind + Flatten>(
         )),
     })?;
     if !page.rejected.is_empty() {
-        eprintln!(
-            "warning: {}",
+        tracing::warn!(
+            target: crate::LOG_TARGET,
+            "{}",
             kept(&format!(
                 "{} of {} reports could not be decoded",
                 page.rejected.len(),
@@ -142,16 +145,24 @@ async fn fetch<R: ReportKind + Flatten>(
             ))
         );
         for r in &page.rejected {
-            eprintln!("  report #{}: {}", r.index, r.error);
+            tracing::warn!(
+                target: crate::LOG_TARGET,
+                index = r.index,
+                reason = %r.error,
+                "undecodable report"
+            );
         }
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     output::write_reports(&mut out, output, &page.reports)?;
     out.flush()?;
-    if verbose {
-        eprintln!("{} reports, HTTP {}", page.reports.len(), page.meta.status);
-    }
+    tracing::debug!(
+        target: crate::LOG_TARGET,
+        reports = page.reports.len(),
+        status = page.meta.status.as_u16(),
+        "printed"
+    );
     if !page.rejected.is_empty() {
         return Err(Failure {
             code: EXIT_UNDECODABLE,

@@ -15,6 +15,7 @@ use crate::drain::Drain;
 use crate::endpoint::{Endpoint, ReportKind};
 use crate::error::Error;
 use crate::request::ReportsRequest;
+use tracing::Instrument;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.infobip.com";
@@ -117,7 +118,20 @@ impl Client {
     /// # Errors
     /// See [`ErrorKind`](crate::ErrorKind): `Transport`, `ResponseLost`, `Api` (an error
     /// status, with the parsed Infobip error body), `Decode`, `InvalidRequest`.
+    ///
+    /// Logs through `tracing` (target `ivr_reports`): a span `send` with the method and
+    /// path (never the query or a credential), and a `warn` event for an error status or a
+    /// body that does not decode; the transport below logs the exchange itself.
     pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        let span = tracing::info_span!(
+            "send",
+            method = %endpoint.method(),
+            path = %endpoint.path(),
+        );
+        self.send_in_span(endpoint).instrument(span).await
+    }
+
+    async fn send_in_span<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
         let path = endpoint.path();
         let url = format!("{}{}", self.inner.base, path);
         let full = match endpoint.query() {
@@ -151,10 +165,16 @@ impl Client {
             .send(request)
             .await
             .map_err(|e| Error::from_transport(e).at(url.as_str()))?;
+        let status = response.status().as_u16();
         if response.status().is_success() {
-            endpoint.decode(response).map_err(|e| e.at(url.as_str()))
+            endpoint.decode(response).map_err(|e| {
+                tracing::warn!(status, error = %e, "the response body could not be decoded");
+                e.at(url.as_str())
+            })
         } else {
-            Err(api_error(response).at(url.as_str()))
+            let e = api_error(response);
+            tracing::warn!(status, error = %e, "the API answered with an error status");
+            Err(e.at(url.as_str()))
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod collect;
 mod fetch;
+mod logging;
 mod pg_tls;
 mod sandbox;
 mod secrets;

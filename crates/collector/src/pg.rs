@@ -68,13 +68,24 @@ pub struct PgSink {
     client: Mutex<Arc<Client>>,
 }
 
-/// Configures a [`PgSink`]. Every setter documents its default.
-#[derive(Debug, Clone)]
+/// Configures a [`PgSink`]. Every setter documents its default. `Debug` shows the URL
+/// redacted.
+#[derive(Clone)]
 #[must_use]
 pub struct PgSinkBuilder {
     url: String,
     schema: Option<String>,
     table: String,
+}
+
+impl std::fmt::Debug for PgSinkBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSinkBuilder")
+            .field("url", &redact_url(&self.url))
+            .field("schema", &self.schema)
+            .field("table", &self.table)
+            .finish()
+    }
 }
 
 fn db(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
@@ -484,6 +495,14 @@ impl Sink for PgSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builder_hides_the_password() {
+        let b = PgSink::builder("postgres://ivr:pa/SECRET@h/db?password=SECRET2");
+        let shown = format!("{b:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("postgres://ivr:***@h/db"), "{shown}");
+    }
 
     #[test]
     fn identifiers_are_checked() {

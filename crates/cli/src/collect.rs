@@ -25,7 +25,9 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectArgs {
-    /// Where to store: jsonl:PATH or a postgres:// URL.
+    /// Where to store: jsonl:PATH or a postgres:// URL (TLS by sslmode=require|verify-full
+    /// and sslrootcert=PATH; the password may come from IVR_REPORTS_PG_PASSWORD or
+    /// PGPASSWORD instead of the URL).
     #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
     sink: String,
     /// Also receive pushed reports on this address (POST /webhook; GET /metrics).

@@ -25,7 +25,9 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectArgs {
-    /// Where to store: jsonl:PATH or a postgres:// URL.
+    /// Where to store: jsonl:PATH or a postgres:// URL (TLS by sslmode=require|verify-full
+    /// and sslrootcert=PATH; the password may come from IVR_REPORTS_PG_PASSWORD or
+    /// PGPASSWORD instead of the URL).
     #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
     sink: String,
     /// Also receive pushed reports on this address (POST /webhook; GET /metrics).
@@ -77,6 +79,10 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             "--poll-interval must be a number of seconds, 0 or more",
         ));
     }
+    if verbose {
+        // Before connecting, so a failing connection says where it went; redacted.
+        eprintln!("storing into {spec}");
+    }
     let sink = spec.open().await.map_err(collector_failure)?;
     let generation = if args.v2 {
         Generation::V2
@@ -101,9 +107,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     let recovered = recovered?;
     if recovered > 0 {
         eprintln!("recovered {recovered} reports from the spool of an earlier run");
-    }
-    if verbose {
-        eprintln!("storing into {spec}");
     }
 
     let mut sandbox = None;
@@ -163,7 +166,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     } else {
         eprintln!(
             "collecting from {} until Ctrl-C or SIGTERM",
-            client.base_url()
+            ivr_reports::redact_url(client.base_url())
         );
         collector.run_pull(&client, stop).await
     };
@@ -233,11 +236,14 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         });
     }
     if counters.quarantined > 0 || counters.conflicts > 0 {
-        return Err(Failure::failed(format!(
-            "{} items were quarantined and {} conflicting duplicates kept apart (not stored: \
-             they need a look); everything else is stored",
-            counters.quarantined, counters.conflicts
-        )));
+        return Err(Failure {
+            code: crate::EXIT_SET_ASIDE,
+            message: format!(
+                "{} items were quarantined and {} conflicting duplicates kept apart (not stored: \
+                 they need a look); everything else is stored",
+                counters.quarantined, counters.conflicts
+            ),
+        });
     }
     Ok(())
 }

@@ -1,16 +1,19 @@
-//! `ivr-reports fetch`: one page of reports, saved durably first when asked, then printed.
+//! `ivr-reports fetch`: one page of reports; its raw body saved durably first when asked,
+//! then decoded and printed.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use ivr_reports::codec::Codec;
-use ivr_reports::{Client, Format, Page, ReportKind};
+use ivr_reports::bytes::Bytes;
+use ivr_reports::http::{Method, Response};
+use ivr_reports::{Client, Endpoint, Format, Page, ReportKind, Reports};
 
-use crate::Failure;
 use crate::config::ApiArgs;
 use crate::output::{self, Flatten, Output};
+use crate::{EXIT_SET_ASIDE, Failure};
 
 pub(crate) const EXAMPLES: &str = "\
 Examples:
@@ -48,13 +51,14 @@ pub(crate) struct FetchArgs {
     /// How to print: table on a terminal, jsonl otherwise, unless given.
     #[arg(long, short, value_enum)]
     output: Option<Output>,
-    /// Write the fetched reports (and any undecodable ones) to FILE, durably, before
-    /// printing anything. The file gets one JSON report per line; it must not exist yet.
+    /// Write the response body to FILE exactly as received (JSON or XML, as --wire asks),
+    /// durably, before decoding or printing anything: reports that cannot be decoded are
+    /// kept there too (exit code 4). FILE must not exist yet.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
 }
 
-pub(crate) async fn run(api: &ApiArgs, args: FetchArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(api: &ApiArgs, args: FetchArgs) -> Result<(), Failure> {
     let format = match args.wire {
         Wire::Json => Format::Json,
         Wire::Xml => Format::Xml,
@@ -71,9 +75,9 @@ pub(crate) async fn run(api: &ApiArgs, args: FetchArgs, verbose: bool) -> Result
         Output::Jsonl
     });
     if args.v2 {
-        fetch::<ivr_reports::CallReport>(&client, &args, save, output, verbose).await
+        fetch::<ivr_reports::CallReport>(&client, &args, save, output).await
     } else {
-        fetch::<ivr_reports::VoiceReport>(&client, &args, save, output, verbose).await
+        fetch::<ivr_reports::VoiceReport>(&client, &args, save, output).await
     }
 }
 
@@ -82,7 +86,6 @@ async fn fetch<R: ReportKind + Flatten>(
     args: &FetchArgs,
     save: Option<(File, PathBuf)>,
     output: Output,
-    verbose: bool,
 ) -> Result<(), Failure> {
     let mut query = ivr_reports::ReportsQuery::new();
     if let Some(b) = &args.bulk_id {
@@ -94,37 +97,113 @@ async fn fetch<R: ReportKind + Flatten>(
     if let Some(l) = args.limit.and_then(ivr_reports::Limit::new) {
         query = query.limit(l);
     }
-    if verbose {
-        eprintln!("GET {}{}", client.base_url(), R::PATH);
-    }
-    eprintln!("note: fetched reports are consumed: the API hands each report out only once");
-    let page: Page<R> = client.send(&ivr_reports::Reports::<R>::new(query)).await?;
-    if let Some((file, path)) = save {
-        save_page(file, &path, &page)?;
-        eprintln!("saved {} reports to {}", page.len(), path.display());
-    }
+    tracing::debug!(
+        target: crate::LOG_TARGET,
+        base_url = %ivr_reports::redact_url(client.base_url()),
+        path = R::PATH,
+        "fetching one page"
+    );
+    tracing::info!(
+        target: crate::LOG_TARGET,
+        "fetched reports are consumed: the API hands each report out only once"
+    );
+    let endpoint = Reports::<R>::new(query);
+    // The body first, undecoded: once it is on disk nothing the decoder says can lose it.
+    let response = client.send(&Raw(&endpoint)).await?;
+    let saved = match save {
+        Some((file, path)) => {
+            save_body(file, &path, response.body())?;
+            tracing::info!(
+                target: crate::LOG_TARGET,
+                bytes = response.body().len(),
+                file = %path.display(),
+                "saved the response body"
+            );
+            Some(path)
+        }
+        None => None,
+    };
+    let kept = |what: &str| match &saved {
+        Some(path) => format!("{what} (the raw body is saved in {})", path.display()),
+        None => format!("{what}; use --save FILE to keep the raw body"),
+    };
+    let page: Page<R> = endpoint.decode(response).map_err(|e| Failure {
+        code: EXIT_SET_ASIDE,
+        message: kept(&format!(
+            "the response could not be decoded: {}",
+            crate::one_line(&e)
+        )),
+    })?;
     if !page.rejected.is_empty() {
-        eprintln!(
-            "warning: {} reports could not be decoded{}",
-            page.rejected.len(),
-            if args.save.is_some() {
-                " (their raw bytes are in the saved file)"
-            } else {
-                "; use --save to keep their raw bytes"
-            }
+        tracing::warn!(
+            target: crate::LOG_TARGET,
+            "{}",
+            kept(&format!(
+                "{} of {} reports could not be decoded",
+                page.rejected.len(),
+                page.len()
+            ))
         );
         for r in &page.rejected {
-            eprintln!("  report #{}: {}", r.index, r.error);
+            tracing::warn!(
+                target: crate::LOG_TARGET,
+                index = r.index,
+                reason = %r.error,
+                "undecodable report"
+            );
         }
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     output::write_reports(&mut out, output, &page.reports)?;
     out.flush()?;
-    if verbose {
-        eprintln!("{} reports, HTTP {}", page.reports.len(), page.meta.status);
+    tracing::debug!(
+        target: crate::LOG_TARGET,
+        reports = page.reports.len(),
+        status = page.meta.status.as_u16(),
+        "printed"
+    );
+    if !page.rejected.is_empty() {
+        return Err(Failure {
+            code: EXIT_SET_ASIDE,
+            message: kept(&format!(
+                "{} reports could not be decoded",
+                page.rejected.len()
+            )),
+        });
     }
     Ok(())
+}
+
+/// An endpoint sent as it is, its 2xx response kept undecoded.
+struct Raw<'a, E>(&'a E);
+
+impl<E: Endpoint> Endpoint for Raw<'_, E> {
+    type Output = Response<Bytes>;
+
+    fn method(&self) -> Method {
+        self.0.method()
+    }
+
+    fn path(&self) -> Cow<'_, str> {
+        self.0.path()
+    }
+
+    fn query(&self) -> Option<String> {
+        self.0.query()
+    }
+
+    fn format(&self, preferred: Format) -> Format {
+        self.0.format(preferred)
+    }
+
+    fn body(&self) -> Option<(Format, Bytes)> {
+        self.0.body()
+    }
+
+    fn decode(&self, response: Response<Bytes>) -> Result<Response<Bytes>, ivr_reports::Error> {
+        Ok(response)
+    }
 }
 
 fn create_new(path: &Path) -> Result<(File, PathBuf), Failure> {
@@ -136,26 +215,10 @@ fn create_new(path: &Path) -> Result<(File, PathBuf), Failure> {
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))
 }
 
-/// One JSON report per line, then one `{"rejected":...}` line per undecodable report; synced
-/// to disk (file and directory) before returning.
-fn save_page<R: ReportKind>(mut file: File, path: &Path, page: &Page<R>) -> Result<(), Failure> {
-    let codec = Codec::new(Format::Json).map_err(|e| Failure::failed(e.to_string()))?;
-    let mut buf = Vec::with_capacity(page.len() * 700);
-    for r in &page.reports {
-        codec.encode_report(r, &mut buf);
-        buf.push(b'\n');
-    }
-    for r in &page.rejected {
-        let line = serde_json::json!({"rejected": {
-            "index": r.index,
-            "error": r.error.to_string(),
-            "raw": String::from_utf8_lossy(&r.raw),
-        }});
-        buf.extend_from_slice(line.to_string().as_bytes());
-        buf.push(b'\n');
-    }
+/// The body, byte for byte; synced to disk (file and directory) before returning.
+fn save_body(mut file: File, path: &Path, body: &[u8]) -> Result<(), Failure> {
     let failed = |e: io::Error| Failure::failed(format!("cannot save to {}: {e}", path.display()));
-    file.write_all(&buf).map_err(failed)?;
+    file.write_all(body).map_err(failed)?;
     file.sync_all().map_err(failed)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir).and_then(|d| d.sync_all()).map_err(failed)?;

@@ -1,18 +1,25 @@
 //! `ivr-reports`: fetch, collect and summarise Infobip IVR delivery reports, or run a sandbox.
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a response was lost
-//! (the server may have handed out reports that never arrived: alert on it).
+//! (the server may have handed out reports that never arrived: alert on it), 4 reports arrived
+//! but some could not be stored as they came and were set aside for a human (an undecodable
+//! body kept by `fetch --save`; items `collect` quarantined or kept as conflicts).
 
 mod collect;
 mod config;
 mod fetch;
+mod logging;
 mod output;
 mod sandbox;
 mod stats;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
+
+/// The `tracing` target of this binary's own events (its crate is also called `ivr_reports`,
+/// like the library's).
+const LOG_TARGET: &str = "ivr_reports_cli";
 
 /// Exit code: success.
 const EXIT_OK: u8 = 0;
@@ -22,6 +29,9 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 /// Exit code: a response was lost after the server may have handed out reports.
 const EXIT_RESPONSE_LOST: u8 = 3;
+/// Exit code: reports arrived but some could not be stored as they came: they were set aside
+/// for a human (an undecodable body kept by `fetch --save`, the collector's quarantine).
+const EXIT_SET_ASIDE: u8 = 4;
 
 /// Fetch, collect and summarise Infobip Outbound IVR delivery reports, or run a local
 /// Infobip-compatible sandbox.
@@ -31,16 +41,39 @@ const EXIT_RESPONSE_LOST: u8 = 3;
 /// API from INFOBIP_BASE_URL; flags override them. Secrets are never printed.
 ///
 /// Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 a response was lost
-/// (reports may have been consumed without arriving).
+/// (reports may have been consumed without arriving), 4 reports arrived but some were set
+/// aside for a human (`fetch --save` keeps an undecodable body; `collect` quarantines).
 #[derive(Debug, Parser)]
 #[command(name = "ivr-reports", version, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
     #[command(flatten)]
     api: config::ApiArgs,
 
-    /// Print what is being done on stderr (never secrets).
-    #[arg(long, short, global = true)]
-    verbose: bool,
+    /// Log more on stderr: -v debug, -vv trace, for this tool's crates (never secrets).
+    /// RUST_LOG, when set, overrides -v and -q (e.g. RUST_LOG=ivr_reports_transport=trace).
+    #[arg(long, short, global = true, action = ArgAction::Count, help_heading = "Logging")]
+    verbose: u8,
+
+    /// Log errors only.
+    #[arg(
+        long,
+        short,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Logging"
+    )]
+    quiet: bool,
+
+    /// How log lines on stderr look: text, or one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT",
+        help_heading = "Logging"
+    )]
+    log_format: logging::LogFormat,
 
     #[command(subcommand)]
     command: Command,
@@ -148,6 +181,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if let Some(warning) = logging::init(cli.verbose, cli.quiet, cli.log_format) {
+        eprintln!("warning: {warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -159,18 +195,29 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    let verbose = cli.verbose > 0;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Fetch(args) => fetch::run(&cli.api, args, cli.verbose).await,
-            Command::Collect(args) => collect::run(&cli.api, args, cli.verbose).await,
-            Command::Sandbox(args) => sandbox::run(&cli.api, args, cli.verbose).await,
+            Command::Fetch(args) => fetch::run(&cli.api, args).await,
+            Command::Collect(args) => collect::run(&cli.api, args, verbose).await,
+            Command::Sandbox(args) => sandbox::run(&cli.api, args, verbose).await,
             Command::Stats(args) => stats::run(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
+            if cli.log_format == logging::LogFormat::Json {
+                // Every stderr line stays a JSON object; the exit code says the rest.
+                tracing::error!(
+                    target: LOG_TARGET,
+                    exit_code = failure.code,
+                    "{}",
+                    failure.message
+                );
+            } else {
+                eprintln!("error: {}", failure.message);
+            }
             ExitCode::from(failure.code)
         }
     }

@@ -69,7 +69,7 @@
 //! ```
 //!
 //! # Features
-//! - `postgres`: the PostgreSQL sink, on tokio-postgres (no TLS).
+//! - `postgres`: the PostgreSQL sink, on tokio-postgres, with TLS by rustls (`sslmode`).
 //!
 //! Everything runs within a tokio runtime (file I/O on its blocking pool).
 //!
@@ -91,6 +91,8 @@ mod jsonl;
 mod metrics;
 #[cfg(feature = "postgres")]
 mod pg;
+#[cfg(feature = "postgres")]
+mod pg_connect;
 mod quarantine;
 mod replay;
 mod report;

@@ -3,12 +3,14 @@
 use std::sync::{Arc, Mutex};
 
 use ivr_reports::BoxFuture;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, NoTls};
 
 use crate::error::{Error, ErrorKind};
+use crate::pg_connect::{self, Connect};
 use crate::quarantine::{self, QuarantineEntry, Quarantined, Scope, Source};
 use crate::report::{Generation, StoredReport};
-use crate::sink::{Conflict, Sink, Stored, redact_url};
+use crate::sink::{Conflict, Sink, Stored};
+use ivr_reports_transport::redact_url;
 
 /// A PostgreSQL sink (feature `postgres`): several collectors on several machines can share
 /// one database, and each report is stored once.
@@ -35,28 +37,55 @@ use crate::sink::{Conflict, Sink, Stored, redact_url};
 /// CONFLICT (message_id) DO NOTHING RETURNING message_id`: atomic, and the returned rows
 /// say which reports were new.
 ///
-/// The connection is plain TCP or a Unix socket (no TLS in this build); when it breaks, the
-/// next call reconnects.
+/// **Connecting.** The URL is libpq's (`postgres://user:password@host:port/db?...`); when it
+/// breaks, the next call reconnects. TLS is rustls (ring), chosen by `sslmode` as libpq does:
+///
+/// | `sslmode` | TLS | the server's certificate |
+/// |---|---|---|
+/// | `disable` | never | - |
+/// | `prefer` (default) | when the server offers it | not checked (unless roots are given: chain) |
+/// | `require` | always | not checked (unless roots are given: chain, as `verify-ca`) |
+/// | `verify-ca` | always | chains to the roots, any host name |
+/// | `verify-full` | always | chains to the roots and names the host |
+///
+/// The roots: `sslrootcert=PATH` (PEM, percent-encoded in the URL) or the `PGSSLROOTCERT`
+/// variable; `sslrootcert=system` or none given means the bundled Mozilla roots
+/// (webpki-roots, the same the HTTP client trusts: no dependency on the machine's store).
+/// `PGSSLMODE` applies when the URL has no `sslmode`. The password, when the URL has none,
+/// comes from `IVR_REPORTS_PG_PASSWORD`, else `PGPASSWORD`, so it need not sit in a URL
+/// that shows up in process lists and shell history. To reach an address while checking
+/// another name, add `hostaddr=IP`. Passwords never appear in messages ([`redact_url`]).
 ///
 /// Known limit: `jsonb` cannot hold the NUL character, so a report with `\u0000` in a
 /// string fails its batch with [`ErrorKind::Database`]; the collector keeps the body (spool
 /// or the sender's retry) and keeps retrying, so nothing is lost, but it needs an operator.
 #[derive(Debug)]
 pub struct PgSink {
-    config: Config,
+    connect: Connect,
     shown: String,
     reports_table: String,
     quarantine_table: String,
     client: Mutex<Arc<Client>>,
 }
 
-/// Configures a [`PgSink`]. Every setter documents its default.
-#[derive(Debug, Clone)]
+/// Configures a [`PgSink`]. Every setter documents its default. `Debug` shows the URL
+/// redacted.
+#[derive(Clone)]
 #[must_use]
 pub struct PgSinkBuilder {
     url: String,
     schema: Option<String>,
     table: String,
+}
+
+impl std::fmt::Debug for PgSinkBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSinkBuilder")
+            .field("url", &redact_url(&self.url))
+            .field("schema", &self.schema)
+            .field("table", &self.table)
+            .finish()
+    }
 }
 
 fn db(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
@@ -111,16 +140,26 @@ fn identifier(name: &str) -> Result<String, Error> {
     }
 }
 
-async fn open(config: &Config, shown: &str) -> Result<Client, Error> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| db(format!("cannot connect to {shown}"), e))?;
-    tokio::spawn(async move {
-        // Ends when the client is dropped or the connection breaks; the next call reconnects.
-        let _ = connection.await;
-    });
-    Ok(client)
+async fn open(connect: &Connect, shown: &str) -> Result<Client, Error> {
+    let failed = |e| db(format!("cannot connect to {shown}"), e);
+    // The connection task ends when the client is dropped or the connection breaks; the
+    // next call reconnects.
+    match &connect.tls {
+        None => {
+            let (client, connection) = connect.config.connect(NoTls).await.map_err(failed)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(client)
+        }
+        Some(tls) => {
+            let (client, connection) = connect.config.connect(tls.clone()).await.map_err(failed)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(client)
+        }
+    }
 }
 
 impl PgSinkBuilder {
@@ -141,17 +180,12 @@ impl PgSinkBuilder {
     /// Connects and creates the schema and tables if missing.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for a bad URL or name; [`ErrorKind::Database`] when the
-    /// connection or a statement fails.
+    /// [`ErrorKind::InvalidConfig`] for a bad URL, `sslmode`, `sslrootcert` file or name;
+    /// [`ErrorKind::Database`] when the connection (TLS included: a server without TLS under
+    /// `require`, a certificate that does not verify) or a statement fails.
     pub async fn connect(self) -> Result<PgSink, Error> {
         let shown = redact_url(&self.url);
-        let config: Config = self.url.parse().map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidConfig,
-                format!("invalid PostgreSQL URL {shown}"),
-            )
-            .with_source(e)
-        })?;
+        let connect = pg_connect::configure(&self.url, &shown)?;
         let prefix = match &self.schema {
             Some(s) => format!("{}.", identifier(s)?),
             None => String::new(),
@@ -161,7 +195,7 @@ impl PgSinkBuilder {
             "{prefix}{}",
             identifier(&format!("{}_quarantine", self.table))?
         );
-        let client = open(&config, &shown).await?;
+        let client = open(&connect, &shown).await?;
         let create_schema = match &self.schema {
             Some(s) => format!("CREATE SCHEMA IF NOT EXISTS {};", identifier(s)?),
             None => String::new(),
@@ -204,7 +238,7 @@ impl PgSinkBuilder {
             .await
             .map_err(|e| db("cannot create the collector's tables", e))?;
         Ok(PgSink {
-            config,
+            connect,
             shown,
             reports_table,
             quarantine_table,
@@ -249,7 +283,7 @@ impl PgSink {
         if !current.is_closed() {
             return Ok(current);
         }
-        let fresh = Arc::new(open(&self.config, &self.shown).await?);
+        let fresh = Arc::new(open(&self.connect, &self.shown).await?);
         *self
             .client
             .lock()
@@ -526,6 +560,14 @@ impl Sink for PgSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builder_hides_the_password() {
+        let b = PgSink::builder("postgres://ivr:pa/SECRET@h/db?password=SECRET2");
+        let shown = format!("{b:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("postgres://ivr:***@h/db"), "{shown}");
+    }
 
     #[test]
     fn identifiers_are_checked() {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ivr_reports::BoxFuture;
+use ivr_reports_transport::redact_url;
 
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{QuarantineEntry, Quarantined};
@@ -271,26 +272,6 @@ impl SinkSpec {
     }
 }
 
-/// A URL with its password replaced by `***`.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            if userinfo.contains(':') {
-                format!("{scheme}://{user}:***@{host}{tail}")
-            } else {
-                format!("{scheme}://{user}@{host}{tail}")
-            }
-        }
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +290,14 @@ mod tests {
         let shown = format!("{pg} {pg:?}");
         assert!(!shown.contains("p%40ss"), "{shown}");
         assert!(shown.contains("postgresql://u:***@h:5432/db?sslmode=disable"));
-        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        for url in [
+            "postgres://u:pa/SECRET@h/db",
+            "postgres://u:pa?SECRET@h/db",
+            "postgres://u@h/db?password=SECRET",
+        ] {
+            let spec: SinkSpec = url.parse().unwrap();
+            let shown = format!("{spec} {spec:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
     }
 }

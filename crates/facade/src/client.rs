@@ -9,12 +9,13 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, Uri};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
-use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport};
+use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport, redact_url};
 
 use crate::drain::Drain;
 use crate::endpoint::{Endpoint, ReportKind};
 use crate::error::Error;
 use crate::request::ReportsRequest;
+use tracing::Instrument;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.infobip.com";
@@ -54,7 +55,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base)
+            .field("base_url", &redact_url(&self.inner.base))
             .field("auth", &self.inner.auth_debug)
             .field("format", &self.inner.format)
             .finish_non_exhaustive()
@@ -117,7 +118,20 @@ impl Client {
     /// # Errors
     /// See [`ErrorKind`](crate::ErrorKind): `Transport`, `ResponseLost`, `Api` (an error
     /// status, with the parsed Infobip error body), `Decode`, `InvalidRequest`.
+    ///
+    /// Logs through `tracing` (target `ivr_reports`): a span `send` with the method and
+    /// path (never the query or a credential), and a `warn` event for an error status or a
+    /// body that does not decode; the transport below logs the exchange itself.
     pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        let span = tracing::info_span!(
+            "send",
+            method = %endpoint.method(),
+            path = %endpoint.path(),
+        );
+        self.send_in_span(endpoint).instrument(span).await
+    }
+
+    async fn send_in_span<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
         let path = endpoint.path();
         let url = format!("{}{}", self.inner.base, path);
         let full = match endpoint.query() {
@@ -151,10 +165,16 @@ impl Client {
             .send(request)
             .await
             .map_err(|e| Error::from_transport(e).at(url.as_str()))?;
+        let status = response.status().as_u16();
         if response.status().is_success() {
-            endpoint.decode(response).map_err(|e| e.at(url.as_str()))
+            endpoint.decode(response).map_err(|e| {
+                tracing::warn!(status, error = %e, "the response body could not be decoded");
+                e.at(url.as_str())
+            })
         } else {
-            Err(api_error(response).at(url.as_str()))
+            let e = api_error(response);
+            tracing::warn!(status, error = %e, "the API answered with an error status");
+            Err(e.at(url.as_str()))
         }
     }
 }
@@ -191,7 +211,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_url(&self.base_url))
             .field("auth", &self.auth)
             .field("format", &self.format)
             .finish_non_exhaustive()
@@ -283,28 +303,32 @@ impl ClientBuilder {
     /// credential holds characters a header cannot carry; the format is not compiled in.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base_url.trim().trim_end_matches('/').to_string();
+        // Every message shows the URL redacted: a rejected base URL may hold a key.
+        let shown = redact_url(&base);
+        // Before parsing: `https://user:pa/ss@host` parses as host `user` with the password
+        // in the path, and would be sent (and printed) as such.
+        if base.contains('@') {
+            return Err(Error::invalid(format!(
+                "invalid base URL {shown:?}: user info is not allowed; use .auth() for credentials"
+            )));
+        }
         let uri: Uri = base
             .parse()
-            .map_err(|e| Error::invalid(format!("invalid base URL {base:?}")).with_source(e))?;
+            .map_err(|e| Error::invalid(format!("invalid base URL {shown:?}")).with_source(e))?;
         let scheme = uri.scheme_str().unwrap_or("");
         if scheme != "http" && scheme != "https" {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: it must start with https:// (or http:// for a local sandbox)"
+                "invalid base URL {shown:?}: it must start with https:// (or http:// for a local sandbox)"
             )));
         }
         let Some(authority) = uri.authority() else {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: no host"
+                "invalid base URL {shown:?}: no host"
             )));
         };
-        if authority.as_str().contains('@') {
-            return Err(Error::invalid(
-                "invalid base URL: user info is not allowed; use .auth() for credentials",
-            ));
-        }
         if uri.query().is_some() || base.contains('#') {
             return Err(Error::invalid(format!(
-                "invalid base URL {base:?}: no query or fragment allowed"
+                "invalid base URL {shown:?}: no query or fragment allowed; use .auth() for credentials"
             )));
         }
         if scheme == "http"

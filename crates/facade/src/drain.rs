@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::endpoint::{ReportKind, Reports};
 use crate::error::Error;
 use crate::page::Page;
+use tracing::Instrument;
 
 type PageFuture<R> = Pin<Box<dyn Future<Output = Result<Page<R>, Error>> + Send>>;
 
@@ -25,6 +26,10 @@ pub struct Drain<R> {
     in_flight: Option<PageFuture<R>>,
     error: Option<Error>,
     done: bool,
+    /// `drain` span: every page's request runs in it.
+    span: tracing::Span,
+    pages: u64,
+    reports: u64,
 }
 
 impl<R> std::fmt::Debug for Drain<R> {
@@ -44,6 +49,9 @@ impl<R: ReportKind> Drain<R> {
             in_flight: None,
             error: None,
             done: false,
+            span: tracing::info_span!("drain", path = R::PATH),
+            pages: 0,
+            reports: 0,
         }
     }
 
@@ -67,23 +75,47 @@ impl<R: ReportKind> Drain<R> {
             return Poll::Ready(None);
         }
         let fut = self.in_flight.get_or_insert_with(|| {
+            let page_span =
+                tracing::debug_span!(parent: &self.span, "page", number = self.pages + 1);
             let client = self.client.clone();
             let endpoint = Reports::<R>::new(self.query.clone());
-            Box::pin(async move { client.send(&endpoint).await })
+            Box::pin(async move { client.send(&endpoint).await }.instrument(page_span))
         });
         let result = match fut.as_mut().poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
         };
         self.in_flight = None;
+        let _entered = self.span.enter();
         match result {
             Ok(page) if page.is_empty() => {
                 self.done = true;
+                tracing::info!(
+                    pages = self.pages,
+                    reports = self.reports,
+                    "drained: the API has nothing more"
+                );
                 Poll::Ready(None)
             }
-            Ok(page) => Poll::Ready(Some(Ok(page))),
+            Ok(page) => {
+                self.pages += 1;
+                self.reports += page.len() as u64;
+                tracing::debug!(
+                    page = self.pages,
+                    reports = page.reports.len(),
+                    rejected = page.rejected.len(),
+                    "page received"
+                );
+                Poll::Ready(Some(Ok(page)))
+            }
             Err(e) => {
                 self.done = true;
+                tracing::warn!(
+                    pages = self.pages,
+                    reports = self.reports,
+                    error = %e,
+                    "drain stopped by an error"
+                );
                 Poll::Ready(Some(Err(e)))
             }
         }

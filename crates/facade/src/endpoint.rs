@@ -141,6 +141,15 @@ impl<R: ReportKind> Endpoint for Reports<R> {
         let batch = codec
             .decode_page::<R>(&body)
             .map_err(|e| Error::decode(body.clone(), e))?;
+        if batch.rejected.is_empty() {
+            tracing::debug!(reports = batch.reports.len(), "page decoded");
+        } else {
+            tracing::warn!(
+                reports = batch.reports.len(),
+                rejected = batch.rejected.len(),
+                "reports could not be decoded: their raw bytes are in Page::rejected"
+            );
+        }
         Ok(Page {
             reports: batch.reports,
             rejected: batch.rejected,

@@ -48,7 +48,8 @@
 //!   ([`ErrorKind::Decode`]), [`Error::body`] still holds it.
 //! - **Exact values.** Prices are [`Decimal`]s, timestamps keep the offset they were written
 //!   with, unknown codes keep their wire values.
-//! - **Secrets stay secret.** Credentials print as `***` and appear in no error.
+//! - **Secrets stay secret.** Credentials print as `***` and appear in no error; URLs are
+//!   shown through [`redact_url`] (no password, no secret query value).
 //!
 //! For the full never-lose pipeline (durable spool, webhook receiver, deduplication), see the
 //! `ivr-reports-collector` crate.
@@ -92,7 +93,7 @@ pub use ivr_reports_model::{
     ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
 };
 pub use ivr_reports_transport::{
-    Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport,
+    Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport, redact_url,
 };
 
 /// The `bytes` crate, whose `Bytes` carries bodies.

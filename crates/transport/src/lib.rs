@@ -12,7 +12,8 @@
 //!   [`ErrorKind::ResponseLost`] and is never retried. TLS is rustls (feature `rustls`,
 //!   default) with the bundled Mozilla roots, plus roots you add.
 //! - [`Auth`] holds the four Infobip authorization schemes (`App`, `Basic`, `IBSSO`,
-//!   `Bearer`) in [`Secret`]s that print as `***`.
+//!   `Bearer`) in [`Secret`]s that print as `***`; [`redact_url`] shows any URL (HTTP or
+//!   `postgres://`) without its password, secret query values or fragment.
 //! - [`HttpTransport`] is the small object-safe trait the layers above talk to, and
 //!   [`SharedTransport`] the cheap handle that carries any implementation.
 //! - [`Server`] (feature `server`) serves an async handler with safe limits: header read
@@ -58,8 +59,8 @@
 //!   the `webpki-roots` bundle; [`ClientBuilder::add_root_certificate_der`] and friends.
 //! - `server`: [`Server`], [`ServerBuilder`], [`ServerHandle`].
 //!
-//! Without features the crate still offers [`Error`], [`Auth`] and the [`HttpTransport`]
-//! trait, for crates that bring their own transport.
+//! Without features the crate still offers [`Error`], [`Auth`], [`redact_url`] and the
+//! [`HttpTransport`] trait, for crates that bring their own transport.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -68,6 +69,7 @@ mod auth;
 #[cfg(feature = "client")]
 mod client;
 mod error;
+mod redact;
 #[cfg(feature = "server")]
 mod server;
 mod transport;
@@ -77,6 +79,7 @@ pub use crate::auth::{Auth, Secret};
 #[cfg(feature = "client")]
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};
 pub use crate::error::{Error, ErrorKind};
+pub use crate::redact::redact_url;
 #[cfg(feature = "server")]
 pub use crate::server::{AbortConnection, Server, ServerBuilder, ServerHandle};
 pub use crate::transport::{BoxFuture, HttpTransport, SharedTransport};

@@ -312,9 +312,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut signal: Sig
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                Err(_) => {
+                Err(e) => {
                     // Out of file descriptors or a connection reset before accept: pause
                     // briefly rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
                     drop(permit);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
@@ -446,20 +447,38 @@ async fn handle(
     _in_flight: InFlight,
 ) -> Result<Response<Full<Bytes>>, AbortConnection> {
     let (parts, body) = req.into_parts();
+    // Logged without the query (it may carry filters or secrets) and without headers.
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
     let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
         Ok(body) => body,
         // HTTP/1.1 cannot skip the unread body: close the connection. HTTP/2 resets the
         // stream when the body is dropped, and forbids a `connection` header.
-        Err(status) => return Ok(plain(status, parts.version < http::Version::HTTP_2)),
+        Err(status) => {
+            tracing::warn!(%method, path, status = status.as_u16(), "request body refused");
+            return Ok(plain(status, parts.version < http::Version::HTTP_2));
+        }
     };
     let request = Request::from_parts(parts, body);
     let outcome = CatchUnwind((shared.handler)(request)).await;
-    Ok(match outcome {
+    let response = match outcome {
         Ok(Ok(response)) => response.map(Full::new),
-        Ok(Err(e)) if e.is::<AbortConnection>() => return Err(AbortConnection),
+        Ok(Err(e)) if e.is::<AbortConnection>() => {
+            tracing::debug!(%method, path, "connection dropped without a response, as asked");
+            return Err(AbortConnection);
+        }
         // The error or panic stays on the server: the client learns only that it failed.
-        Ok(Err(_)) | Err(()) => plain(StatusCode::INTERNAL_SERVER_ERROR, false),
-    })
+        Ok(Err(e)) => {
+            tracing::error!(%method, path, error = %e, "the handler failed: answered 500");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, false)
+        }
+        Err(()) => {
+            tracing::error!(%method, path, "the handler panicked: answered 500");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, false)
+        }
+    };
+    tracing::debug!(%method, path, status = response.status().as_u16(), "served");
+    Ok(response)
 }
 
 /// Reads a request body within `cap`; `Err(413)` without reading the rest when it is larger.

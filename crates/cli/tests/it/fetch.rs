@@ -99,11 +99,10 @@ async fn save_writes_the_reports_before_printing() {
         .await
         .unwrap();
     let codec = Codec::new(Format::Json).unwrap();
-    let saved: Vec<VoiceReport> = std::fs::read_to_string(&file)
+    let saved: Vec<VoiceReport> = codec
+        .decode_page(&std::fs::read(&file).unwrap())
         .unwrap()
-        .lines()
-        .map(|l| codec.decode_report(l.as_bytes()).unwrap())
-        .collect();
+        .reports;
     assert_eq!(
         saved,
         fixed_reports(),
@@ -215,4 +214,88 @@ async fn basic_credentials_from_the_environment() {
         !stderr(&o).contains(c.password()),
         "verbose never shows the password"
     );
+}
+
+/// A real HTTP server on 127.0.0.1 answering every request 200 with `body` as JSON.
+fn serve(body: &'static [u8]) -> ivr_reports_transport::ServerHandle {
+    ivr_reports_transport::Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        move |_req: ivr_reports::http::Request<ivr_reports::bytes::Bytes>| async move {
+            let response = ivr_reports::http::Response::builder()
+                .header("content-type", "application/json")
+                .body(ivr_reports::bytes::Bytes::from_static(body))
+                .unwrap();
+            Ok::<_, std::convert::Infallible>(response)
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn save_keeps_an_undecodable_body_and_exits_4() {
+    // Reports were handed out, but the body broke off: only the raw bytes can save them.
+    const BODY: &[u8] = br#"{"results":[{"bulkId":"b-1","messageId":"kept-by-save-1","to":"385981178","sentAt":"2015-02-12T09:58:20.323+0100","#;
+    let server = serve(BODY);
+    let url = format!("http://{}", server.local_addr());
+    let dir = crate::temp_dir("save-undecodable");
+    let file = dir.join("body.json");
+    let o = run(
+        &["fetch", "--save", file.to_str().unwrap()],
+        &[("INFOBIP_BASE_URL", url.as_str()), ("INFOBIP_API_KEY", KEY)],
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        BODY,
+        "the body, byte for byte"
+    );
+    let errors: Vec<_> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("could not be decoded"), "{err}");
+    assert!(errors[0].contains(file.to_str().unwrap()), "{err}");
+
+    // Without --save the exit code says the same, and how to keep the body next time.
+    let o = run(
+        &["fetch"],
+        &[("INFOBIP_BASE_URL", url.as_str()), ("INFOBIP_API_KEY", KEY)],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--save"), "{}", stderr(&o));
+    server
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn save_keeps_rejected_reports_raw_and_exits_4() {
+    // One good report, one without a messageId: the good one prints, the body is kept.
+    const BODY: &[u8] = br#"{"results":[{"messageId":"good-1","to":"385981178"},{"to":"no-id"}]}"#;
+    let server = serve(BODY);
+    let url = format!("http://{}", server.local_addr());
+    let dir = crate::temp_dir("save-rejected");
+    let file = dir.join("body.json");
+    let o = run(
+        &["fetch", "-o", "jsonl", "--save", file.to_str().unwrap()],
+        &[("INFOBIP_BASE_URL", url.as_str()), ("INFOBIP_API_KEY", KEY)],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&file).unwrap(), BODY);
+    assert_eq!(stdout(&o).lines().count(), 1, "the good report is printed");
+    assert!(stdout(&o).contains("good-1"));
+    assert!(
+        stderr(&o).contains("1 of 2 reports could not be decoded"),
+        "{}",
+        stderr(&o)
+    );
+    server
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

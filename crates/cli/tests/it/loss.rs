@@ -273,7 +273,7 @@ async fn a_report_postgres_refuses_is_quarantined_alone() {
     let args = ["collect", "--once", "--sink", &cli_url, "--spool", &spool];
     let o = run(&args, &env).await;
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(
         err.contains("1 items were quarantined and 0 conflicting"),
         "{err}"
@@ -329,7 +329,7 @@ async fn a_conflicting_duplicate_is_kept_and_counted_not_dropped() {
     s.inject_v1(again);
     let o = run(&["collect", "--once", "--sink", &sink], &env).await;
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(
         err.contains("stored 0 new, 2 duplicates, 1 conflicts"),
         "{err}"

@@ -5,8 +5,11 @@
 
 mod collect;
 mod fetch;
+mod logging;
 mod loss;
+mod pg_tls;
 mod sandbox;
+mod secrets;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

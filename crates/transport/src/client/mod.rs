@@ -16,6 +16,7 @@ use http::uri::{PathAndQuery, Scheme};
 use http::{Method, Request, Response, Uri, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use tracing::Instrument;
 
 use self::connect::{Conn, Connector, ReqBody, Target};
 use self::pool::Pool;
@@ -353,8 +354,50 @@ impl Client {
     ///
     /// # Errors
     /// See [`ErrorKind`]; check [`Error::maybe_processed`] before sending anything again.
+    ///
+    /// Logs through `tracing` (target `ivr_reports_transport`): a span `http_request` with
+    /// the method, host and path (never the query, which may carry filters or secrets, nor
+    /// any header), a `debug` event per response, a `warn` event per retry and per failure,
+    /// and an `error` event when a response is lost after the request was sent.
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
+        let span = tracing::info_span!(
+            "http_request",
+            method = %request.method(),
+            host = request.uri().host().unwrap_or(""),
+            path = request.uri().path(),
+        );
+        self.send_logged(request).instrument(span).await
+    }
+
+    async fn send_logged(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let started = Instant::now();
+        let result = self.send_with_retries(request, started).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &result {
+            Ok(response) => {
+                tracing::debug!(status = response.status().as_u16(), elapsed_ms, "response");
+            }
+            Err(e) if e.maybe_processed() => tracing::error!(
+                error = %e,
+                attempts = e.attempts(),
+                elapsed_ms,
+                "response lost after the request was sent: what it carried may be gone"
+            ),
+            Err(e) => tracing::warn!(
+                error = %e,
+                attempts = e.attempts(),
+                elapsed_ms,
+                "request failed, not processed by the server"
+            ),
+        }
+        result
+    }
+
+    async fn send_with_retries(
+        &self,
+        request: Request<Bytes>,
+        started: Instant,
+    ) -> Result<Response<Bytes>, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::new(ErrorKind::Io).with_context("the client needs a tokio runtime"));
         }
@@ -388,6 +431,21 @@ impl Client {
                 .is_none_or(|resume| resume >= deadline);
             if attempt >= policy.attempts() || past_deadline {
                 return result.map_err(|e| e.with_attempts(attempt));
+            }
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            match &result {
+                Ok(response) => tracing::warn!(
+                    attempt,
+                    status = response.status().as_u16(),
+                    wait_ms,
+                    "retrying: the server did not process the request"
+                ),
+                Err(e) => tracing::warn!(
+                    attempt,
+                    error = %e,
+                    wait_ms,
+                    "retrying: the request was not sent"
+                ),
             }
             tokio::time::sleep(wait).await;
         }

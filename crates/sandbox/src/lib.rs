@@ -22,6 +22,11 @@
 //!   429/500/503 rates, and "take the reports then drop the connection"), and
 //!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
 //!
+//! Credentials come before bodies: a request's head is judged before its body is read, so
+//! an unauthenticated (or misrouted) upload is refused at once and costs no memory; bodies
+//! are capped ([`SandboxBuilder::max_body_bytes`], 8 MiB) and read a few at a time
+//! ([`SandboxBuilder::max_concurrent_body_reads`], 8).
+//!
 //! What it does **not** do: place real calls, play audio (`/tts/3/files/...` serves a short
 //! silent WAV), accept XML send bodies, or keep anything across restarts.
 //!
@@ -101,6 +106,7 @@ pub struct SandboxBuilder {
     seed: u64,
     push: PushPolicy,
     faults: Faults,
+    limits: app::Limits,
 }
 
 impl Default for SandboxBuilder {
@@ -113,6 +119,10 @@ impl Default for SandboxBuilder {
             seed: 0x5eed,
             push: PushPolicy::default(),
             faults: Faults::default(),
+            limits: app::Limits {
+                max_body_bytes: 8 * 1024 * 1024,
+                max_concurrent_body_reads: 8,
+            },
         }
     }
 }
@@ -189,6 +199,23 @@ impl SandboxBuilder {
         self
     }
 
+    /// The largest request body accepted, in bytes; larger ones get `413`. Default 8 MiB,
+    /// room for a send request of 10,000 destinations or an injected page of thousands of
+    /// reports.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.limits.max_body_bytes = bytes;
+        self
+    }
+
+    /// How many request bodies are read at once; further uploads wait. With
+    /// [`max_body_bytes`](SandboxBuilder::max_body_bytes) this bounds the memory request
+    /// bodies can take (by default 8 × 8 MiB). Unauthenticated requests never get their
+    /// bodies read at all. Default 8; 0 counts as 1.
+    pub fn max_concurrent_body_reads(mut self, max: usize) -> Self {
+        self.limits.max_concurrent_body_reads = max.max(1);
+        self
+    }
+
     /// Binds and starts serving. Must be called within a tokio runtime.
     ///
     /// # Errors
@@ -243,7 +270,7 @@ impl SandboxBuilder {
             id_prefix: self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
             next_id: AtomicU64::new(1),
         });
-        let server = app::serve(listener, Arc::clone(&state))?;
+        let server = app::serve(listener, Arc::clone(&state), self.limits)?;
         Ok(SandboxHandle {
             state,
             server,

@@ -103,7 +103,8 @@ pub struct SandboxBuilder {
     listener: Option<TcpListener>,
     credentials: Credentials,
     admin_token: String,
-    seed: u64,
+    seed: Option<u64>,
+    campaigns: Vec<(String, usize)>,
     push: PushPolicy,
     faults: Faults,
     limits: app::Limits,
@@ -116,7 +117,8 @@ impl Default for SandboxBuilder {
             listener: None,
             credentials: Credentials::default(),
             admin_token: "sandbox-admin-token".into(),
-            seed: 0x5eed,
+            seed: None,
+            campaigns: Vec::new(),
             push: PushPolicy::default(),
             faults: Faults::default(),
             limits: app::Limits {
@@ -175,7 +177,15 @@ impl SandboxBuilder {
     /// Seeds the generator behind fault rates and generated ids, for repeatable runs.
     /// Default a fixed seed.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Places `calls` simulated calls in bulk `bulk_id` before the sandbox accepts its first
+    /// connection, as [`SandboxHandle::simulate_campaign`] would: the very first request
+    /// already sees them. May be given several times. Default none.
+    pub fn campaign(mut self, bulk_id: impl Into<String>, calls: usize) -> Self {
+        self.campaigns.push((bulk_id.into(), calls));
         self
     }
 
@@ -261,15 +271,23 @@ impl SandboxBuilder {
             store: Mutex::default(),
             counters: Arc::clone(&counters),
             faults: RwLock::new(self.faults),
-            dice: faults::Dice::new(self.seed),
+            dice: faults::Dice::new(self.seed.unwrap_or(DEFAULT_SEED)),
             credentials: self.credentials,
             admin_token: self.admin_token,
             base_url: base_url.clone(),
             pusher: Pusher::new(self.push, counters),
             codecs: wire::Codecs::new()?,
-            id_prefix: self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            id_prefix: self
+                .seed
+                .unwrap_or(DEFAULT_SEED)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15),
             next_id: AtomicU64::new(1),
         });
+        // Seeded campaigns are in place before the first connection is accepted: a client
+        // that connects at once must not conclude from an empty page that all is received.
+        for (bulk_id, calls) in &self.campaigns {
+            state.simulate_campaign(bulk_id, *calls);
+        }
         let server = app::serve(listener, Arc::clone(&state), self.limits)?;
         Ok(SandboxHandle {
             state,
@@ -279,6 +297,9 @@ impl SandboxBuilder {
         })
     }
 }
+
+/// The fault dice's seed when none is given.
+const DEFAULT_SEED: u64 = 0x5eed;
 
 /// A running sandbox: its address and credentials, injection, counters, faults, shutdown.
 #[derive(Debug)]

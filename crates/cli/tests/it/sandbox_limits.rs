@@ -241,3 +241,60 @@ async fn big_uploads_and_http2_streams_do_not_exhaust_the_sandbox_memory() {
     .await;
     assert!(o.status.success(), "{}", crate::stderr(&o));
 }
+
+/// A port that was free a moment ago (the sandbox binds it itself).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One raw HTTP/1.1 GET; returns the whole answer (the server closes after it).
+async fn raw_get(addr: SocketAddr, path: &str, authorization: &str) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut socket = TcpStream::connect(addr).await.ok()?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: sandbox\r\nauthorization: {authorization}\r\nconnection: close\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn the_seeded_campaign_is_there_for_the_very_first_request() {
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let addr_arg = addr.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-reports"))
+        .args(["sandbox", "--addr", &addr_arg, "--seed", "200000"])
+        .env_remove("INFOBIP_API_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Ask as soon as the port answers, without waiting for the banner: at most 10 s.
+    let started = std::time::Instant::now();
+    let answer = loop {
+        if let Some(answer) = raw_get(addr, "/tts/3/reports?limit=1", "App sandbox-api-key").await
+            && !answer.is_empty()
+        {
+            break answer;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sandbox did not answer within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\"messageId\""),
+        "the first page was empty: {answer}"
+    );
+}

@@ -298,3 +298,38 @@ async fn the_seeded_campaign_is_there_for_the_very_first_request() {
         "the first page was empty: {answer}"
     );
 }
+
+#[tokio::test]
+async fn two_sandbox_collects_in_one_folder_store_two_campaigns() {
+    let dir = crate::temp_dir("two-campaigns");
+    let journal = dir.join("campaigns.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let args = ["collect", "--sandbox", "--calls", "50", "--sink", &sink];
+    let first = crate::run(&args, &[]).await;
+    assert!(first.status.success(), "{}", crate::stderr(&first));
+    assert!(
+        crate::stderr(&first).contains("stored 50 new"),
+        "{}",
+        crate::stderr(&first)
+    );
+    let second = crate::run(&args, &[]).await;
+    assert!(second.status.success(), "{}", crate::stderr(&second));
+    assert!(
+        crate::stderr(&second).contains("stored 50 new"),
+        "the second run's ids repeated the first's: {}",
+        crate::stderr(&second)
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let ids: std::collections::HashSet<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.pointer("/report/messageId")
+                .or_else(|| v.get("messageId"))
+                .and_then(|m| m.as_str())
+                .unwrap_or_else(|| panic!("no messageId in {l}"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 100);
+}

@@ -9,7 +9,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use ivr_reports_codec::Format;
 use ivr_reports_model::{ApiError, CallReport, Status, VoiceReport};
-use ivr_reports_transport::{AbortConnection, Rejection, Server, ServerHandle};
+use ivr_reports_transport::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
 
 use crate::auth::{Credentials, same};
 use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters};
@@ -671,6 +671,13 @@ pub(crate) struct Limits {
     pub(crate) max_concurrent_body_reads: usize,
 }
 
+/// Transport's hardened server with the sandbox's limits.
+pub(crate) fn server_builder(limits: Limits) -> ServerBuilder {
+    Server::builder()
+        .max_body_bytes(limits.max_body_bytes)
+        .max_concurrent_body_reads(limits.max_concurrent_body_reads)
+}
+
 /// Serves the application on `listener` with transport's hardened server.
 pub(crate) fn serve(
     listener: std::net::TcpListener,
@@ -678,9 +685,7 @@ pub(crate) fn serve(
     limits: Limits,
 ) -> Result<ServerHandle, crate::Error> {
     let judge = Arc::clone(&state);
-    Server::builder()
-        .max_body_bytes(limits.max_body_bytes)
-        .max_concurrent_body_reads(limits.max_concurrent_body_reads)
+    server_builder(limits)
         .authorize(move |head| check_head(&judge, head))
         .serve(listener, move |req| {
             let state = Arc::clone(&state);

@@ -256,13 +256,16 @@ impl SandboxBuilder {
         }
         let listener = match self.listener {
             Some(l) => l,
-            None => TcpListener::bind(self.addr).map_err(|e| {
-                Error::with_source(
-                    ErrorKind::Bind,
-                    format!("cannot listen on {}", self.addr),
-                    e,
-                )
-            })?,
+            // Bound by transport: an explicit, deep listen backlog.
+            None => app::server_builder(self.limits)
+                .listen(self.addr)
+                .map_err(|e| {
+                    Error::with_source(
+                        ErrorKind::Bind,
+                        format!("cannot listen on {}", self.addr),
+                        e,
+                    )
+                })?,
         };
         let addr = listener
             .local_addr()

@@ -21,7 +21,10 @@
 //!   HTTP/2 (prior knowledge) on one port. Credentials come before bodies: an
 //!   [`authorize`](ServerBuilder::authorize) check judges each request's head and a
 //!   [`Rejection`] is answered before a body byte is read; HTTP/2 streams per connection and
-//!   concurrent body reads are bounded, so body memory stays under body size × reads.
+//!   concurrent body reads are bounded, so body memory stays under body size × reads. A
+//!   flood of idle or slowloris connections cannot lock real clients out: at the connection
+//!   cap (and at a per-peer cap) the oldest connection with no request in flight is shed,
+//!   and the server binds with an explicit, deep listen backlog.
 //!
 //! What it does **not** do: it knows nothing of reports, JSON or XML (that is
 //! `ivr-reports-codec` and the `ivr-reports` facade), follows no redirects, speaks through

@@ -1,8 +1,9 @@
 //! The hardened server: serve an async handler with limits, and shut it down gracefully.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,7 +19,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
@@ -97,6 +98,8 @@ pub struct ServerBuilder {
     idle_timeout: Duration,
     max_concurrent_streams: u32,
     max_concurrent_body_reads: usize,
+    max_connections_per_peer: usize,
+    listen_backlog: u32,
     authorize: Option<Arc<HeadCheck>>,
 }
 
@@ -110,6 +113,8 @@ impl Default for ServerBuilder {
             idle_timeout: Duration::from_secs(60),
             max_concurrent_streams: 32,
             max_concurrent_body_reads: 64,
+            max_connections_per_peer: 256,
+            listen_backlog: 1024,
             authorize: None,
         }
     }
@@ -125,6 +130,8 @@ impl fmt::Debug for ServerBuilder {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_concurrent_streams", &self.max_concurrent_streams)
             .field("max_concurrent_body_reads", &self.max_concurrent_body_reads)
+            .field("max_connections_per_peer", &self.max_connections_per_peer)
+            .field("listen_backlog", &self.listen_backlog)
             .field("authorize", &self.authorize.as_ref().map(|_| "<check>"))
             .finish()
     }
@@ -161,11 +168,63 @@ impl ServerBuilder {
         self
     }
 
-    /// The most connections served at once; further ones wait in the listen backlog until a
-    /// connection closes. Default 1024; 0 counts as 1.
+    /// The most connections served at once. When a new connection arrives at the cap, the
+    /// oldest connection with no request in flight (idle between requests, or still sending
+    /// its first head, as a slowloris does) is closed to make room, so a flood of idle
+    /// connections cannot lock out a real client. Only when every connection has a request
+    /// in flight do new ones wait in the listen backlog. Default 1024; 0 counts as 1.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
         self
+    }
+
+    /// The most connections one peer IP address may hold. A new connection beyond it closes
+    /// that peer's oldest connection with no request in flight, or, when all of them are
+    /// busy, is closed at once. Default 256; 0 counts as 1.
+    pub fn max_connections_per_peer(mut self, max: usize) -> Self {
+        self.max_connections_per_peer = max.max(1);
+        self
+    }
+
+    /// The listen backlog (connections the kernel completes before they are accepted) when
+    /// the server binds the address itself ([`bind`](ServerBuilder::bind),
+    /// [`listen`](ServerBuilder::listen)); the kernel may cap it (`net.core.somaxconn`).
+    /// Default 1024.
+    pub fn listen_backlog(mut self, backlog: u32) -> Self {
+        self.listen_backlog = backlog.max(1);
+        self
+    }
+
+    /// Binds `addr` with this builder's [`listen_backlog`](ServerBuilder::listen_backlog),
+    /// for callers that need the bound address before they [`serve`](ServerBuilder::serve).
+    /// Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the address cannot be bound or no tokio runtime is running.
+    pub fn listen(&self, addr: SocketAddr) -> Result<std::net::TcpListener, Error> {
+        let bind = || -> std::io::Result<std::net::TcpListener> {
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            // As std's TcpListener::bind does: a restarted server can take its port back
+            // while old connections linger in TIME_WAIT.
+            #[cfg(unix)]
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(self.listen_backlog)?.into_std()
+        };
+        let _runtime = tokio::runtime::Handle::try_current().map_err(|e| {
+            Error::new(ErrorKind::Io)
+                .with_context("the server needs a running tokio runtime")
+                .with_source(e)
+        })?;
+        bind().map_err(|e| {
+            Error::new(ErrorKind::Io)
+                .with_context("could not bind the address")
+                .with_source(e)
+        })
     }
 
     /// How long a connection may stay open with no request in flight before it is closed.
@@ -239,11 +298,7 @@ impl ServerBuilder {
         F: Future<Output = Result<Response<Bytes>, E>> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
-            Error::new(ErrorKind::Io)
-                .with_context("could not bind the address")
-                .with_source(e)
-        })?;
+        let listener = self.listen(addr)?;
         self.serve(listener, handler)
     }
 
@@ -304,6 +359,8 @@ impl ServerBuilder {
             idle_timeout: self.idle_timeout,
             header_read_timeout: self.header_read_timeout,
             slots: Arc::new(Semaphore::new(self.max_connections)),
+            max_connections_per_peer: self.max_connections_per_peer,
+            registry: Mutex::new(Registry::default()),
         });
         let (signal_tx, signal_rx) = watch::channel(None);
         let task = runtime.spawn(accept_loop(listener, shared, signal_rx));
@@ -441,44 +498,177 @@ struct Shared {
     idle_timeout: Duration,
     header_read_timeout: Duration,
     slots: Arc<Semaphore>,
+    max_connections_per_peer: usize,
+    /// The open connections, for shedding the oldest idle one.
+    registry: Mutex<Registry>,
+}
+
+/// One open connection as the accept loop sees it.
+struct Tracked {
+    peer: IpAddr,
+    activity: Arc<Activity>,
+    /// Told when the connection is to be closed to make room.
+    shed: Arc<Notify>,
+}
+
+/// The open connections in accept order (oldest first), and how many each peer holds.
+/// A shed connection leaves the registry at once, before its task has ended.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    open: BTreeMap<u64, Tracked>,
+    per_peer: HashMap<IpAddr, usize>,
+}
+
+impl Registry {
+    fn add(&mut self, peer: IpAddr, activity: Arc<Activity>, shed: Arc<Notify>) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        self.open.insert(
+            id,
+            Tracked {
+                peer,
+                activity,
+                shed,
+            },
+        );
+        *self.per_peer.entry(peer).or_insert(0) += 1;
+        id
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Tracked> {
+        let gone = self.open.remove(&id)?;
+        if let Some(n) = self.per_peer.get_mut(&gone.peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_peer.remove(&gone.peer);
+            }
+        }
+        Some(gone)
+    }
+
+    fn count(&self, peer: IpAddr) -> usize {
+        self.per_peer.get(&peer).copied().unwrap_or(0)
+    }
+
+    /// Tells the oldest connection with no request in flight (of `peer`, or of anyone) to
+    /// close; returns whether there was one.
+    fn shed_oldest_idle(&mut self, peer: Option<IpAddr>) -> bool {
+        let victim = self
+            .open
+            .iter()
+            .find(|(_, t)| {
+                peer.is_none_or(|p| t.peer == p)
+                    && t.activity.in_flight.load(Ordering::Acquire) == 0
+            })
+            .map(|(id, _)| *id);
+        match victim.and_then(|id| self.remove(id)) {
+            Some(t) => {
+                t.shed.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Takes a connection out of the registry when its task ends, however it ends.
+struct Registered {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Ok(mut registry) = self.shared.registry.lock() {
+            registry.remove(self.id);
+        }
+    }
 }
 
 /// Accepts connections until the signal; returns whether every connection finished in time.
+///
+/// At the connection cap (or a peer's cap) the oldest connection with no request in flight
+/// is shed to make room; only when none is idle does accepting wait for a slot.
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut signal: Signal) -> bool {
     let mut connections = JoinSet::new();
     let deadline = loop {
         while connections.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            permit = shared.slots.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break Instant::now(),
-            },
-            changed = signal.changed() => break stop_at(changed, &signal),
-        };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(_) => {
                     // Out of file descriptors or a connection reset before accept: pause
                     // briefly rather than spin.
-                    drop(permit);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
             },
             changed = signal.changed() => break stop_at(changed, &signal),
         };
+        let peer = peer.ip();
+        if let Ok(mut registry) = shared.registry.lock()
+            && registry.count(peer) >= shared.max_connections_per_peer
+            && !registry.shed_oldest_idle(Some(peer))
+        {
+            // Every connection of this peer is busy: refuse this one rather than stall
+            // everyone else's accepts.
+            drop(stream);
+            continue;
+        }
+        let permit = tokio::select! {
+            permit = make_room(&shared) => match permit {
+                Some(permit) => permit,
+                None => break Instant::now(),
+            },
+            changed = signal.changed() => break stop_at(changed, &signal),
+        };
+        let activity = Arc::new(Activity {
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(Instant::now()),
+            seen: AtomicBool::new(false),
+        });
+        let shed = Arc::new(Notify::new());
+        let Ok(mut registry) = shared.registry.lock() else {
+            break Instant::now();
+        };
+        let id = registry.add(peer, activity.clone(), shed.clone());
+        drop(registry);
+        let registered = Registered {
+            shared: shared.clone(),
+            id,
+        };
         connections.spawn(serve_connection(
             stream,
             shared.clone(),
             signal.clone(),
-            permit,
+            (permit, registered),
+            activity,
+            shed,
         ));
     };
     drop(listener);
     let all_closed = async { while connections.join_next().await.is_some() {} };
     // On timeout `connections` is dropped, which aborts what is left.
     tokio::time::timeout_at(deadline, all_closed).await.is_ok()
+}
+
+/// A connection slot: at once if one is free, else by shedding the oldest idle connection;
+/// while every connection is busy, looks again every 50 ms (one may have gone idle).
+/// `None` when the semaphore is closed.
+async fn make_room(shared: &Shared) -> Option<OwnedSemaphorePermit> {
+    loop {
+        if let Ok(permit) = shared.slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if let Ok(mut registry) = shared.registry.lock() {
+            registry.shed_oldest_idle(None);
+        }
+        tokio::select! {
+            permit = shared.slots.clone().acquire_owned() => return permit.ok(),
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
 }
 
 fn stop_at(changed: Result<(), watch::error::RecvError>, signal: &Signal) -> Instant {
@@ -533,15 +723,12 @@ async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
     mut signal: Signal,
-    _permit: OwnedSemaphorePermit,
+    _slot: (OwnedSemaphorePermit, Registered),
+    activity: Arc<Activity>,
+    shed: Arc<Notify>,
 ) {
     // Responses go out at once; failure here only costs latency.
     let _ = stream.set_nodelay(true);
-    let activity = Arc::new(Activity {
-        in_flight: AtomicUsize::new(0),
-        last: Mutex::new(Instant::now()),
-        seen: AtomicBool::new(false),
-    });
     let service = {
         let shared = shared.clone();
         let activity = activity.clone();
@@ -567,6 +754,15 @@ async fn serve_connection(
             .map_or_else(|| Instant::now() + limit, |since| since + limit);
         tokio::select! {
             _ = conn.as_mut() => break,
+            () = shed.notified(), if !closing => {
+                // Shed to make room: with nothing in flight, close at once; a request
+                // that started meanwhile is finished first.
+                if activity.in_flight.load(Ordering::Acquire) == 0 {
+                    break;
+                }
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
             changed = signal.changed(), if !closing => {
                 // A closed channel means the server is gone: close too.
                 let _ = changed;
@@ -750,5 +946,10 @@ mod tests {
         assert_eq!(b.max_body_bytes, 8 * 1024 * 1024);
         assert_eq!(b.header_read_timeout, Duration::from_secs(10));
         assert_eq!(ServerBuilder::new().max_connections(0).max_connections, 1);
+        assert_eq!(b.max_concurrent_streams, 32);
+        assert_eq!(b.max_concurrent_body_reads, 64);
+        assert_eq!(b.max_connections_per_peer, 256);
+        assert_eq!(b.listen_backlog, 1024);
+        assert!(b.authorize.is_none());
     }
 }

@@ -333,3 +333,100 @@ async fn two_sandbox_collects_in_one_folder_store_two_campaigns() {
         .collect();
     assert_eq!(ids.len(), 100);
 }
+
+/// The soft limit on open files of this process (the sandbox inherits it).
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Opens `count` connections to `addr`, 200 at a time, each given 3 s to connect; sends
+/// `first_bytes` on each. Returns the ones that connected.
+async fn open_connections(
+    addr: SocketAddr,
+    count: usize,
+    first_bytes: &'static [u8],
+) -> Vec<TcpStream> {
+    let mut held = Vec::with_capacity(count);
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(200);
+        left -= batch;
+        let tasks: Vec<_> = (0..batch)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let mut socket =
+                        tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr))
+                            .await
+                            .ok()?
+                            .ok()?;
+                    if !first_bytes.is_empty() {
+                        socket.write_all(first_bytes).await.ok()?;
+                    }
+                    Some(socket)
+                })
+            })
+            .collect();
+        for t in tasks {
+            if let Ok(Some(socket)) = t.await {
+                held.push(socket);
+            }
+        }
+    }
+    held
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_client_is_answered_within_2s_while_5000_idle_and_slowloris_connections_are_held()
+{
+    const IDLE: usize = 5_000;
+    const SLOWLORIS: usize = 500;
+    // Both ends live on this machine: this process holds the client sockets, the sandbox
+    // (which inherits our limit) the server ones.
+    let (idle, slowloris) = match open_files_limit() {
+        Some(limit) if limit < IDLE + SLOWLORIS + 200 => {
+            let idle = limit.saturating_sub(300) * 10 / 11;
+            eprintln!(
+                "open files limited to {limit}: flooding with {idle} idle and {} slowloris \
+                 connections instead of {IDLE} and {SLOWLORIS}",
+                idle / 10
+            );
+            (idle, idle / 10)
+        }
+        _ => (IDLE, SLOWLORIS),
+    };
+    let sandbox = Running::start(&["--addr", "127.0.0.1:0", "--seed", "10"]).await;
+    let addr = sandbox.addr;
+
+    let held_idle = open_connections(addr, idle, b"").await;
+    let held_slow = open_connections(
+        addr,
+        slowloris,
+        b"GET /tts/3/reports HTTP/1.1\r\nhost: sandbox\r\nx-slow: ",
+    )
+    .await;
+    eprintln!(
+        "holding {} idle and {} slowloris connections",
+        held_idle.len(),
+        held_slow.len()
+    );
+
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(20),
+        raw_get(addr, "/tts/3/reports", "App sandbox-api-key"),
+    )
+    .await;
+    let latency = started.elapsed();
+    eprintln!("a normal GET was answered in {latency:?}");
+    let answer = answer.ok().flatten().unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"messageId\""), "{answer}");
+    assert!(
+        latency < Duration::from_secs(2),
+        "a normal client waited {latency:?} behind the flood (the issue allows 2 s)"
+    );
+    drop(held_idle);
+    drop(held_slow);
+}

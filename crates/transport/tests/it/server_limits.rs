@@ -508,3 +508,127 @@ impl hyper::body::Body for Stalled {
         std::task::Poll::Pending
     }
 }
+
+/// A GET answered within `within`, or `None`.
+async fn quick_get(addr: std::net::SocketAddr, within: Duration) -> Option<String> {
+    tokio::time::timeout(
+        within,
+        raw_exchange(
+            addr,
+            b"GET /hi HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+        ),
+    )
+    .await
+    .ok()
+}
+
+/// Whether the server closed `socket` (EOF or reset) within 5 s.
+async fn closed_by_server(socket: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+#[tokio::test]
+async fn at_the_cap_the_oldest_idle_connection_is_shed_for_a_new_one() {
+    let server = echo_server(
+        Server::builder()
+            .max_connections(8)
+            .max_connections_per_peer(1000),
+    );
+    let addr = server.local_addr();
+    // The cap filled with silent and slowloris connections, oldest first.
+    let mut held = Vec::new();
+    for i in 0..8 {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 1 {
+            socket
+                .write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nx-slow: ")
+                .await
+                .unwrap();
+        }
+        held.push(socket);
+        // Accept order is the order of arrival.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answer = quick_get(addr, Duration::from_secs(2)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "a new client was not served at the cap: {answer:?}"
+    );
+    assert!(
+        closed_by_server(&mut held[0]).await,
+        "the oldest idle one made room"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_over_its_limit_loses_its_own_oldest_idle_connection() {
+    let server = echo_server(Server::builder().max_connections_per_peer(2));
+    let addr = server.local_addr();
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let _second = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answer = quick_get(addr, Duration::from_secs(2)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "{answer:?}"
+    );
+    assert!(closed_by_server(&mut first).await);
+}
+
+#[tokio::test]
+async fn a_peer_whose_connections_are_all_busy_is_refused_more() {
+    let release = Arc::new(Notify::new());
+    let gate = release.clone();
+    let server = Server::builder()
+        .max_connections_per_peer(1)
+        .bind(
+            "127.0.0.1:0".parse().unwrap(),
+            move |_req: Request<Bytes>| {
+                let gate = gate.clone();
+                async move {
+                    gate.notified().await;
+                    Ok::<_, Infallible>(Response::new(Bytes::from_static(b"done")))
+                }
+            },
+        )
+        .unwrap();
+    let addr = server.local_addr();
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    busy.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut refused = TcpStream::connect(addr).await.unwrap();
+    assert!(closed_by_server(&mut refused).await);
+    release.notify_one();
+    assert!(
+        read_until_close(&mut busy).await.ends_with("done"),
+        "the busy one is never shed"
+    );
+}
+
+#[tokio::test]
+async fn listen_binds_with_the_builder_and_serves() {
+    let runtime_listener = Server::builder()
+        .listen_backlog(4096)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .unwrap();
+    let addr = runtime_listener.local_addr().unwrap();
+    let server = Server::builder()
+        .serve(runtime_listener, |_req: Request<Bytes>| async {
+            Ok::<_, Infallible>(Response::new(Bytes::from_static(b"listening")))
+        })
+        .unwrap();
+    assert_eq!(server.local_addr(), addr);
+    let answer = quick_get(addr, Duration::from_secs(5)).await.unwrap();
+    assert!(answer.ends_with("listening"), "{answer}");
+}

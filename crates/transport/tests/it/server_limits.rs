@@ -632,3 +632,19 @@ async fn listen_binds_with_the_builder_and_serves() {
     let answer = quick_get(addr, Duration::from_secs(5)).await.unwrap();
     assert!(answer.ends_with("listening"), "{answer}");
 }
+
+#[tokio::test]
+async fn http2_streams_per_connection_are_capped() {
+    let server = echo_server(Server::builder().max_concurrent_streams(3));
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let mut client = client.ready().await.unwrap();
+    // One exchange, so the server's SETTINGS have arrived.
+    let request = Request::get(format!("http://{}/", server.local_addr()))
+        .body(())
+        .unwrap();
+    let (response, _) = client.send_request(request, true).unwrap();
+    assert_eq!(response.await.unwrap().status(), StatusCode::OK);
+    assert_eq!(client.current_max_send_streams(), 3);
+}

@@ -430,3 +430,26 @@ async fn a_normal_client_is_answered_within_2s_while_5000_idle_and_slowloris_con
     drop(held_idle);
     drop(held_slow);
 }
+
+#[tokio::test]
+async fn max_body_bytes_sets_the_sandbox_body_limit() {
+    use tokio::io::AsyncReadExt;
+    let sandbox = Running::start(&["--addr", "127.0.0.1:0", "--max-body-bytes", "1000"]).await;
+    let body = format!(
+        r#"{{"messages":[{{"from":"41790000100","text":"{}","destinations":[{{"to":"41790000001"}}]}}]}}"#,
+        "x".repeat(1000)
+    );
+    let mut socket = TcpStream::connect(sandbox.addr).await.unwrap();
+    let request = format!(
+        "POST /tts/3/advanced HTTP/1.1\r\nhost: sandbox\r\nauthorization: App sandbox-api-key\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}

@@ -96,6 +96,7 @@ pub struct ServerBuilder {
     max_body_bytes: u64,
     max_connections: usize,
     idle_timeout: Duration,
+    body_read_timeout: Duration,
     max_concurrent_streams: u32,
     max_concurrent_body_reads: usize,
     max_connections_per_peer: usize,
@@ -111,6 +112,7 @@ impl Default for ServerBuilder {
             max_body_bytes: 8 * 1024 * 1024,
             max_connections: 1024,
             idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
             max_concurrent_streams: 32,
             max_concurrent_body_reads: 64,
             max_connections_per_peer: 256,
@@ -128,6 +130,7 @@ impl fmt::Debug for ServerBuilder {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
             .field("max_concurrent_streams", &self.max_concurrent_streams)
             .field("max_concurrent_body_reads", &self.max_concurrent_body_reads)
             .field("max_connections_per_peer", &self.max_connections_per_peer)
@@ -231,6 +234,14 @@ impl ServerBuilder {
     /// Default 60 s.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// The time a request's body may take to arrive once its read has begun; a slower one
+    /// gets `408` (and the HTTP/1.1 connection is closed), so a trickling upload cannot hold
+    /// a [body-read permit](ServerBuilder::max_concurrent_body_reads) for ever. Default 30 s.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
         self
     }
 
@@ -357,6 +368,7 @@ impl ServerBuilder {
             body_reads: Arc::new(Semaphore::new(self.max_concurrent_body_reads)),
             max_body_bytes: self.max_body_bytes,
             idle_timeout: self.idle_timeout,
+            body_read_timeout: self.body_read_timeout,
             header_read_timeout: self.header_read_timeout,
             slots: Arc::new(Semaphore::new(self.max_connections)),
             max_connections_per_peer: self.max_connections_per_peer,
@@ -496,6 +508,7 @@ struct Shared {
     body_reads: Arc<Semaphore>,
     max_body_bytes: u64,
     idle_timeout: Duration,
+    body_read_timeout: Duration,
     header_read_timeout: Duration,
     slots: Arc<Semaphore>,
     max_connections_per_peer: usize,
@@ -812,9 +825,11 @@ async fn handle(
             Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, close)),
         }
     };
-    let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
-        Ok(body) => body,
-        Err(status) => return Ok(plain(status, close)),
+    let read = read_body(&parts.headers, body, shared.max_body_bytes);
+    let body = match tokio::time::timeout(shared.body_read_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(status)) => return Ok(plain(status, close)),
+        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, close)),
     };
     drop(_permit);
     let request = Request::from_parts(parts, body);
@@ -950,6 +965,7 @@ mod tests {
         assert_eq!(b.max_concurrent_body_reads, 64);
         assert_eq!(b.max_connections_per_peer, 256);
         assert_eq!(b.listen_backlog, 1024);
+        assert_eq!(b.body_read_timeout, Duration::from_secs(30));
         assert!(b.authorize.is_none());
     }
 }

@@ -648,3 +648,28 @@ async fn http2_streams_per_connection_are_capped() {
     assert_eq!(response.await.unwrap().status(), StatusCode::OK);
     assert_eq!(client.current_max_send_streams(), 3);
 }
+
+#[tokio::test]
+async fn a_trickling_body_gets_408_and_frees_its_read_permit() {
+    let (server, calls) = guarded_server(
+        Server::builder()
+            .max_concurrent_body_reads(1)
+            .body_read_timeout(Duration::from_millis(300)),
+    );
+    let addr = server.local_addr();
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 100\r\n\r\nfirst bytes")
+        .await
+        .unwrap();
+    let answer = read_until_close(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    // The permit is free again: another upload gets through.
+    let answer = raw_exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    )
+    .await;
+    assert!(answer.ends_with("ok"), "{answer}");
+    assert_eq!(calls.get(), 1);
+}

@@ -24,6 +24,10 @@ pub(crate) struct SandboxArgs {
     /// test-number outcome, in bulk `seed`.
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: usize,
+    /// The largest request body accepted (send requests, injected pages), in bytes; larger
+    /// ones get 413. Bodies of unauthenticated requests are never read.
+    #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    max_body_bytes: u64,
 }
 
 /// The API key a sandbox accepts when none is given.
@@ -35,7 +39,13 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Resu
     let given_key = api.api_key.as_deref().filter(|k| !k.is_empty());
     let mut builder = Sandbox::builder()
         .addr(args.addr)
-        .api_key(given_key.unwrap_or(DEFAULT_KEY));
+        .api_key(given_key.unwrap_or(DEFAULT_KEY))
+        .max_body_bytes(args.max_body_bytes);
+    if args.seed > 0 {
+        // Placed before the first connection is accepted: a client that connects at once
+        // sees the campaign, never an empty first page.
+        builder = builder.campaign("seed", args.seed);
+    }
     if let (Some(user), Some(password)) = (&api.username, &api.password) {
         builder = builder.basic(user.as_str(), password.as_str());
     }
@@ -43,9 +53,6 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Resu
         .start()
         .await
         .map_err(|e| Failure::failed(crate::one_line(&e)))?;
-    if args.seed > 0 {
-        sandbox.simulate_campaign("seed", args.seed);
-    }
     let c = sandbox.credentials();
     println!("Infobip-compatible sandbox at {}", sandbox.base_url());
     let key = match given_key {

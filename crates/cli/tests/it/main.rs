@@ -9,6 +9,7 @@ mod logging;
 mod loss;
 mod pg_tls;
 mod sandbox;
+mod sandbox_limits;
 mod secrets;
 
 use std::path::Path;

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ivr_reports_transport::{ErrorKind, Server, ServerBuilder, ServerHandle};
+use ivr_reports_transport::{ErrorKind, Rejection, Server, ServerBuilder, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
@@ -378,4 +378,298 @@ async fn abort_connection_drops_the_connection_without_an_answer() {
     assert_eq!(err.attempts(), 1, "a lost response is never retried");
     let response = client.send(get(url(addr, "/"))).await.unwrap();
     assert_eq!(response.body().as_ref(), b"fine", "the server goes on");
+}
+
+fn denied() -> Rejection {
+    let mut response = Response::new(Bytes::from_static(b"who are you"));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    Rejection::from(response)
+}
+
+/// An echo server that counts its handler calls and lets through only `x-key: ok`.
+fn guarded_server(builder: ServerBuilder) -> (ServerHandle, Counter) {
+    let calls = Counter::default();
+    let seen = calls.clone();
+    let server = builder
+        .authorize(|head: &http::request::Parts| {
+            if head.headers.get("x-key").is_some_and(|v| v == "ok") {
+                Ok(())
+            } else {
+                Err(denied())
+            }
+        })
+        .bind(
+            "127.0.0.1:0".parse().unwrap(),
+            move |req: Request<Bytes>| {
+                seen.bump();
+                async move { Ok::<_, Infallible>(Response::new(req.into_body())) }
+            },
+        )
+        .unwrap();
+    (server, calls)
+}
+
+#[tokio::test]
+async fn a_rejected_head_is_answered_before_its_body_is_sent() {
+    let (server, calls) = guarded_server(Server::builder());
+    // Announces 60 MB within the body limit and sends none of it: the answer must come
+    // from the head alone, and the connection closes (the body is unread).
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 6000000\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_close(&mut socket).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.ends_with("who are you"), "{answer}");
+    assert_eq!(calls.get(), 0);
+
+    // A bodiless rejection keeps the connection; an accepted request reaches the handler.
+    let answer = raw_exchange(
+        server.local_addr(),
+        b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\nPOST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("hi"), "{answer}");
+    assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_http2_stream_is_answered_and_the_connection_goes_on() {
+    let (server, calls) = guarded_server(Server::builder());
+    let addr = server.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    // A body that never ends: only the head can have been judged.
+    let request = Request::post(url(addr, "/")).body(Stalled.boxed()).unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!response.headers().contains_key("connection"));
+    let mut ok = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from_static(b"hi")).boxed())
+        .unwrap();
+    ok.headers_mut().insert("x-key", "ok".parse().unwrap());
+    sender.ready().await.unwrap();
+    let response = sender.send_request(ok).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test]
+async fn body_reads_beyond_the_bound_wait_and_bodiless_requests_do_not() {
+    let (server, calls) = guarded_server(Server::builder().max_concurrent_body_reads(1));
+    let addr = server.local_addr();
+    // The first upload takes the only permit and stalls halfway.
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first
+        .write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 4\r\nconnection: close\r\n\r\nab")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A complete second upload must wait for the permit...
+    let second = tokio::spawn(raw_exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nzz",
+    ));
+    // ...while a bodiless request is served at once.
+    let answer = raw_exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(calls.get(), 1, "the second body was read beside the first");
+    assert!(!second.is_finished());
+    first.write_all(b"cd").await.unwrap();
+    assert!(read_until_close(&mut first).await.ends_with("abcd"));
+    assert!(second.await.unwrap().ends_with("zz"));
+    assert_eq!(calls.get(), 3);
+}
+
+/// A request body that never sends a byte nor ends.
+struct Stalled;
+
+impl hyper::body::Body for Stalled {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Pending
+    }
+}
+
+/// A GET answered within `within`, or `None`.
+async fn quick_get(addr: std::net::SocketAddr, within: Duration) -> Option<String> {
+    tokio::time::timeout(
+        within,
+        raw_exchange(
+            addr,
+            b"GET /hi HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+        ),
+    )
+    .await
+    .ok()
+}
+
+/// Whether the server closed `socket` (EOF or reset) within 5 s.
+async fn closed_by_server(socket: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+#[tokio::test]
+async fn at_the_cap_the_oldest_idle_connection_is_shed_for_a_new_one() {
+    let server = echo_server(
+        Server::builder()
+            .max_connections(8)
+            .max_connections_per_peer(1000),
+    );
+    let addr = server.local_addr();
+    // The cap filled with silent and slowloris connections, oldest first.
+    let mut held = Vec::new();
+    for i in 0..8 {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 1 {
+            socket
+                .write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nx-slow: ")
+                .await
+                .unwrap();
+        }
+        held.push(socket);
+        // Accept order is the order of arrival.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answer = quick_get(addr, Duration::from_secs(2)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "a new client was not served at the cap: {answer:?}"
+    );
+    assert!(
+        closed_by_server(&mut held[0]).await,
+        "the oldest idle one made room"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_over_its_limit_loses_its_own_oldest_idle_connection() {
+    let server = echo_server(Server::builder().max_connections_per_peer(2));
+    let addr = server.local_addr();
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let _second = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answer = quick_get(addr, Duration::from_secs(2)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "{answer:?}"
+    );
+    assert!(closed_by_server(&mut first).await);
+}
+
+#[tokio::test]
+async fn a_peer_whose_connections_are_all_busy_is_refused_more() {
+    let release = Arc::new(Notify::new());
+    let gate = release.clone();
+    let server = Server::builder()
+        .max_connections_per_peer(1)
+        .bind(
+            "127.0.0.1:0".parse().unwrap(),
+            move |_req: Request<Bytes>| {
+                let gate = gate.clone();
+                async move {
+                    gate.notified().await;
+                    Ok::<_, Infallible>(Response::new(Bytes::from_static(b"done")))
+                }
+            },
+        )
+        .unwrap();
+    let addr = server.local_addr();
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    busy.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut refused = TcpStream::connect(addr).await.unwrap();
+    assert!(closed_by_server(&mut refused).await);
+    release.notify_one();
+    assert!(
+        read_until_close(&mut busy).await.ends_with("done"),
+        "the busy one is never shed"
+    );
+}
+
+#[tokio::test]
+async fn listen_binds_with_the_builder_and_serves() {
+    let runtime_listener = Server::builder()
+        .listen_backlog(4096)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .unwrap();
+    let addr = runtime_listener.local_addr().unwrap();
+    let server = Server::builder()
+        .serve(runtime_listener, |_req: Request<Bytes>| async {
+            Ok::<_, Infallible>(Response::new(Bytes::from_static(b"listening")))
+        })
+        .unwrap();
+    assert_eq!(server.local_addr(), addr);
+    let answer = quick_get(addr, Duration::from_secs(5)).await.unwrap();
+    assert!(answer.ends_with("listening"), "{answer}");
+}
+
+#[tokio::test]
+async fn http2_streams_per_connection_are_capped() {
+    let server = echo_server(Server::builder().max_concurrent_streams(3));
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let mut client = client.ready().await.unwrap();
+    // One exchange, so the server's SETTINGS have arrived.
+    let request = Request::get(format!("http://{}/", server.local_addr()))
+        .body(())
+        .unwrap();
+    let (response, _) = client.send_request(request, true).unwrap();
+    assert_eq!(response.await.unwrap().status(), StatusCode::OK);
+    assert_eq!(client.current_max_send_streams(), 3);
+}
+
+#[tokio::test]
+async fn a_trickling_body_gets_408_and_frees_its_read_permit() {
+    let (server, calls) = guarded_server(
+        Server::builder()
+            .max_concurrent_body_reads(1)
+            .body_read_timeout(Duration::from_millis(300)),
+    );
+    let addr = server.local_addr();
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 100\r\n\r\nfirst bytes")
+        .await
+        .unwrap();
+    let answer = read_until_close(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    // The permit is free again: another upload gets through.
+    let answer = raw_exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    )
+    .await;
+    assert!(answer.ends_with("ok"), "{answer}");
+    assert_eq!(calls.get(), 1);
 }

@@ -10,10 +10,15 @@
 //!   replays the spool into the sink. A lost response (the request went out, the answer
 //!   never came) is counted as an incident: only the API could say what it held.
 //! - **Push** ([`Collector::serve_webhook`]): a webhook on transport's hardened server
-//!   (path and Basic auth configurable) accepting v1 or v2 bodies, JSON or XML. It answers
-//!   `200` only once the sink has committed; a body it cannot read is committed to the
-//!   quarantine and then answered `200`; when the sink fails it answers `503` so the sender
-//!   retries. `GET /metrics` serves the [`Counters`] as Prometheus text.
+//!   accepting v1 or v2 bodies, JSON or XML. It answers `200` only once the sink has
+//!   committed; a body it cannot read is committed to the quarantine and then answered
+//!   `200`; when the sink fails it answers `503` so the sender retries. `GET /metrics`
+//!   serves the [`Counters`] as Prometheus text. It cannot be fooled or exhausted
+//!   ([`WebhookConfig`]): off loopback it refuses to start without credentials (Basic auth
+//!   or a secret path token, or an explicit opt-out), and checks them before reading a
+//!   body; decoding and storing run within a memory budget (pushes beyond it wait, then get
+//!   `503`); a full quarantine refuses further undecodable pushes with `507`. Neither
+//!   refusal is an acknowledgement: the sender keeps the reports and retries.
 //! - **Exactly once**: every [`Sink`] is idempotent by `messageId`, so a report that comes
 //!   by pull and by push, twice, or again from the spool is stored once. Reports the codec
 //!   rejects are kept, raw, in the sink's **quarantine** with the reason; [`replay`] runs

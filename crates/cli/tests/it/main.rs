@@ -6,6 +6,7 @@
 mod collect;
 mod fetch;
 mod sandbox;
+mod webhook;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -36,6 +36,11 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Resu
     let mut builder = Sandbox::builder()
         .addr(args.addr)
         .api_key(given_key.unwrap_or(DEFAULT_KEY));
+    if args.seed > 0 {
+        // Placed before the first connection is accepted: a client that connects at once
+        // sees the campaign, never an empty first page.
+        builder = builder.campaign("seed", args.seed);
+    }
     if let (Some(user), Some(password)) = (&api.username, &api.password) {
         builder = builder.basic(user.as_str(), password.as_str());
     }
@@ -43,9 +48,6 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Resu
         .start()
         .await
         .map_err(|e| Failure::failed(crate::one_line(&e)))?;
-    if args.seed > 0 {
-        sandbox.simulate_campaign("seed", args.seed);
-    }
     let c = sandbox.credentials();
     println!("Infobip-compatible sandbox at {}", sandbox.base_url());
     let key = match given_key {

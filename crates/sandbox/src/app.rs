@@ -9,7 +9,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use ivr_reports_codec::Format;
 use ivr_reports_model::{ApiError, CallReport, Status, VoiceReport};
-use ivr_reports_transport::{AbortConnection, Server, ServerHandle};
+use ivr_reports_transport::{AbortConnection, Rejection, Server, ServerHandle};
 
 use crate::auth::{Credentials, same};
 use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters};
@@ -284,17 +284,85 @@ fn known_path(p: &str) -> bool {
     )
 }
 
+/// Judges a request from its head alone, before its body is read: everything that can be
+/// refused without the body (authorization, unknown routes, unacceptable formats) is, so an
+/// unauthenticated upload never costs memory. The handler repeats these checks.
+pub(crate) fn check_head(state: &State, head: &http::request::Parts) -> Result<(), Rejection> {
+    let headers = &head.headers;
+    let path = head.uri.path();
+    let authorized = || {
+        state.credentials.accepts(
+            headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes),
+        )
+    };
+    let format = accept_or_json_in(headers);
+    let refusal = match (&head.method, path) {
+        (&Method::GET, "/tts/3/reports" | "/voice/1/reports") => match negotiate_in(headers) {
+            None => Some(error(
+                &state.codecs,
+                Format::Json,
+                StatusCode::NOT_ACCEPTABLE,
+                "NOT_ACCEPTABLE",
+                "Only application/json and application/xml can be served",
+            )),
+            Some(format) => (!authorized()).then(|| unauthorized(&state.codecs, format)),
+        },
+        (
+            &Method::POST,
+            "/tts/3/single" | "/tts/3/multi" | "/tts/3/advanced" | "/voice/ivr/1/messages",
+        ) => (!authorized()).then(|| unauthorized(&state.codecs, Format::Json)),
+        (&Method::GET, p) if p.starts_with("/tts/3/files/") => {
+            (!authorized()).then(|| unauthorized(&state.codecs, Format::Json))
+        }
+        (_, p) if p.starts_with("/sandbox/") => {
+            (!admin_authorized(state, headers)).then(|| admin_unauthorized(&state.codecs))
+        }
+        (_, p) if known_path(p) => Some(error(
+            &state.codecs,
+            format,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Method not allowed",
+        )),
+        _ => Some(error(
+            &state.codecs,
+            format,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Not found",
+        )),
+    };
+    match refusal {
+        Some(response) => Err(Rejection::from(response)),
+        None => Ok(()),
+    }
+}
+
 fn header(req: &Request<Bytes>, name: header::HeaderName) -> Option<&str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+    header_in(req.headers(), name)
+}
+
+fn header_in(headers: &http::HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The negotiated format, JSON when nothing acceptable was asked for (error bodies only).
 fn accept_or_json(req: &Request<Bytes>) -> Format {
-    negotiate(req).unwrap_or(Format::Json)
+    accept_or_json_in(req.headers())
+}
+
+fn accept_or_json_in(headers: &http::HeaderMap) -> Format {
+    negotiate_in(headers).unwrap_or(Format::Json)
 }
 
 fn negotiate(req: &Request<Bytes>) -> Option<Format> {
-    match header(req, header::ACCEPT) {
+    negotiate_in(req.headers())
+}
+
+fn negotiate_in(headers: &http::HeaderMap) -> Option<Format> {
+    match header_in(headers, header::ACCEPT) {
         None => Some(Format::Json),
         Some(accept) if accept.trim().is_empty() => Some(Format::Json),
         Some(accept) => Format::negotiate(accept),
@@ -501,19 +569,27 @@ fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response<
     respond(status, Format::Json, body)
 }
 
-fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
-    let format = Format::Json;
-    let token = header(req, header::AUTHORIZATION)
+fn admin_authorized(state: &State, headers: &http::HeaderMap) -> bool {
+    let token = header_in(headers, header::AUTHORIZATION)
         .and_then(|h| h.trim().strip_prefix("Bearer "))
         .map(str::trim);
-    if !token.is_some_and(|t| same(t, &state.admin_token)) {
-        return error(
-            &state.codecs,
-            format,
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "Invalid admin token",
-        );
+    token.is_some_and(|t| same(t, &state.admin_token))
+}
+
+fn admin_unauthorized(c: &Codecs) -> Response<Bytes> {
+    error(
+        c,
+        Format::Json,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "Invalid admin token",
+    )
+}
+
+fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
+    let format = Format::Json;
+    if !admin_authorized(state, req.headers()) {
+        return admin_unauthorized(&state.codecs);
     }
     match (req.method().clone(), path) {
         (Method::POST, "/sandbox/reports/v1" | "/sandbox/reports/v2") => {
@@ -588,13 +664,24 @@ fn inject(
     }
 }
 
+/// The limits the sandbox's server runs with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_body_bytes: u64,
+    pub(crate) max_concurrent_body_reads: usize,
+}
+
 /// Serves the application on `listener` with transport's hardened server.
 pub(crate) fn serve(
     listener: std::net::TcpListener,
     state: Arc<State>,
+    limits: Limits,
 ) -> Result<ServerHandle, crate::Error> {
+    let judge = Arc::clone(&state);
     Server::builder()
-        .max_body_bytes(MAX_BODY_BYTES)
+        .max_body_bytes(limits.max_body_bytes)
+        .max_concurrent_body_reads(limits.max_concurrent_body_reads)
+        .authorize(move |head| check_head(&judge, head))
         .serve(listener, move |req| {
             let state = Arc::clone(&state);
             async move {
@@ -606,6 +693,3 @@ pub(crate) fn serve(
         })
         .map_err(|e| crate::Error::with_source(crate::ErrorKind::Bind, "cannot serve", e))
 }
-
-/// The largest request body accepted (send requests of 10,000 destinations, injected pages).
-const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;

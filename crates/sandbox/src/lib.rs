@@ -22,6 +22,11 @@
 //!   429/500/503 rates, and "take the reports then drop the connection"), and
 //!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
 //!
+//! Credentials come before bodies: a request's head is judged before its body is read, so
+//! an unauthenticated (or misrouted) upload is refused at once and costs no memory; bodies
+//! are capped ([`SandboxBuilder::max_body_bytes`], 8 MiB) and read a few at a time
+//! ([`SandboxBuilder::max_concurrent_body_reads`], 8).
+//!
 //! What it does **not** do: place real calls, play audio (`/tts/3/files/...` serves a short
 //! silent WAV), accept XML send bodies, or keep anything across restarts.
 //!
@@ -98,9 +103,11 @@ pub struct SandboxBuilder {
     listener: Option<TcpListener>,
     credentials: Credentials,
     admin_token: String,
-    seed: u64,
+    seed: Option<u64>,
+    campaigns: Vec<(String, usize)>,
     push: PushPolicy,
     faults: Faults,
+    limits: app::Limits,
 }
 
 impl Default for SandboxBuilder {
@@ -110,9 +117,14 @@ impl Default for SandboxBuilder {
             listener: None,
             credentials: Credentials::default(),
             admin_token: "sandbox-admin-token".into(),
-            seed: 0x5eed,
+            seed: None,
+            campaigns: Vec::new(),
             push: PushPolicy::default(),
             faults: Faults::default(),
+            limits: app::Limits {
+                max_body_bytes: 8 * 1024 * 1024,
+                max_concurrent_body_reads: 8,
+            },
         }
     }
 }
@@ -162,10 +174,20 @@ impl SandboxBuilder {
         self
     }
 
-    /// Seeds the generator behind fault rates and generated ids, for repeatable runs.
-    /// Default a fixed seed.
+    /// Seeds the generator behind fault rates and generated ids, for repeatable runs: two
+    /// sandboxes with the same seed hand out the same ids. Default: fault rates from a fixed
+    /// seed, and ids unique to each start (time, process and a counter), so a second run
+    /// never repeats the message ids of the first.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Places `calls` simulated calls in bulk `bulk_id` before the sandbox accepts its first
+    /// connection, as [`SandboxHandle::simulate_campaign`] would: the very first request
+    /// already sees them. May be given several times. Default none.
+    pub fn campaign(mut self, bulk_id: impl Into<String>, calls: usize) -> Self {
+        self.campaigns.push((bulk_id.into(), calls));
         self
     }
 
@@ -186,6 +208,23 @@ impl SandboxBuilder {
     pub fn push_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.push.initial_backoff = initial;
         self.push.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The largest request body accepted, in bytes; larger ones get `413`. Default 8 MiB,
+    /// room for a send request of 10,000 destinations or an injected page of thousands of
+    /// reports.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.limits.max_body_bytes = bytes;
+        self
+    }
+
+    /// How many request bodies are read at once; further uploads wait. With
+    /// [`max_body_bytes`](SandboxBuilder::max_body_bytes) this bounds the memory request
+    /// bodies can take (by default 8 × 8 MiB). Unauthenticated requests never get their
+    /// bodies read at all. Default 8; 0 counts as 1.
+    pub fn max_concurrent_body_reads(mut self, max: usize) -> Self {
+        self.limits.max_concurrent_body_reads = max.max(1);
         self
     }
 
@@ -234,16 +273,23 @@ impl SandboxBuilder {
             store: Mutex::default(),
             counters: Arc::clone(&counters),
             faults: RwLock::new(self.faults),
-            dice: faults::Dice::new(self.seed),
+            dice: faults::Dice::new(self.seed.unwrap_or(DEFAULT_SEED)),
             credentials: self.credentials,
             admin_token: self.admin_token,
             base_url: base_url.clone(),
             pusher: Pusher::new(self.push, counters),
             codecs: wire::Codecs::new()?,
-            id_prefix: self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            id_prefix: self.seed.map_or_else(unique_id_prefix, |seed| {
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            }),
             next_id: AtomicU64::new(1),
         });
-        let server = app::serve(listener, Arc::clone(&state))?;
+        // Seeded campaigns are in place before the first connection is accepted: a client
+        // that connects at once must not conclude from an empty page that all is received.
+        for (bulk_id, calls) in &self.campaigns {
+            state.simulate_campaign(bulk_id, *calls);
+        }
+        let server = app::serve(listener, Arc::clone(&state), self.limits)?;
         Ok(SandboxHandle {
             state,
             server,
@@ -251,6 +297,25 @@ impl SandboxBuilder {
             base_url,
         })
     }
+}
+
+/// The fault dice's seed when none is given.
+const DEFAULT_SEED: u64 = 0x5eed;
+
+/// An id prefix unique to this start: the clock, the process and a per-process counter,
+/// mixed (splitmix64), so runs and sandboxes side by side never share generated ids.
+fn unique_id_prefix() -> u64 {
+    static STARTS: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut z =
+        nanos ^ (u64::from(std::process::id()) << 40) ^ n.wrapping_mul(0xA24B_AED4_963E_E407);
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// A running sandbox: its address and credentials, injection, counters, faults, shutdown.

@@ -18,7 +18,10 @@
 //! - [`Server`] (feature `server`) serves an async handler with safe limits: header read
 //!   timeout, header size, body size (413), connection cap, keep-alive idle timeout,
 //!   500 for a failing or panicking handler, graceful shutdown with a deadline; HTTP/1.1 and
-//!   HTTP/2 (prior knowledge) on one port.
+//!   HTTP/2 (prior knowledge) on one port. Credentials come before bodies: an
+//!   [`authorize`](ServerBuilder::authorize) check judges each request's head and a
+//!   [`Rejection`] is answered before a body byte is read; HTTP/2 streams per connection and
+//!   concurrent body reads are bounded, so body memory stays under body size × reads.
 //!
 //! What it does **not** do: it knows nothing of reports, JSON or XML (that is
 //! `ivr-reports-codec` and the `ivr-reports` facade), follows no redirects, speaks through
@@ -56,7 +59,7 @@
 //! - `client` (default): [`Client`], [`ClientBuilder`], [`RetryPolicy`].
 //! - `rustls` (default, implies `client`): `https://` by rustls with the ring provider and
 //!   the `webpki-roots` bundle; [`ClientBuilder::add_root_certificate_der`] and friends.
-//! - `server`: [`Server`], [`ServerBuilder`], [`ServerHandle`].
+//! - `server`: [`Server`], [`ServerBuilder`], [`ServerHandle`], [`Rejection`], [`AbortConnection`].
 //!
 //! Without features the crate still offers [`Error`], [`Auth`] and the [`HttpTransport`]
 //! trait, for crates that bring their own transport.
@@ -78,5 +81,5 @@ pub use crate::auth::{Auth, Secret};
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};
 pub use crate::error::{Error, ErrorKind};
 #[cfg(feature = "server")]
-pub use crate::server::{AbortConnection, Server, ServerBuilder, ServerHandle};
+pub use crate::server::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
 pub use crate::transport::{BoxFuture, HttpTransport, SharedTransport};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -38,6 +38,14 @@ const MIN_BUF_SIZE: usize = 8192;
 
 type Handler =
     dyn Fn(Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, BoxError>> + Send + Sync;
+
+/// The pre-body check: sees a request's head, answers it at once or lets it through.
+type HeadCheck = dyn Fn(&http::request::Parts) -> Result<(), Rejection> + Send + Sync;
+
+/// The largest HTTP/2 flow-control window of one stream: what a stream may have in flight
+/// before its body is read. The connection window is this times the stream limit, so streams
+/// waiting for a body-read permit can never starve the ones reading.
+const STREAM_WINDOW: u32 = 64 * 1024;
 
 /// The shutdown signal: `None` while serving, then the instant by which to be done.
 type Signal = watch::Receiver<Option<Instant>>;
@@ -73,7 +81,13 @@ impl Server {
 }
 
 /// Limits and timeouts of a [`Server`]. Every setter documents its default.
-#[derive(Clone, Debug)]
+///
+/// The memory a server may spend on request bodies is bounded by
+/// [`max_body_bytes`](ServerBuilder::max_body_bytes) times
+/// [`max_concurrent_body_reads`](ServerBuilder::max_concurrent_body_reads) (by default
+/// 8 MiB × 64), plus one small flow-control window per HTTP/2 stream; a request rejected by
+/// [`authorize`](ServerBuilder::authorize) costs no body memory at all.
+#[derive(Clone)]
 #[must_use]
 pub struct ServerBuilder {
     header_read_timeout: Duration,
@@ -81,6 +95,9 @@ pub struct ServerBuilder {
     max_body_bytes: u64,
     max_connections: usize,
     idle_timeout: Duration,
+    max_concurrent_streams: u32,
+    max_concurrent_body_reads: usize,
+    authorize: Option<Arc<HeadCheck>>,
 }
 
 impl Default for ServerBuilder {
@@ -91,7 +108,25 @@ impl Default for ServerBuilder {
             max_body_bytes: 8 * 1024 * 1024,
             max_connections: 1024,
             idle_timeout: Duration::from_secs(60),
+            max_concurrent_streams: 32,
+            max_concurrent_body_reads: 64,
+            authorize: None,
         }
+    }
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_concurrent_streams", &self.max_concurrent_streams)
+            .field("max_concurrent_body_reads", &self.max_concurrent_body_reads)
+            .field("authorize", &self.authorize.as_ref().map(|_| "<check>"))
+            .finish()
     }
 }
 
@@ -137,6 +172,60 @@ impl ServerBuilder {
     /// Default 60 s.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many HTTP/2 streams (requests) one connection may have open at once; the client
+    /// is told in its SETTINGS and further streams are refused (`REFUSED_STREAM`, safe to
+    /// retry). Default 32; 0 counts as 1.
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.max_concurrent_streams = max.max(1);
+        self
+    }
+
+    /// How many request bodies are read at once, over all connections; further requests
+    /// wait (their bodies unread, held back by TCP or HTTP/2 flow control) until a read
+    /// finishes. With [`max_body_bytes`](ServerBuilder::max_body_bytes) this caps the memory
+    /// bodies can take. Requests without a body never wait. Default 64; 0 counts as 1.
+    pub fn max_concurrent_body_reads(mut self, max: usize) -> Self {
+        self.max_concurrent_body_reads = max.max(1);
+        self
+    }
+
+    /// A check run on each request's head (method, URI, version, headers) **before any
+    /// body byte is read**, typically authorization. `Ok(())` lets the request through to
+    /// the body limit and the handler; `Err(`[`Rejection`]`)` is sent at once and the body is
+    /// never read: on HTTP/1.1 with `Connection: close` (the unread body cannot be
+    /// skipped), on HTTP/2 followed by a reset of the stream. Default: no check.
+    ///
+    /// The check runs on the connection's task: keep it quick and non-blocking.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use bytes::Bytes;
+    /// use http::{StatusCode, header};
+    /// use ivr_reports_transport::{Rejection, Server};
+    ///
+    /// let server = Server::builder()
+    ///     .authorize(|head: &http::request::Parts| {
+    ///         match head.headers.get(header::AUTHORIZATION) {
+    ///             Some(v) if v == "App secret" => Ok(()),
+    ///             _ => Err(Rejection::status(StatusCode::UNAUTHORIZED)),
+    ///         }
+    ///     })
+    ///     .bind("127.0.0.1:0".parse()?, |req: http::Request<Bytes>| async move {
+    ///         Ok::<_, std::convert::Infallible>(http::Response::new(req.into_body()))
+    ///     })?;
+    /// # server.shutdown(std::time::Duration::from_secs(1)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn authorize<C>(mut self, check: C) -> Self
+    where
+        C: Fn(&http::request::Parts) -> Result<(), Rejection> + Send + Sync + 'static,
+    {
+        self.authorize = Some(Arc::new(check));
         self
     }
 
@@ -200,10 +289,17 @@ impl ServerBuilder {
             .keep_alive(true);
         http.http2()
             .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX));
+            .max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
+            .max_concurrent_streams(self.max_concurrent_streams)
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(
+                STREAM_WINDOW.saturating_mul(self.max_concurrent_streams),
+            );
         let shared = Arc::new(Shared {
             http,
             handler,
+            authorize: self.authorize,
+            body_reads: Arc::new(Semaphore::new(self.max_concurrent_body_reads)),
             max_body_bytes: self.max_body_bytes,
             idle_timeout: self.idle_timeout,
             header_read_timeout: self.header_read_timeout,
@@ -216,6 +312,53 @@ impl ServerBuilder {
             signal: signal_tx,
             task: Some(task),
         })
+    }
+}
+
+/// The answer of an [`authorize`](ServerBuilder::authorize) check that turns a request away
+/// before its body is read: any response, e.g. a `401` in the API's own error format.
+///
+/// ```
+/// use http::StatusCode;
+/// use ivr_reports_transport::Rejection;
+///
+/// let bare = Rejection::status(StatusCode::UNAUTHORIZED);
+/// assert_eq!(bare.response().status(), StatusCode::UNAUTHORIZED);
+/// let custom = Rejection::from(http::Response::new(bytes::Bytes::from_static(b"{}")));
+/// assert_eq!(custom.into_response().body().as_ref(), b"{}");
+/// ```
+#[derive(Debug)]
+pub struct Rejection(Box<Response<Bytes>>);
+
+impl Rejection {
+    /// Rejects with `response`.
+    #[must_use]
+    pub fn new(response: Response<Bytes>) -> Self {
+        Self(Box::new(response))
+    }
+
+    /// Rejects with `status` and its reason as a plain-text body.
+    #[must_use]
+    pub fn status(status: StatusCode) -> Self {
+        Self::new(plain_bytes(status, false))
+    }
+
+    /// The response that will be sent.
+    #[must_use]
+    pub fn response(&self) -> &Response<Bytes> {
+        &self.0
+    }
+
+    /// The response that will be sent, by value.
+    #[must_use]
+    pub fn into_response(self) -> Response<Bytes> {
+        *self.0
+    }
+}
+
+impl From<Response<Bytes>> for Rejection {
+    fn from(response: Response<Bytes>) -> Self {
+        Self::new(response)
     }
 }
 
@@ -291,6 +434,9 @@ impl fmt::Debug for ServerHandle {
 struct Shared {
     http: auto::Builder<TokioExecutor>,
     handler: Arc<Handler>,
+    authorize: Option<Arc<HeadCheck>>,
+    /// Permits to read a body: bounds the memory bodies take.
+    body_reads: Arc<Semaphore>,
     max_body_bytes: u64,
     idle_timeout: Duration,
     header_read_timeout: Duration,
@@ -446,12 +592,35 @@ async fn handle(
     _in_flight: InFlight,
 ) -> Result<Response<Full<Bytes>>, AbortConnection> {
     let (parts, body) = req.into_parts();
+    // HTTP/1.1 cannot skip an unread body: close the connection. HTTP/2 resets the stream
+    // when the body is dropped, and forbids a `connection` header.
+    let close = parts.version < http::Version::HTTP_2;
+    if let Some(check) = &shared.authorize {
+        // A panicking check is a failed request, like a panicking handler.
+        let rejection = std::panic::catch_unwind(AssertUnwindSafe(|| check(&parts).err()));
+        match rejection {
+            Ok(None) => {}
+            Ok(Some(rejection)) => {
+                let close = close && !body.is_end_stream();
+                return Ok(unread(rejection.into_response(), close));
+            }
+            Err(_) => return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, close)),
+        }
+    }
+    // Only a body to read takes a permit: a bodiless GET never waits behind uploads.
+    let _permit = if body.is_end_stream() {
+        None
+    } else {
+        match shared.body_reads.clone().acquire_owned().await {
+            Ok(permit) => Some(permit),
+            Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, close)),
+        }
+    };
     let body = match read_body(&parts.headers, body, shared.max_body_bytes).await {
         Ok(body) => body,
-        // HTTP/1.1 cannot skip the unread body: close the connection. HTTP/2 resets the
-        // stream when the body is dropped, and forbids a `connection` header.
-        Err(status) => return Ok(plain(status, parts.version < http::Version::HTTP_2)),
+        Err(status) => return Ok(plain(status, close)),
     };
+    drop(_permit);
     let request = Request::from_parts(parts, body);
     let outcome = CatchUnwind((shared.handler)(request)).await;
     Ok(match outcome {
@@ -475,7 +644,9 @@ async fn read_body(
     if declared.is_some_and(|len| len > cap) {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let mut buf = BytesMut::new();
+    // The announced length (within the cap) is reserved once, rather than grown by doubling.
+    let mut buf =
+        BytesMut::with_capacity(declared.map_or(0, |len| usize::try_from(len).unwrap_or(0)));
     let mut first: Option<Bytes> = None;
     let mut total: u64 = 0;
     while let Some(frame) = body.frame().await {
@@ -500,12 +671,28 @@ async fn read_body(
     Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
+/// A rejection sent before the body was read: on HTTP/1.1 the connection then closes.
+fn unread(response: Response<Bytes>, close: bool) -> Response<Full<Bytes>> {
+    let mut response = response.map(Full::new);
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 fn plain(status: StatusCode, close: bool) -> Response<Full<Bytes>> {
+    plain_bytes(status, close).map(Full::new)
+}
+
+/// A bare plain-text response: the status and its reason.
+fn plain_bytes(status: StatusCode, close: bool) -> Response<Bytes> {
     let text = status
         .canonical_reason()
         .unwrap_or("error")
         .to_ascii_lowercase();
-    let mut response = Response::new(Full::new(Bytes::from(text)));
+    let mut response = Response::new(Bytes::from(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(

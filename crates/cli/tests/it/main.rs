@@ -6,6 +6,7 @@
 mod collect;
 mod fetch;
 mod sandbox;
+mod sandbox_limits;
 mod webhook;
 
 use std::path::Path;

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ivr_reports_transport::{ErrorKind, Server, ServerBuilder, ServerHandle};
+use ivr_reports_transport::{ErrorKind, Rejection, Server, ServerBuilder, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
@@ -378,4 +378,133 @@ async fn abort_connection_drops_the_connection_without_an_answer() {
     assert_eq!(err.attempts(), 1, "a lost response is never retried");
     let response = client.send(get(url(addr, "/"))).await.unwrap();
     assert_eq!(response.body().as_ref(), b"fine", "the server goes on");
+}
+
+fn denied() -> Rejection {
+    let mut response = Response::new(Bytes::from_static(b"who are you"));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    Rejection::from(response)
+}
+
+/// An echo server that counts its handler calls and lets through only `x-key: ok`.
+fn guarded_server(builder: ServerBuilder) -> (ServerHandle, Counter) {
+    let calls = Counter::default();
+    let seen = calls.clone();
+    let server = builder
+        .authorize(|head: &http::request::Parts| {
+            if head.headers.get("x-key").is_some_and(|v| v == "ok") {
+                Ok(())
+            } else {
+                Err(denied())
+            }
+        })
+        .bind(
+            "127.0.0.1:0".parse().unwrap(),
+            move |req: Request<Bytes>| {
+                seen.bump();
+                async move { Ok::<_, Infallible>(Response::new(req.into_body())) }
+            },
+        )
+        .unwrap();
+    (server, calls)
+}
+
+#[tokio::test]
+async fn a_rejected_head_is_answered_before_its_body_is_sent() {
+    let (server, calls) = guarded_server(Server::builder());
+    // Announces 60 MB within the body limit and sends none of it: the answer must come
+    // from the head alone, and the connection closes (the body is unread).
+    let mut socket = TcpStream::connect(server.local_addr()).await.unwrap();
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 6000000\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_close(&mut socket).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.ends_with("who are you"), "{answer}");
+    assert_eq!(calls.get(), 0);
+
+    // A bodiless rejection keeps the connection; an accepted request reaches the handler.
+    let answer = raw_exchange(
+        server.local_addr(),
+        b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\nPOST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("hi"), "{answer}");
+    assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_http2_stream_is_answered_and_the_connection_goes_on() {
+    let (server, calls) = guarded_server(Server::builder());
+    let addr = server.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    // A body that never ends: only the head can have been judged.
+    let request = Request::post(url(addr, "/")).body(Stalled.boxed()).unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!response.headers().contains_key("connection"));
+    let mut ok = Request::post(url(addr, "/"))
+        .body(Full::new(Bytes::from_static(b"hi")).boxed())
+        .unwrap();
+    ok.headers_mut().insert("x-key", "ok".parse().unwrap());
+    sender.ready().await.unwrap();
+    let response = sender.send_request(ok).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(calls.get(), 1);
+}
+
+#[tokio::test]
+async fn body_reads_beyond_the_bound_wait_and_bodiless_requests_do_not() {
+    let (server, calls) = guarded_server(Server::builder().max_concurrent_body_reads(1));
+    let addr = server.local_addr();
+    // The first upload takes the only permit and stalls halfway.
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first
+        .write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 4\r\nconnection: close\r\n\r\nab")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A complete second upload must wait for the permit...
+    let second = tokio::spawn(raw_exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\ncontent-length: 2\r\nconnection: close\r\n\r\nzz",
+    ));
+    // ...while a bodiless request is served at once.
+    let answer = raw_exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nhost: localhost\r\nx-key: ok\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(calls.get(), 1, "the second body was read beside the first");
+    assert!(!second.is_finished());
+    first.write_all(b"cd").await.unwrap();
+    assert!(read_until_close(&mut first).await.ends_with("abcd"));
+    assert!(second.await.unwrap().ends_with("zz"));
+    assert_eq!(calls.get(), 3);
+}
+
+/// A request body that never sends a byte nor ends.
+struct Stalled;
+
+impl hyper::body::Body for Stalled {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Pending
+    }
 }

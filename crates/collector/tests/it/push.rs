@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use ivr_reports::Format;
 use ivr_reports_collector::{
-    Collector, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport, WebhookConfig,
+    Collector, ErrorKind, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport,
+    WebhookConfig,
 };
 
 use crate::{FlakySink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until};
@@ -283,4 +284,152 @@ async fn auth_methods_limits_and_metrics() {
         "{text}"
     );
     assert!(!text.contains("pw-123"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_webhook_needs_credentials_and_keeps_its_secret_path_secret() {
+    let dir = TempDir::new("exposure");
+    let collector = Collector::builder(journal(&dir).await)
+        .spool_path(dir.join("spool"))
+        .build();
+    let public: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let kind = |config| collector.bind_webhook(public, config).unwrap_err().kind();
+    assert_eq!(kind(WebhookConfig::new()), ErrorKind::InvalidConfig);
+    assert_eq!(
+        kind(WebhookConfig::new().secret_path("short")),
+        ErrorKind::InvalidConfig,
+        "a guessable token is no secret"
+    );
+    assert_eq!(
+        kind(WebhookConfig::new().basic_auth("infobip", "")),
+        ErrorKind::InvalidConfig
+    );
+
+    let token = "Zq4mV8rT2kW9xN3bL7cY5hJ1";
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new().secret_path(token),
+        )
+        .unwrap();
+    assert!(webhook.url().ends_with(&format!("/webhook/{token}")));
+    assert!(!webhook.redacted_url().contains(token));
+    assert!(!format!("{webhook:?}").contains(token));
+    let body = r#"{"results":[{"messageId":"s-1","to":"1"}]}"#;
+    let base = format!("http://{}", webhook.local_addr());
+    for wrong in ["/webhook", "/webhook/Zq4mV8rT2kW9xN3bL7cY5hJ2", "/"] {
+        let r = post(&format!("{base}{wrong}"), "application/json", None, body).await;
+        assert_eq!(r.status(), 404, "{wrong}");
+    }
+    let r = post(&webhook.url(), "application/json", None, body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(collector.counters().stored, 1);
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+/// A sink whose `store` waits until the test opens the gate.
+#[derive(Debug)]
+struct GatedSink {
+    inner: Arc<dyn Sink>,
+    entered: tokio::sync::Notify,
+    gate: tokio::sync::Semaphore,
+}
+
+impl Sink for GatedSink {
+    fn store<'a>(
+        &'a self,
+        reports: &'a [StoredReport],
+    ) -> ivr_reports_collector::BoxFuture<
+        'a,
+        Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
+    > {
+        Box::pin(async move {
+            self.entered.notify_one();
+            let _pass = self.gate.acquire().await.unwrap();
+            self.inner.store(reports).await
+        })
+    }
+    fn quarantine<'a>(
+        &'a self,
+        items: &'a [Quarantined],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.quarantine(items)
+    }
+    fn reports(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<StoredReport>, ivr_reports_collector::Error>>
+    {
+        self.inner.reports()
+    }
+    fn quarantined(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<
+        '_,
+        Result<Vec<ivr_reports_collector::QuarantineEntry>, ivr_reports_collector::Error>,
+    > {
+        self.inner.quarantined()
+    }
+    fn release<'a>(
+        &'a self,
+        ids: &'a [u64],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.release(ids)
+    }
+    fn describe(&self) -> String {
+        "gated".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_waits_too_long_for_the_memory_budget_gets_503() {
+    let dir = TempDir::new("budget");
+    let gated = Arc::new(GatedSink {
+        inner: journal(&dir).await,
+        entered: tokio::sync::Notify::new(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let collector = Collector::builder(Arc::clone(&gated) as Arc<dyn Sink>)
+        .spool_path(dir.join("spool"))
+        .build();
+    // A budget of 1 KiB: every push takes all of it, so pushes run one at a time, and one
+    // that waits more than 200 ms is turned away.
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new()
+                .memory_budget(1024)
+                .max_wait(Duration::from_millis(200)),
+        )
+        .unwrap();
+    let url = webhook.url();
+    let first = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            post(
+                &url,
+                "application/json",
+                None,
+                r#"{"results":[{"messageId":"b-1"}]}"#,
+            )
+            .await
+        })
+    };
+    // The first push is inside the sink, holding the whole budget, until the gate opens.
+    tokio::time::timeout(Duration::from_secs(10), gated.entered.notified())
+        .await
+        .unwrap();
+    let second = post(
+        &url,
+        "application/json",
+        None,
+        r#"{"results":[{"messageId":"b-2"}]}"#,
+    )
+    .await;
+    assert_eq!(second.status(), 503);
+    assert!(second.headers().contains_key("retry-after"));
+    gated.gate.add_permits(10);
+    assert_eq!(first.await.unwrap().status(), 200);
+    let c = collector.counters();
+    assert_eq!((c.stored, c.push_overloaded), (1, 1));
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
 }

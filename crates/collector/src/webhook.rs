@@ -10,7 +10,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use ivr_reports::{Auth, Secret};
 use ivr_reports_codec::{Codec, Format};
-use ivr_reports_transport::{Server, ServerHandle};
+use ivr_reports_transport::{Rejection, Server, ServerHandle};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
@@ -323,8 +323,15 @@ impl Collector {
             max_quarantine_bytes: config.max_quarantine_bytes,
         });
         let shared = Arc::clone(&self.shared);
+        let head_cfg = Arc::clone(&cfg);
+        let head_shared = Arc::clone(&self.shared);
         let handle = Server::builder()
             .max_body_bytes(config.max_body_bytes)
+            // Path, method and credentials are judged from the head: a refused request's
+            // body is never read, so it costs no memory.
+            .authorize(move |head: &http::request::Parts| {
+                check_head(&head_shared, &head_cfg, head).map_err(|r| Rejection::new(*r))
+            })
             .serve(listener, move |req: Request<Bytes>| {
                 let shared = Arc::clone(&shared);
                 let cfg = Arc::clone(&cfg);
@@ -455,6 +462,8 @@ async fn handle(shared: &Shared, cfg: &Config, req: Request<Bytes>) -> Response<
         );
         return r;
     }
+    // The server ran `check_head` before reading the body; it runs again here so that the
+    // handler never depends on how it was reached.
     if let Err(r) = check_head(shared, cfg, &head) {
         return *r;
     }

@@ -606,3 +606,129 @@ async fn the_quarantine_cap_refuses_undecodable_pushes_once_full() {
     assert_eq!(stored.len(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Sends a request head announcing `length` body bytes and waits (at most `wait`) for an
+/// answer before sending any of them.
+async fn head_only(
+    addr: SocketAddr,
+    headers: &[(&str, &str)],
+    length: usize,
+    wait: Duration,
+) -> Option<Answer> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut head =
+        format!("POST /webhook HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {length}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    raw.extend_from_slice(&buf[..n]);
+                    if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.ok()?;
+    Some(parse_answer(&raw))
+}
+
+/// Credentials are checked from the head: an unauthenticated push is answered 401 before
+/// its body is sent, and a flood of unauthenticated large bodies costs no memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_bodies_are_refused_unread() {
+    const FLOOD: usize = 40;
+    const BODY: usize = 8_000_000;
+    const BUDGET: u64 = 120 * 1024 * 1024;
+    let s = sandbox().await;
+    let dir = temp_dir("wh-unread");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let c = Collect::start(
+        &s,
+        &[
+            "--sink",
+            &sink,
+            "--webhook",
+            "127.0.0.1:0",
+            "--webhook-user",
+            "infobip",
+        ],
+        &[("IVR_REPORTS_WEBHOOK_PASSWORD", PASSWORD)],
+    );
+    // No body byte sent, yet answered.
+    let a = head_only(c.addr, &[JSON], BODY, Duration::from_secs(5))
+        .await
+        .expect("401 before the body was sent");
+    assert_eq!(a.status, 401, "{a:?}");
+    let wrong = basic("infobip", "guess");
+    let a = head_only(
+        c.addr,
+        &[JSON, ("authorization", &wrong)],
+        BODY,
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("401 before the body was sent");
+    assert_eq!(a.status, 401, "{a:?}");
+
+    // A flood of unauthenticated 8 MB bodies, all at once.
+    let body = Arc::new(vec![b'x'; BODY]);
+    let tasks: Vec<_> = (0..FLOOD)
+        .map(|_| {
+            let body = Arc::clone(&body);
+            let addr = c.addr;
+            tokio::spawn(async move {
+                let exchange = async {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    let head = format!(
+                        "POST /webhook HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {BODY}\r\n\r\n"
+                    );
+                    stream.write_all(head.as_bytes()).await.unwrap();
+                    // The server stops reading after its 401: the write may fail.
+                    let _ = stream.write_all(&body).await;
+                    let mut raw = Vec::new();
+                    let _ = stream.read_to_end(&mut raw).await;
+                    parse_answer(&raw).status
+                };
+                tokio::time::timeout(Duration::from_secs(30), exchange).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let status = t.await.unwrap().expect("the flood ends within 30 s");
+        // 0: the connection was reset before the 401 could be read.
+        assert!(status == 401 || status == 0, "{status}");
+    }
+    let peak = c.peak_rss();
+    eprintln!(
+        "{FLOOD} unauthenticated {BODY}-byte bodies: peak RSS {} MiB",
+        peak >> 20
+    );
+    // An authorized push still works.
+    let right = basic("infobip", PASSWORD);
+    let ok = post(
+        c.addr,
+        "/webhook",
+        &[JSON, ("authorization", &right)],
+        &one_report("ok"),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    c.stop();
+    assert!(
+        peak < BUDGET,
+        "peak RSS {} MiB over the {} MiB budget",
+        peak >> 20,
+        BUDGET >> 20
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

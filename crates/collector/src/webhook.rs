@@ -479,11 +479,19 @@ async fn handle(shared: &Shared, cfg: &Config, req: Request<Bytes>) -> Response<
         received = tracing::field::Empty,
         stored = tracing::field::Empty,
     );
-    push(shared, cfg, format, &body).instrument(span).await
+    push(shared, cfg, format, &body, &span)
+        .instrument(span.clone())
+        .await
 }
 
 /// Decodes and stores one authorized push within the memory budget.
-async fn push(shared: &Shared, cfg: &Config, format: Format, body: &Bytes) -> Response<Bytes> {
+async fn push(
+    shared: &Shared,
+    cfg: &Config,
+    format: Format,
+    body: &Bytes,
+    span: &tracing::Span,
+) -> Response<Bytes> {
     let weight_kib = u32::try_from(
         (body.len() as u64)
             .saturating_mul(DECODE_EXPANSION)
@@ -530,7 +538,6 @@ async fn push(shared: &Shared, cfg: &Config, format: Format, body: &Bytes) -> Re
     drop(permit);
     match result {
         Ok(ingested) => {
-            let span = tracing::Span::current();
             span.record("received", ingested.received);
             span.record("stored", ingested.stored);
             if ingested.quarantined > 0 {

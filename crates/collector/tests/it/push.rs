@@ -433,3 +433,96 @@ async fn a_push_that_waits_too_long_for_the_memory_budget_gets_503() {
     assert_eq!((c.stored, c.push_overloaded), (1, 1));
     webhook.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// Every span and event, as text: `LEVEL target message field=value ...`.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut line = format!("span {}", span.metadata().name());
+        span.record(&mut Fields(&mut line));
+        let mut all = self.0.lock().unwrap();
+        all.push(line);
+        tracing::span::Id::from_u64(all.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut line = "record".to_string();
+        values.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = format!("{} {}", event.metadata().level(), event.metadata().target());
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn pushes_are_traced_without_secrets() {
+    const PASSWORD: &str = "trace-test-password-5521";
+    const TOKEN: &str = "Tr4ceT0kenAbcdefghij0123";
+    let capture = Capture::default();
+    let lines = Arc::clone(&capture.0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(capture, || {
+        runtime.block_on(async {
+            let dir = TempDir::new("traced");
+            let collector = Collector::builder(journal(&dir).await)
+                .spool_path(dir.join("spool"))
+                .build();
+            let webhook = collector
+                .bind_webhook(
+                    "127.0.0.1:0".parse().unwrap(),
+                    WebhookConfig::new()
+                        .basic_auth("infobip", PASSWORD)
+                        .secret_path(TOKEN),
+                )
+                .unwrap();
+            let body = r#"{"results":[{"messageId":"t-1","to":"1"},{"to":"2"}]}"#;
+            let r = post(&webhook.url(), "application/json", None, body).await;
+            assert_eq!(r.status(), 401);
+            let right = format!(
+                "Basic {}",
+                "aW5mb2JpcDp0cmFjZS10ZXN0LXBhc3N3b3JkLTU1MjE=" // infobip:PASSWORD
+            );
+            let r = post(&webhook.url(), "application/json", Some(&right), body).await;
+            assert_eq!(r.status(), 200);
+            webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+        });
+    });
+    let lines = lines.lock().unwrap();
+    let all = lines.join("\n");
+    assert!(all.contains("webhook listening"), "{all}");
+    assert!(all.contains("401"), "the refusal is logged: {all}");
+    assert!(all.contains("span push bytes="), "a span per push: {all}");
+    assert!(
+        all.contains("received=2") && all.contains("stored=1"),
+        "{all}"
+    );
+    assert!(all.contains("webhook push quarantined"), "{all}");
+    for secret in [
+        PASSWORD,
+        TOKEN,
+        "aW5mb2JpcDp0cmFjZS10ZXN0LXBhc3N3b3JkLTU1MjE=",
+    ] {
+        assert!(!all.contains(secret), "a secret in the trace: {all}");
+    }
+}

@@ -526,3 +526,56 @@ fn pushes_are_traced_without_secrets() {
         assert!(!all.contains(secret), "a secret in the trace: {all}");
     }
 }
+
+/// The quarantine cap on both sinks: `quarantine_bytes` grows with what is quarantined, and
+/// past `max_quarantine_bytes` an undecodable push gets 507 while a clean one is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quarantine_cap_holds_on_every_sink() {
+    let dir = TempDir::new("cap");
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    let mut sinks: Vec<Arc<dyn Sink>> = vec![journal(&dir).await];
+    #[cfg(feature = "postgres")]
+    if let Some(url) = crate::pg_url("the_quarantine_cap_holds_on_every_sink") {
+        let pg = ivr_reports_collector::PgSink::builder(url)
+            .schema(crate::unique_schema("cap"))
+            .connect()
+            .await
+            .unwrap();
+        sinks.push(Arc::new(pg));
+    }
+    for (n, sink) in sinks.into_iter().enumerate() {
+        let what = sink.describe();
+        assert_eq!(sink.quarantine_bytes().await.unwrap(), Some(0), "{what}");
+        let collector = Collector::builder(Arc::clone(&sink))
+            .spool_path(dir.join(&format!("spool-{n}")))
+            .build();
+        let webhook = collector
+            .bind_webhook(
+                "127.0.0.1:0".parse().unwrap(),
+                WebhookConfig::new().max_quarantine_bytes(10_000),
+            )
+            .unwrap();
+        let garbage = "z".repeat(4_000);
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let r = post(&webhook.url(), "application/json", None, garbage.clone()).await;
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses, [200, 200, 507, 507, 507], "{what}");
+        let used = sink.quarantine_bytes().await.unwrap().unwrap();
+        assert!(
+            (8_000..=10_000 + 4_000 * 2).contains(&used),
+            "{what}: {used}"
+        );
+        let clean = r#"{"results":[{"messageId":"clean-1","to":"1"}]}"#;
+        let r = post(&webhook.url(), "application/json", None, clean).await;
+        assert_eq!(r.status(), 200, "{what}");
+        let c = collector.counters();
+        assert_eq!(
+            (c.push_quarantine_full, c.stored, c.quarantined),
+            (3, 1, 2),
+            "{what}"
+        );
+        webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}

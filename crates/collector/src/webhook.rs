@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -147,8 +148,10 @@ impl WebhookConfig {
     /// The memory that decoding and storing pushes may take at once. Each push reserves
     /// its body's length times the worst-case expansion of decoding (64: a page of tiny
     /// reports) for as long as it decodes and stores; pushes that do not fit wait their turn
-    /// (first come, first served). A push larger than the whole budget runs alone. Default
-    /// 512 MiB, which fits one 8 MiB page of the worst kind plus many small pushes.
+    /// (first come, first served). A push larger than the whole budget runs alone. The
+    /// bodies waiting are in memory already: once they hold a quarter of the budget, further
+    /// pushes that do not fit get `503` with `Retry-After` at once. Default 512 MiB, which
+    /// fits one 8 MiB page of the worst kind plus many small pushes.
     pub fn memory_budget(mut self, bytes: u64) -> Self {
         self.memory_budget = bytes;
         self
@@ -238,6 +241,8 @@ struct Config {
     /// The memory budget, in KiB permits.
     budget: Arc<Semaphore>,
     budget_kib: u32,
+    /// Bytes of the bodies waiting for room in the budget (they are in memory already).
+    waiting: AtomicU64,
     max_wait: Duration,
     max_quarantine_bytes: u64,
 }
@@ -319,6 +324,7 @@ impl Collector {
             generation: config.generation,
             budget: Arc::new(Semaphore::new(budget_kib as usize)),
             budget_kib,
+            waiting: AtomicU64::new(0),
             max_wait: config.max_wait,
             max_quarantine_bytes: config.max_quarantine_bytes,
         });
@@ -484,6 +490,37 @@ async fn handle(shared: &Shared, cfg: &Config, req: Request<Bytes>) -> Response<
         .await
 }
 
+/// A body waiting for room in the memory budget: counted in [`Config::waiting`] while it
+/// lives (a dropped connection drops it too).
+struct Waiting<'a> {
+    counter: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl<'a> Waiting<'a> {
+    /// Counts `bytes` as waiting, unless the bodies already waiting would then hold more than
+    /// a quarter of the budget (one body may always wait).
+    fn enter(cfg: &'a Config, bytes: u64) -> Option<Self> {
+        let limit = u64::from(cfg.budget_kib) * 1024 / 4;
+        cfg.waiting
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                let after = now.saturating_add(bytes);
+                (now == 0 || after <= limit).then_some(after)
+            })
+            .ok()?;
+        Some(Self {
+            counter: &cfg.waiting,
+            bytes,
+        })
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 /// Decodes and stores one authorized push within the memory budget.
 async fn push(
     shared: &Shared,
@@ -499,14 +536,30 @@ async fn push(
     )
     .unwrap_or(u32::MAX)
     .clamp(1, cfg.budget_kib);
-    let permit = match tokio::time::timeout(
-        cfg.max_wait,
-        Arc::clone(&cfg.budget).acquire_many_owned(weight_kib),
-    )
-    .await
-    {
-        Ok(Ok(permit)) => permit,
-        Ok(Err(_)) | Err(_) => {
+    let permit = match Arc::clone(&cfg.budget).try_acquire_many_owned(weight_kib) {
+        Ok(permit) => Ok(permit),
+        Err(_) => match Waiting::enter(cfg, body.len() as u64) {
+            // The bodies already waiting hold a quarter of the budget: do not add one more.
+            None => {
+                LiveCounters::add(&shared.counters.push_overloaded, 1);
+                tracing::warn!(
+                    waiting_bytes = cfg.waiting.load(Ordering::Relaxed),
+                    "webhook push refused: 503, too many bodies wait for the decode memory budget"
+                );
+                return retry_later(StatusCode::SERVICE_UNAVAILABLE, "busy, retry\n", "5");
+            }
+            Some(_waiting) => tokio::time::timeout(
+                cfg.max_wait,
+                Arc::clone(&cfg.budget).acquire_many_owned(weight_kib),
+            )
+            .await
+            .map_err(|_| ())
+            .and_then(|acquired| acquired.map_err(|_| ())),
+        },
+    };
+    let permit = match permit {
+        Ok(permit) => permit,
+        Err(()) => {
             LiveCounters::add(&shared.counters.push_overloaded, 1);
             tracing::warn!(
                 waited_ms = u64::try_from(cfg.max_wait.as_millis()).unwrap_or(u64::MAX),

@@ -579,3 +579,60 @@ async fn the_quarantine_cap_holds_on_every_sink() {
         webhook.shutdown(Duration::from_secs(5)).await.unwrap();
     }
 }
+
+/// Bodies waiting for the memory budget are in memory already: once they hold a quarter of
+/// it, a further push is turned away at once instead of joining them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_waiting_for_the_budget_are_bounded_too() {
+    let dir = TempDir::new("waiting");
+    let gated = Arc::new(GatedSink {
+        inner: journal(&dir).await,
+        entered: tokio::sync::Notify::new(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let collector = Collector::builder(Arc::clone(&gated) as Arc<dyn Sink>)
+        .spool_path(dir.join("spool"))
+        .build();
+    // A budget of 1 KiB (every push takes all of it): 256 bytes of bodies may wait.
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new()
+                .memory_budget(1024)
+                .max_wait(Duration::from_secs(60)),
+        )
+        .unwrap();
+    let push = |id: String| {
+        let url = webhook.url();
+        tokio::spawn(async move {
+            let body = format!(r#"{{"results":[{{"messageId":"{id}"}}]}}"#);
+            post(&url, "application/json", None, body).await.status()
+        })
+    };
+    let first = push("w-1".into());
+    tokio::time::timeout(Duration::from_secs(10), gated.entered.notified())
+        .await
+        .unwrap();
+    // Two bodies of ~200 bytes: one may wait, the other would exceed 256 waiting bytes.
+    let waiting = [
+        push(format!("w-2-{}", "a".repeat(170))),
+        push(format!("w-3-{}", "b".repeat(170))),
+    ];
+    wait_until(
+        "one push turned away at once",
+        Duration::from_secs(10),
+        || waiting.iter().any(|t| t.is_finished()),
+    )
+    .await;
+    gated.gate.add_permits(10);
+    assert_eq!(first.await.unwrap(), 200);
+    let mut statuses = Vec::new();
+    for t in waiting {
+        statuses.push(t.await.unwrap().as_u16());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 503]);
+    let c = collector.counters();
+    assert_eq!((c.stored, c.push_overloaded), (2, 1));
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}

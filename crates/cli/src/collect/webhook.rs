@@ -19,10 +19,10 @@ pub(crate) struct WebhookArgs {
     /// The webhook's path.
     #[arg(long, default_value = "/webhook", value_name = "PATH")]
     webhook_path: String,
-    /// Require HTTP Basic authentication with this user name (Infobip's notifyUrl can carry
-    /// it: https://NAME:PASSWORD@host/webhook). The password comes from
-    /// IVR_REPORTS_WEBHOOK_PASSWORD (preferred: `ps` does not show it) or
-    /// --webhook-password.
+    /// Require HTTP Basic authentication with this user name, for senders (or a proxy in
+    /// front) that send credentials; a sender that can only be given a URL needs
+    /// --webhook-secret-path. The password comes from IVR_REPORTS_WEBHOOK_PASSWORD
+    /// (preferred: `ps` does not show it) or --webhook-password.
     #[arg(long, value_name = "NAME")]
     webhook_user: Option<String>,
     /// The Basic authentication password (visible in `ps`: prefer the environment

@@ -2,13 +2,12 @@
 //! `--sandbox`, a whole simulated campaign collected and summarised.
 
 use std::io::{self, IsTerminal, Write};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use ivr_reports::{Auth, Client, Format};
-use ivr_reports_collector::{Collector, Counters, ErrorKind, Generation, SinkSpec, WebhookConfig};
+use ivr_reports_collector::{Collector, Counters, ErrorKind, Generation, SinkSpec};
 use ivr_reports_sandbox::Sandbox;
 
 use crate::config::ApiArgs;
@@ -16,11 +15,14 @@ use crate::output::Output;
 use crate::stats::{Facts, Stats};
 use crate::{EXIT_RESPONSE_LOST, Failure};
 
+mod webhook;
+
 pub(crate) const EXAMPLES: &str = "\
 Examples:
   ivr-reports collect --sandbox                       # simulate a 10,000-call campaign, collect, summarise
   ivr-reports collect --sandbox --calls 2000 --sink jsonl:/tmp/campaign.jsonl
-  INFOBIP_API_KEY=... ivr-reports collect --sink jsonl:/var/lib/ivr/reports.jsonl --webhook 0.0.0.0:8088
+  INFOBIP_API_KEY=... IVR_REPORTS_WEBHOOK_PASSWORD=... ivr-reports collect --sink jsonl:/var/lib/ivr/reports.jsonl \
+      --webhook 0.0.0.0:8088 --webhook-user infobip
   INFOBIP_API_KEY=... ivr-reports collect --v2 --once --sink postgres://ivr:...@db/ivr_reports";
 
 #[derive(Debug, Args)]
@@ -30,16 +32,10 @@ pub(crate) struct CollectArgs {
     /// PGPASSWORD instead of the URL).
     #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
     sink: String,
-    /// Also receive pushed reports on this address (POST /webhook; GET /metrics).
-    #[arg(long, value_name = "ADDR")]
-    webhook: Option<SocketAddr>,
-    /// The webhook's path.
-    #[arg(long, default_value = "/webhook", value_name = "PATH")]
-    webhook_path: String,
     /// Serve GET /metrics (Prometheus) and GET /healthz (200 when ready and healthy, else
     /// 503 with the reason) on this address, with or without a webhook.
     #[arg(long, value_name = "ADDR")]
-    metrics: Option<SocketAddr>,
+    metrics: Option<std::net::SocketAddr>,
     /// For /healthz: unhealthy after this many consecutive failed pulls.
     #[arg(long, default_value_t = 5, value_name = "N")]
     unhealthy_after: u32,
@@ -67,9 +63,12 @@ pub(crate) struct CollectArgs {
     /// With --sandbox: how to print the statistics.
     #[arg(long, short, value_enum, default_value = "table", requires = "sandbox")]
     output: Output,
+    #[command(flatten)]
+    webhook: webhook::WebhookArgs,
 }
 
 pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Result<(), Failure> {
+    let webhook_config = args.webhook.config()?;
     let spec: SinkSpec = args
         .sink
         .parse()
@@ -133,12 +132,12 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
         api.client(Format::Json)?
     };
 
-    let webhook = match args.webhook {
-        Some(addr) => {
+    let webhook = match webhook_config {
+        Some((addr, config)) => {
             let hook = collector
-                .bind_webhook(addr, WebhookConfig::new().path(args.webhook_path.as_str()))
+                .bind_webhook(addr, config)
                 .map_err(collector_failure)?;
-            eprintln!("webhook listening at {} (metrics at /metrics)", hook.url());
+            eprintln!("{}", args.webhook.banner(&hook));
             Some(hook)
         }
         None => None,

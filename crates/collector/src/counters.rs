@@ -34,6 +34,14 @@ pub struct Counters {
     pub push_errors: u64,
     /// Spooled bodies replayed into the sink after a restart or a sink failure.
     pub spool_replays: u64,
+    /// Webhook requests answered 401: missing or wrong credentials (the body unread).
+    pub push_unauthorized: u64,
+    /// Webhook requests answered 503 because the decode memory budget stayed full too long
+    /// (the sender retries).
+    pub push_overloaded: u64,
+    /// Webhook requests answered 507 because they would grow a full quarantine (the sender
+    /// retries).
+    pub push_quarantine_full: u64,
 }
 
 impl Counters {
@@ -107,6 +115,15 @@ impl Counters {
             "Spooled bodies replayed into the sink.",
             &[("", self.spool_replays)],
         );
+        metric(
+            "push_refused_total",
+            "Webhook requests refused: unauthorized (401), over the memory budget (503), quarantine full (507).",
+            &[
+                ("{reason=\"unauthorized\"}", self.push_unauthorized),
+                ("{reason=\"overloaded\"}", self.push_overloaded),
+                ("{reason=\"quarantine_full\"}", self.push_quarantine_full),
+            ],
+        );
         out
     }
 }
@@ -125,6 +142,9 @@ pub(crate) struct LiveCounters {
     pub(crate) pull_errors: AtomicU64,
     pub(crate) push_errors: AtomicU64,
     pub(crate) spool_replays: AtomicU64,
+    pub(crate) push_unauthorized: AtomicU64,
+    pub(crate) push_overloaded: AtomicU64,
+    pub(crate) push_quarantine_full: AtomicU64,
 }
 
 impl LiveCounters {
@@ -146,6 +166,9 @@ impl LiveCounters {
             pull_errors: get(&self.pull_errors),
             push_errors: get(&self.push_errors),
             spool_replays: get(&self.spool_replays),
+            push_unauthorized: get(&self.push_unauthorized),
+            push_overloaded: get(&self.push_overloaded),
+            push_quarantine_full: get(&self.push_quarantine_full),
         }
     }
 }

@@ -342,13 +342,16 @@ impl Inner {
 
 impl Sink for JsonlSink {
     fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
-        // Encode outside the lock, on the caller's task.
+        // Encode outside the lock, on the caller's task. Each line is copied out of one
+        // scratch buffer at its exact length: a page of tiny reports must not cost a
+        // 600-byte allocation per report.
+        let mut scratch = Vec::with_capacity(1024);
         let lines: Vec<(String, Vec<u8>)> = reports
             .iter()
             .map(|r| {
-                let mut line = Vec::with_capacity(600);
-                r.write_journal_line(&mut line);
-                (r.message_id().to_string(), line)
+                scratch.clear();
+                r.write_journal_line(&mut scratch);
+                (r.message_id().to_string(), scratch.clone())
             })
             .collect();
         let inner = Arc::clone(&self.inner);
@@ -485,6 +488,16 @@ impl Sink for JsonlSink {
 
     fn describe(&self) -> String {
         format!("jsonl:{}", self.path.display())
+    }
+
+    /// The quarantine file's length.
+    fn quarantine_bytes(&self) -> BoxFuture<'_, Result<Option<u64>, Error>> {
+        let path = self.quarantine_path();
+        Box::pin(blocking(move || match std::fs::metadata(&path) {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(0)),
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        }))
     }
 }
 

@@ -15,10 +15,15 @@
 //!   [`Collector::incidents`]), counted and never silent: only the API's logs can say what
 //!   such a response held.
 //! - **Push** ([`Collector::serve_webhook`]): a webhook on transport's hardened server
-//!   (path and Basic auth configurable) accepting v1 or v2 bodies, JSON or XML. It answers
-//!   `200` only once the sink has committed; a body it cannot read is committed to the
-//!   quarantine and then answered `200`; when the sink fails it answers `503` so the sender
-//!   retries. `GET /metrics` serves the [`Counters`] as Prometheus text.
+//!   accepting v1 or v2 bodies, JSON or XML. It answers `200` only once the sink has
+//!   committed; a body it cannot read is committed to the quarantine and then answered
+//!   `200`; when the sink fails it answers `503` so the sender retries. `GET /metrics`
+//!   serves the [`Counters`] as Prometheus text. It cannot be fooled or exhausted
+//!   ([`WebhookConfig`]): off loopback it refuses to start without credentials (Basic auth
+//!   or a secret path token, or an explicit opt-out), and checks them before reading a
+//!   body; decoding and storing run within a memory budget (pushes beyond it wait, then get
+//!   `503`); a full quarantine refuses further undecodable pushes with `507`. Neither
+//!   refusal is an acknowledgement: the sender keeps the reports and retries.
 //! - **Exactly once**: every [`Sink`] is idempotent by `messageId`, so a report that comes
 //!   by pull and by push, twice, or again from the spool is stored once. One that comes
 //!   again with *different* content is a [`Conflict`]: the stored version stays, both

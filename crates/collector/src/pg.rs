@@ -459,6 +459,22 @@ impl PgSink {
             .collect()
     }
 
+    async fn quarantine_size(&self) -> Result<Option<u64>, Error> {
+        let sql = format!(
+            "SELECT COALESCE(SUM(octet_length(raw)), 0)::int8 FROM {}",
+            self.quarantine_table
+        );
+        let client = self.client().await?;
+        let row = client
+            .query_one(&sql, &[])
+            .await
+            .map_err(|e| db("cannot measure the quarantine", e))?;
+        let bytes: i64 = row
+            .try_get(0)
+            .map_err(|e| db("cannot measure the quarantine", e))?;
+        Ok(Some(u64::try_from(bytes).unwrap_or(0)))
+    }
+
     async fn all_quarantined(&self) -> Result<Vec<QuarantineEntry>, Error> {
         let sql = format!(
             "SELECT id, source, format, generation, scope, reason, raw,
@@ -554,6 +570,11 @@ impl Sink for PgSink {
 
     fn describe(&self) -> String {
         format!("{} table {}", self.shown, self.reports_table)
+    }
+
+    /// The raw bytes of the quarantine table's items.
+    fn quarantine_bytes(&self) -> BoxFuture<'_, Result<Option<u64>, Error>> {
+        Box::pin(self.quarantine_size())
     }
 }
 

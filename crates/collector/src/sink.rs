@@ -171,6 +171,17 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
 
     /// A short description for messages (`jsonl:/var/lib/reports.jsonl`), never a secret.
     fn describe(&self) -> String;
+
+    /// How many bytes the quarantine takes now, as far as the sink can tell cheaply (the
+    /// webhook caps the quarantine by it:
+    /// [`WebhookConfig::max_quarantine_bytes`](crate::WebhookConfig::max_quarantine_bytes)).
+    /// The default, `None`, means unknown: such a sink's quarantine is not capped.
+    ///
+    /// # Errors
+    /// The storage could not be read.
+    fn quarantine_bytes(&self) -> BoxFuture<'_, Result<Option<u64>, Error>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Where to store, as an operator writes it: `jsonl:PATH` (or a path ending in `.jsonl`) or

@@ -11,6 +11,7 @@ mod pg_tls;
 mod sandbox;
 mod sandbox_limits;
 mod secrets;
+mod webhook;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use ivr_reports::Format;
 use ivr_reports_collector::{
-    Collector, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport, WebhookConfig,
+    Collector, ErrorKind, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport,
+    WebhookConfig,
 };
 
 use crate::{FlakySink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until};
@@ -286,4 +287,355 @@ async fn auth_methods_limits_and_metrics() {
         "{text}"
     );
     assert!(!text.contains("pw-123"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_webhook_needs_credentials_and_keeps_its_secret_path_secret() {
+    let dir = TempDir::new("exposure");
+    let collector = Collector::builder(journal(&dir).await)
+        .spool_path(dir.join("spool"))
+        .build();
+    let public: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let kind = |config| collector.bind_webhook(public, config).unwrap_err().kind();
+    assert_eq!(kind(WebhookConfig::new()), ErrorKind::InvalidConfig);
+    assert_eq!(
+        kind(WebhookConfig::new().secret_path("short")),
+        ErrorKind::InvalidConfig,
+        "a guessable token is no secret"
+    );
+    assert_eq!(
+        kind(WebhookConfig::new().basic_auth("infobip", "")),
+        ErrorKind::InvalidConfig
+    );
+
+    let token = "Zq4mV8rT2kW9xN3bL7cY5hJ1";
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new().secret_path(token),
+        )
+        .unwrap();
+    assert!(webhook.url().ends_with(&format!("/webhook/{token}")));
+    assert!(!webhook.redacted_url().contains(token));
+    assert!(!format!("{webhook:?}").contains(token));
+    let body = r#"{"results":[{"messageId":"s-1","to":"1"}]}"#;
+    let base = format!("http://{}", webhook.local_addr());
+    for wrong in ["/webhook", "/webhook/Zq4mV8rT2kW9xN3bL7cY5hJ2", "/"] {
+        let r = post(&format!("{base}{wrong}"), "application/json", None, body).await;
+        assert_eq!(r.status(), 404, "{wrong}");
+    }
+    let r = post(&webhook.url(), "application/json", None, body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(collector.counters().stored, 1);
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+/// A sink whose `store` waits until the test opens the gate.
+#[derive(Debug)]
+struct GatedSink {
+    inner: Arc<dyn Sink>,
+    entered: tokio::sync::Notify,
+    gate: tokio::sync::Semaphore,
+}
+
+impl Sink for GatedSink {
+    fn store<'a>(
+        &'a self,
+        reports: &'a [StoredReport],
+    ) -> ivr_reports_collector::BoxFuture<
+        'a,
+        Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
+    > {
+        Box::pin(async move {
+            self.entered.notify_one();
+            let _pass = self.gate.acquire().await.unwrap();
+            self.inner.store(reports).await
+        })
+    }
+    fn quarantine<'a>(
+        &'a self,
+        items: &'a [Quarantined],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.quarantine(items)
+    }
+    fn reports(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<StoredReport>, ivr_reports_collector::Error>>
+    {
+        self.inner.reports()
+    }
+    fn quarantined(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<
+        '_,
+        Result<Vec<ivr_reports_collector::QuarantineEntry>, ivr_reports_collector::Error>,
+    > {
+        self.inner.quarantined()
+    }
+    fn release<'a>(
+        &'a self,
+        ids: &'a [u64],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.release(ids)
+    }
+    fn describe(&self) -> String {
+        "gated".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_waits_too_long_for_the_memory_budget_gets_503() {
+    let dir = TempDir::new("budget");
+    let gated = Arc::new(GatedSink {
+        inner: journal(&dir).await,
+        entered: tokio::sync::Notify::new(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let collector = Collector::builder(Arc::clone(&gated) as Arc<dyn Sink>)
+        .spool_path(dir.join("spool"))
+        .build();
+    // A budget of 1 KiB: every push takes all of it, so pushes run one at a time, and one
+    // that waits more than 200 ms is turned away.
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new()
+                .memory_budget(1024)
+                .max_wait(Duration::from_millis(200)),
+        )
+        .unwrap();
+    let url = webhook.url();
+    let first = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            post(
+                &url,
+                "application/json",
+                None,
+                r#"{"results":[{"messageId":"b-1"}]}"#,
+            )
+            .await
+        })
+    };
+    // The first push is inside the sink, holding the whole budget, until the gate opens.
+    tokio::time::timeout(Duration::from_secs(10), gated.entered.notified())
+        .await
+        .unwrap();
+    let second = post(
+        &url,
+        "application/json",
+        None,
+        r#"{"results":[{"messageId":"b-2"}]}"#,
+    )
+    .await;
+    assert_eq!(second.status(), 503);
+    assert!(second.headers().contains_key("retry-after"));
+    gated.gate.add_permits(10);
+    assert_eq!(first.await.unwrap().status(), 200);
+    let c = collector.counters();
+    assert_eq!((c.stored, c.push_overloaded), (1, 1));
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+/// Every span and event, as text: `LEVEL target message field=value ...`.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut line = format!("span {}", span.metadata().name());
+        span.record(&mut Fields(&mut line));
+        let mut all = self.0.lock().unwrap();
+        all.push(line);
+        tracing::span::Id::from_u64(all.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut line = "record".to_string();
+        values.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = format!("{} {}", event.metadata().level(), event.metadata().target());
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn pushes_are_traced_without_secrets() {
+    const PASSWORD: &str = "trace-test-password-5521";
+    const TOKEN: &str = "Tr4ceT0kenAbcdefghij0123";
+    let capture = Capture::default();
+    let lines = Arc::clone(&capture.0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(capture, || {
+        runtime.block_on(async {
+            let dir = TempDir::new("traced");
+            let collector = Collector::builder(journal(&dir).await)
+                .spool_path(dir.join("spool"))
+                .build();
+            let webhook = collector
+                .bind_webhook(
+                    "127.0.0.1:0".parse().unwrap(),
+                    WebhookConfig::new()
+                        .basic_auth("infobip", PASSWORD)
+                        .secret_path(TOKEN),
+                )
+                .unwrap();
+            let body = r#"{"results":[{"messageId":"t-1","to":"1"},{"to":"2"}]}"#;
+            let r = post(&webhook.url(), "application/json", None, body).await;
+            assert_eq!(r.status(), 401);
+            let right = format!(
+                "Basic {}",
+                "aW5mb2JpcDp0cmFjZS10ZXN0LXBhc3N3b3JkLTU1MjE=" // infobip:PASSWORD
+            );
+            let r = post(&webhook.url(), "application/json", Some(&right), body).await;
+            assert_eq!(r.status(), 200);
+            webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+        });
+    });
+    let lines = lines.lock().unwrap();
+    let all = lines.join("\n");
+    assert!(all.contains("webhook listening"), "{all}");
+    assert!(all.contains("401"), "the refusal is logged: {all}");
+    assert!(all.contains("span push bytes="), "a span per push: {all}");
+    assert!(
+        all.contains("received=2") && all.contains("stored=1"),
+        "{all}"
+    );
+    assert!(all.contains("webhook push quarantined"), "{all}");
+    for secret in [
+        PASSWORD,
+        TOKEN,
+        "aW5mb2JpcDp0cmFjZS10ZXN0LXBhc3N3b3JkLTU1MjE=",
+    ] {
+        assert!(!all.contains(secret), "a secret in the trace: {all}");
+    }
+}
+
+/// The quarantine cap on both sinks: `quarantine_bytes` grows with what is quarantined, and
+/// past `max_quarantine_bytes` an undecodable push gets 507 while a clean one is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quarantine_cap_holds_on_every_sink() {
+    let dir = TempDir::new("cap");
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    let mut sinks: Vec<Arc<dyn Sink>> = vec![journal(&dir).await];
+    #[cfg(feature = "postgres")]
+    if let Some(url) = crate::pg_url("the_quarantine_cap_holds_on_every_sink") {
+        let pg = ivr_reports_collector::PgSink::builder(url)
+            .schema(crate::unique_schema("cap"))
+            .connect()
+            .await
+            .unwrap();
+        sinks.push(Arc::new(pg));
+    }
+    for (n, sink) in sinks.into_iter().enumerate() {
+        let what = sink.describe();
+        assert_eq!(sink.quarantine_bytes().await.unwrap(), Some(0), "{what}");
+        let collector = Collector::builder(Arc::clone(&sink))
+            .spool_path(dir.join(&format!("spool-{n}")))
+            .build();
+        let webhook = collector
+            .bind_webhook(
+                "127.0.0.1:0".parse().unwrap(),
+                WebhookConfig::new().max_quarantine_bytes(10_000),
+            )
+            .unwrap();
+        let garbage = "z".repeat(4_000);
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let r = post(&webhook.url(), "application/json", None, garbage.clone()).await;
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses, [200, 200, 507, 507, 507], "{what}");
+        let used = sink.quarantine_bytes().await.unwrap().unwrap();
+        assert!(
+            (8_000..=10_000 + 4_000 * 2).contains(&used),
+            "{what}: {used}"
+        );
+        let clean = r#"{"results":[{"messageId":"clean-1","to":"1"}]}"#;
+        let r = post(&webhook.url(), "application/json", None, clean).await;
+        assert_eq!(r.status(), 200, "{what}");
+        let c = collector.counters();
+        assert_eq!(
+            (c.push_quarantine_full, c.stored, c.quarantined),
+            (3, 1, 2),
+            "{what}"
+        );
+        webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}
+
+/// Bodies waiting for the memory budget are in memory already: once they hold a quarter of
+/// it, a further push is turned away at once instead of joining them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_waiting_for_the_budget_are_bounded_too() {
+    let dir = TempDir::new("waiting");
+    let gated = Arc::new(GatedSink {
+        inner: journal(&dir).await,
+        entered: tokio::sync::Notify::new(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let collector = Collector::builder(Arc::clone(&gated) as Arc<dyn Sink>)
+        .spool_path(dir.join("spool"))
+        .build();
+    // A budget of 1 KiB (every push takes all of it): 256 bytes of bodies may wait.
+    let webhook = collector
+        .bind_webhook(
+            "127.0.0.1:0".parse().unwrap(),
+            WebhookConfig::new()
+                .memory_budget(1024)
+                .max_wait(Duration::from_secs(60)),
+        )
+        .unwrap();
+    let push = |id: String| {
+        let url = webhook.url();
+        tokio::spawn(async move {
+            let body = format!(r#"{{"results":[{{"messageId":"{id}"}}]}}"#);
+            post(&url, "application/json", None, body).await.status()
+        })
+    };
+    let first = push("w-1".into());
+    tokio::time::timeout(Duration::from_secs(10), gated.entered.notified())
+        .await
+        .unwrap();
+    // Two bodies of ~200 bytes: one may wait, the other would exceed 256 waiting bytes.
+    let waiting = [
+        push(format!("w-2-{}", "a".repeat(170))),
+        push(format!("w-3-{}", "b".repeat(170))),
+    ];
+    wait_until(
+        "one push turned away at once",
+        Duration::from_secs(10),
+        || waiting.iter().any(|t| t.is_finished()),
+    )
+    .await;
+    gated.gate.add_permits(10);
+    assert_eq!(first.await.unwrap(), 200);
+    let mut statuses = Vec::new();
+    for t in waiting {
+        statuses.push(t.await.unwrap().as_u16());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 503]);
+    let c = collector.counters();
+    assert_eq!((c.stored, c.push_overloaded), (2, 1));
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
 }

@@ -91,7 +91,7 @@ pub(crate) const DECODE_EXPANSION: u64 = 64;
 
 /// The shortest [`WebhookConfig::secret_path`] token accepted: 22 characters of the
 /// URL-safe alphabet are 128 bits when drawn at random.
-const MIN_TOKEN_LEN: usize = 22;
+const MIN_TOKEN_LEN: usize = ivr_reports_transport::SECRET_SEGMENT_MIN_LEN;
 
 impl WebhookConfig {
     /// The defaults.

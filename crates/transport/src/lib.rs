@@ -85,7 +85,7 @@ pub use crate::auth::{Auth, Secret};
 #[cfg(feature = "client")]
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};
 pub use crate::error::{Error, ErrorKind};
-pub use crate::redact::redact_url;
+pub use crate::redact::{SECRET_SEGMENT_MIN_LEN, redact_path, redact_url};
 #[cfg(feature = "server")]
 pub use crate::server::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
 pub use crate::transport::{BoxFuture, HttpTransport, SharedTransport};

@@ -39,6 +39,40 @@ const SHOWN_PARAMETERS: &[&str] = &[
 /// What replaces a secret.
 const MASK: &str = "***";
 
+/// The length from which a path segment made only of URL-safe characters
+/// (`A-Z a-z 0-9 - _ . ~`) is taken for a secret token by [`redact_path`]: a webhook's secret
+/// path (the collector requires tokens at least this long), a capability URL's key.
+pub const SECRET_SEGMENT_MIN_LEN: usize = 22;
+
+/// `path` as it may be logged: every segment that may be a secret token (at least
+/// [`SECRET_SEGMENT_MIN_LEN`] URL-safe characters) replaced by `***`. A path is part of the
+/// URL a sender was given, and a secret path is a credential: the server and the client log
+/// paths only through this. API paths (`/tts/3/reports`) come back unchanged.
+///
+/// ```
+/// use ivr_reports_transport::redact_path;
+///
+/// assert_eq!(redact_path("/tts/3/reports"), "/tts/3/reports");
+/// assert_eq!(redact_path("/webhook/Tr4ceT0kenAbcdefghij0123"), "/webhook/***");
+/// ```
+#[must_use]
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let secret = |segment: &str| {
+        segment.len() >= SECRET_SEGMENT_MIN_LEN
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    };
+    if !path.split('/').any(secret) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let shown: Vec<&str> = path
+        .split('/')
+        .map(|segment| if secret(segment) { MASK } else { segment })
+        .collect();
+    std::borrow::Cow::Owned(shown.join("/"))
+}
+
 /// `url` with every secret it may hold replaced by `***`, for messages and logs.
 ///
 /// - The password of the user info: everything between the first `:` after `scheme://` and

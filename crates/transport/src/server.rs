@@ -802,9 +802,10 @@ async fn handle(
     _in_flight: InFlight,
 ) -> Result<Response<Full<Bytes>>, AbortConnection> {
     let (parts, body) = req.into_parts();
-    // Logged without the query (it may carry filters or secrets) and without headers.
+    // Logged without the query (it may carry filters or secrets), without headers, and
+    // without path segments that may be a secret token (a webhook's secret path).
     let method = parts.method.clone();
-    let path = parts.uri.path().to_owned();
+    let path = crate::redact_path(parts.uri.path()).into_owned();
     // HTTP/1.1 cannot skip an unread body: close the connection. HTTP/2 resets the stream
     // when the body is dropped, and forbids a `connection` header.
     let close = parts.version < http::Version::HTTP_2;

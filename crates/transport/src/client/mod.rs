@@ -356,15 +356,16 @@ impl Client {
     /// See [`ErrorKind`]; check [`Error::maybe_processed`] before sending anything again.
     ///
     /// Logs through `tracing` (target `ivr_reports_transport`): a span `http_request` with
-    /// the method, host and path (never the query, which may carry filters or secrets, nor
-    /// any header), a `debug` event per response, a `warn` event per retry and per failure,
+    /// the method, host and path (secret-looking segments hidden by
+    /// [`redact_path`](crate::redact_path); never the query, which may carry filters or
+    /// secrets, nor any header), a `debug` event per response, a `warn` event per retry and per failure,
     /// and an `error` event when a response is lost after the request was sent.
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let span = tracing::info_span!(
             "http_request",
             method = %request.method(),
             host = request.uri().host().unwrap_or(""),
-            path = request.uri().path(),
+            path = %crate::redact_path(request.uri().path()),
         );
         self.send_logged(request).instrument(span).await
     }

@@ -13,7 +13,7 @@ use ivr_reports_sandbox::Sandbox;
 use crate::config::ApiArgs;
 use crate::output::Output;
 use crate::stats::{Facts, Stats};
-use crate::{EXIT_RESPONSE_LOST, Failure};
+use crate::{EXIT_RESPONSE_LOST, Failure, LOG_TARGET};
 
 mod webhook;
 
@@ -67,7 +67,7 @@ pub(crate) struct CollectArgs {
     webhook: webhook::WebhookArgs,
 }
 
-pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure> {
     let webhook_config = args.webhook.config()?;
     let spec: SinkSpec = args
         .sink
@@ -78,10 +78,8 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             "--poll-interval must be a number of seconds, 0 or more",
         ));
     }
-    if verbose {
-        // Before connecting, so a failing connection says where it went; redacted.
-        eprintln!("storing into {spec}");
-    }
+    // Before connecting, so a failing connection says where it went; redacted.
+    tracing::debug!(target: LOG_TARGET, "storing into {spec}");
     let sink = spec.open().await.map_err(collector_failure)?;
     let generation = if args.v2 {
         Generation::V2
@@ -105,18 +103,24 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     report_incidents(&collector, 0);
     let recovered = recovered?;
     if recovered > 0 {
-        eprintln!("recovered {recovered} reports from the spool of an earlier run");
+        tracing::info!(
+            target: LOG_TARGET,
+            "recovered {recovered} reports from the spool of an earlier run"
+        );
     }
 
     let mut sandbox = None;
-    let bulk_id = format!("sandbox-campaign-{}", unix_seconds());
+    // Unique per run (two runs in one second into one sink are two campaigns), and still
+    // readable: the start time first.
+    let bulk_id = format!("sandbox-campaign-{}-{}", unix_seconds(), std::process::id());
     let client = if args.sandbox {
         let started = Sandbox::builder()
             .start()
             .await
             .map_err(|e| Failure::failed(crate::one_line(&e)))?;
         started.simulate_campaign(&bulk_id, args.calls);
-        eprintln!(
+        tracing::info!(
+            target: LOG_TARGET,
             "sandbox at {}: placed {} simulated calls in bulk {bulk_id}",
             started.base_url(),
             args.calls
@@ -137,7 +141,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
             let hook = collector
                 .bind_webhook(addr, config)
                 .map_err(collector_failure)?;
-            eprintln!("{}", args.webhook.banner(&hook));
+            tracing::info!(target: LOG_TARGET, "{}", args.webhook.banner(&hook));
             Some(hook)
         }
         None => None,
@@ -146,7 +150,8 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     let metrics = match args.metrics {
         Some(addr) => {
             let server = collector.bind_metrics(addr).map_err(collector_failure)?;
-            eprintln!(
+            tracing::info!(
+                target: LOG_TARGET,
                 "metrics at {url}/metrics, health at {url}/healthz",
                 url = server.url()
             );
@@ -163,7 +168,8 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     let result = if args.once || args.sandbox {
         collector.drain_until(&client, stop).await.map(|_| ())
     } else {
-        eprintln!(
+        tracing::info!(
+            target: LOG_TARGET,
             "collecting from {} until Ctrl-C or SIGTERM",
             ivr_reports::redact_url(client.base_url())
         );
@@ -183,7 +189,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs, verbose: bool) -> Resu
     }
     report_incidents(&collector, already);
     let counters = collector.counters();
-    eprintln!("{}", summary_line(&counters));
+    tracing::info!(target: LOG_TARGET, "{}", summary_line(&counters));
     if let Err(e) = result {
         let mut failure = collector_failure(e);
         // A possible loss outranks any other failure: it is what must be alerted on.
@@ -260,14 +266,14 @@ fn stop_signal() -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, F
                 _ = interrupt.recv() => "SIGINT",
                 _ = terminate.recv() => "SIGTERM",
             };
-            eprintln!("{name}: stopping after the page in flight");
+            tracing::info!(target: LOG_TARGET, "{name}: stopping after the page in flight");
         }))
     }
     #[cfg(not(unix))]
     {
         Ok(Box::pin(async {
             let _ = tokio::signal::ctrl_c().await;
-            eprintln!("Ctrl-C: stopping after the page in flight");
+            tracing::info!(target: LOG_TARGET, "Ctrl-C: stopping after the page in flight");
         }))
     }
 }
@@ -289,7 +295,8 @@ pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {
 /// One stderr line per incident recorded since the first `skip`.
 fn report_incidents(collector: &Collector, skip: usize) {
     for incident in collector.recorded_incidents().iter().skip(skip) {
-        eprintln!(
+        tracing::error!(
+            target: LOG_TARGET,
             "{incident}: recorded in {}",
             collector.incidents_path().display()
         );

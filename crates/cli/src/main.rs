@@ -195,12 +195,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let verbose = cli.verbose > 0;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Fetch(args) => fetch::run(&cli.api, args).await,
-            Command::Collect(args) => collect::run(&cli.api, args, verbose).await,
-            Command::Sandbox(args) => sandbox::run(&cli.api, args, verbose).await,
+            Command::Collect(args) => collect::run(&cli.api, args).await,
+            Command::Sandbox(args) => sandbox::run(&cli.api, args).await,
             Command::Stats(args) => stats::run(args).await,
         }
     });

@@ -33,7 +33,7 @@ pub(crate) struct SandboxArgs {
 /// The API key a sandbox accepts when none is given.
 const DEFAULT_KEY: &str = "sandbox-api-key";
 
-pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Result<(), Failure> {
+pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs) -> Result<(), Failure> {
     // The sandbox accepts the credentials this command was given (--api-key or
     // INFOBIP_API_KEY, --username/--password), so `fetch` with the same environment works.
     let given_key = api.api_key.as_deref().filter(|k| !k.is_empty());
@@ -84,9 +84,7 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs, verbose: bool) -> Resu
     );
     println!("Ctrl-C stops it.");
     tokio::signal::ctrl_c().await?;
-    if verbose {
-        eprintln!("stopping: {:?}", sandbox.counters());
-    }
+    tracing::debug!(target: crate::LOG_TARGET, "stopping: {:?}", sandbox.counters());
     sandbox
         .shutdown()
         .await

@@ -166,3 +166,41 @@ async fn rust_log_overrides_the_flags_and_trace_shows_no_secret() {
         json_lines(&err);
     }
 }
+
+#[tokio::test]
+async fn collect_speaks_through_the_logger() {
+    let dir = crate::temp_dir("collect-logs");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let args = [
+        "collect",
+        "--sandbox",
+        "--calls",
+        "20",
+        "--sink",
+        sink.as_str(),
+    ];
+
+    // JSON: every stderr line is an object, the summary among them.
+    let mut json = vec!["--log-format", "json"];
+    json.extend(args);
+    let o = run(&json, &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&stderr(&o));
+    assert!(
+        lines.iter().any(|l| l["target"] == "ivr_reports_cli"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("received 20 by pull"))),
+        "{lines:?}"
+    );
+
+    // Quiet: nothing on stderr; the statistics still on stdout.
+    let mut quiet = vec!["-q"];
+    quiet.extend(args);
+    let o = run(&quiet, &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "-q leaves only errors");
+    // Only this run's campaign, though the sink holds the first run's too.
+    assert!(stdout(&o).contains("All calls: 20 calls"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -425,7 +425,8 @@ async fn metrics_and_healthz_follow_the_pull() {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("no metrics address on stderr");
-        if let Some(rest) = line.strip_prefix("metrics at http://") {
+        // A log line: `<time>  INFO ivr_reports_cli: metrics at http://ADDR/metrics, ...`.
+        if let Some((_, rest)) = line.split_once("metrics at http://") {
             break rest.split('/').next().unwrap().to_string();
         }
     };

@@ -58,7 +58,8 @@ impl Collect {
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("webhook listening at http://") {
+                // A log line: `<time>  INFO ivr_reports_cli: webhook listening at http://...`.
+                if let Some((_, rest)) = line.split_once("webhook listening at http://") {
                     let addr = rest.split('/').next().unwrap_or_default().to_string();
                     let _ = tx.send(addr);
                 }

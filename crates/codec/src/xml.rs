@@ -12,7 +12,7 @@ use quick_xml::events::{BytesRef, Event};
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, MAX_DEPTH, Source, Val};
+use crate::schema::{self, MAX_DEPTH, NO_ERROR_GROUP, Source, Val};
 use crate::{Error, ErrorKind, PriceName};
 
 /// A pull reader over XML, positioned inside elements for [`Source`].
@@ -591,7 +591,9 @@ fn status(out: &mut Vec<u8>, s: Option<&Status>) {
 fn error(out: &mut Vec<u8>, e: Option<&ReportError>) {
     if let Some(e) = e {
         open(out, "error");
-        u32_el(out, "groupId", e.group.id());
+        if e.group != NO_ERROR_GROUP {
+            u32_el(out, "groupId", e.group.id());
+        }
         str_el(out, "groupName", &e.group_name);
         u32_el(out, "id", e.id);
         str_el(out, "name", &e.name);

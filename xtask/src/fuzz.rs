@@ -165,13 +165,15 @@ fn fuzz(root: &Path, targets: &[&str], seconds: u64) -> Result {
         .env_remove("RUSTFLAGS")
         .args(["build", "--release", "--manifest-path"])
         .arg(root.join("fuzz").join("Cargo.toml"))
-        .args(["--locked", "--target", &triple, "--target-dir"])
+        // Not --locked: fuzz/Cargo.lock is the fuzz crate's own, and a dependency added to a
+        // library crate must not break this step; cargo adds it to the lock file.
+        .args(["--target", &triple, "--target-dir"])
         .arg(&target_dir);
     for name in targets {
         build.args(["--bin", name]);
     }
     let shown = format!(
-        "cargo build --release --manifest-path fuzz/Cargo.toml --locked --target {triple} \
+        "cargo build --release --manifest-path fuzz/Cargo.toml --target {triple} \
          --target-dir target/fuzz --bin {}",
         targets.join(" --bin ")
     );

@@ -1,8 +1,8 @@
 //! Inputs the fuzz targets found (fuzz/, `cargo xtask fuzz`), minimised, each pinned here
 //! once its cause was fixed: what the decoder accepts must survive our encoder unchanged.
 
-use ivr_reports_codec::model::{CallReport, ErrorGroup, VoiceReport};
-use ivr_reports_codec::{Format, Report};
+use ivr_reports_codec::model::{ApiError, CallReport, ErrorGroup, VoiceReport};
+use ivr_reports_codec::{ErrorKind, Format, Report};
 
 use crate::codec;
 
@@ -56,4 +56,54 @@ fn an_error_of_unknown_group_does_not_become_ok() {
         let v2 = round_trip::<CallReport>(format, body);
         assert_ne!(v2[0].error.as_ref().unwrap().group, ErrorGroup::Ok);
     }
+}
+
+/// api_error: a validation-error field that is not an XML name is written as
+/// `<field field="...">`; a control character in it becomes a character reference there
+/// (`&#0;`), which the attribute reader did not resolve: the message was filed under the
+/// field `""`, silently.
+#[test]
+fn a_field_attribute_reads_references_as_text_does() {
+    let mut e = ApiError::new("BAD_REQUEST", "Bad request");
+    for field in ["a\0b", "x<y>&\"z\u{1}", "messages[0].to"] {
+        e.validation_errors
+            .insert(field.into(), vec!["must not be empty".into()]);
+    }
+    let c = codec(Format::Xml);
+    let body = c.encode_api_error(&e);
+    let back = c.decode_api_error(&body).unwrap();
+    assert_eq!(back, e, "{}", String::from_utf8_lossy(&body));
+
+    let body = br#"<ApiException><requestError><serviceException><messageId>BAD_REQUEST</messageId>
+        <validationErrors><field field="to&#x9;&#0;&amp;&lt;">missing</field></validationErrors>
+        </serviceException></requestError></ApiException>"#;
+    let back = c.decode_api_error(body).unwrap();
+    assert_eq!(back.validation_errors["to\t\0&<"], ["missing"]);
+}
+
+/// api_error: a reference in a field attribute that is neither predefined nor a character
+/// is refused, as it is in text, rather than read as the field `""`.
+#[test]
+fn a_field_attribute_with_a_custom_entity_is_refused() {
+    let body = br#"<ApiException><requestError><serviceException><messageId>X</messageId>
+        <validationErrors><field field="a&xxe;">m</field></validationErrors>
+        </serviceException></requestError></ApiException>"#;
+    let e = codec(Format::Xml).decode_api_error(body).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+}
+
+/// Found reading the code the api_error finding led to: text that is not UTF-8 in a
+/// validation message was read as `""` (the message silently gone), where the same text
+/// anywhere else is an error that says so.
+#[test]
+fn a_validation_message_that_is_not_utf8_is_an_error_not_empty() {
+    let body = b"<ApiException><requestError><serviceException><messageId>X</messageId>\
+        <validationErrors><limit>must be \xff</limit></validationErrors>\
+        </serviceException></requestError></ApiException>";
+    let e = codec(Format::Xml).decode_api_error(body).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidValue, "{e}");
+    assert_eq!(
+        e.path(),
+        "requestError.serviceException.validationErrors.limit"
+    );
 }

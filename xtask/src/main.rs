@@ -92,11 +92,11 @@ fn print_usage() {
     println!("usage: cargo xtask <command>\n");
     println!("commands:");
     println!(
-        "  ci [STEP...]   run the CI checks (all, or the named steps); `ci --help` lists them"
+        "  ci [STEP...]                 run the CI checks (all, or the named steps); `ci --help` lists them"
     );
-    println!("  bench [NAME...]            run the benchmarks; `bench --help` lists them");
+    println!("  bench [NAME...]              run the benchmarks; `bench --help` lists them");
     println!(
-        "  fuzz [TARGET...] [--time S] run the fuzz targets, S seconds each; `fuzz --help` lists them"
+        "  fuzz [TARGET...] [--time S]  run the fuzz targets, S seconds each; `fuzz --help` lists them"
     );
 }
 

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod fuzz;
+
 type Result<T = (), E = String> = std::result::Result<T, E>;
 
 /// A CI step: its name, what it checks, and how.
@@ -55,6 +57,11 @@ const STEPS: &[Step] = &[
         about: "dependency direction per design.md, //! headers, no dbg!/todo!/unimplemented!",
         run: tidy,
     },
+    Step {
+        name: "fuzz",
+        about: "builds the libFuzzer targets in fuzz/ and runs each for 15 s (cargo xtask fuzz)",
+        run: fuzz::ci,
+    },
 ];
 
 fn main() -> ExitCode {
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
+        Some("fuzz") => fuzz::command(&root, &args[1..]),
         Some("-h" | "--help") | None => {
             print_usage();
             Ok(())
@@ -84,7 +92,11 @@ fn print_usage() {
     println!("usage: cargo xtask <command>\n");
     println!("commands:");
     println!(
-        "  ci [STEP...]   run the CI checks (all, or the named steps); `ci --help` lists them"
+        "  ci [STEP...]                 run the CI checks (all, or the named steps); `ci --help` lists them"
+    );
+    println!("  bench [NAME...]              run the benchmarks; `bench --help` lists them");
+    println!(
+        "  fuzz [TARGET...] [--time S]  run the fuzz targets, S seconds each; `fuzz --help` lists them"
     );
 }
 
@@ -226,7 +238,11 @@ fn output(mut cmd: Command) -> Result<String> {
 fn fmt(root: &Path) -> Result {
     let mut cmd = cargo(root);
     cmd.args(["fmt", "--all", "--", "--check"]);
-    run(cmd)
+    run(cmd)?;
+    // The fuzz crate is outside the workspace (see fuzz/Cargo.toml), so `--all` skips it.
+    let mut fuzz = cargo(root);
+    fuzz.args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]);
+    run(fuzz)
 }
 
 fn clippy(root: &Path) -> Result {
@@ -506,7 +522,7 @@ fn tidy(root: &Path) -> Result {
         concat!("unimplemented", "!("),
     ];
     let mut files = Vec::new();
-    for dir in ["crates", "xtask", "tests"] {
+    for dir in ["crates", "xtask", "tests", "fuzz"] {
         collect_rs(&root.join(dir), &mut files)?;
     }
     for file in &files {

@@ -9,7 +9,7 @@ use ivr_reports_model::{
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, MAX_DEPTH, Source, Val};
+use crate::schema::{self, MAX_DEPTH, NO_ERROR_GROUP, Source, Val};
 use crate::{Error, ErrorKind};
 
 /// A pull reader over JSON text, positioned inside objects for [`Source`].
@@ -873,7 +873,9 @@ fn write_error(o: &mut Obj<'_>, error: Option<&ReportError>) {
     if let Some(e) = error {
         o.key("error");
         let mut obj = Obj::open(o.out);
-        obj.u32("groupId", e.group.id());
+        if e.group != NO_ERROR_GROUP {
+            obj.u32("groupId", e.group.id());
+        }
         obj.str("groupName", &e.group_name);
         obj.u32("id", e.id);
         obj.str("name", &e.name);

@@ -297,6 +297,12 @@ fn status<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Status>, Error> {
     Ok(Some(s))
 }
 
+/// The group of an error that named no group the tables know (no `groupId`, no known
+/// `groupName`, an unknown `id`). On the wire `groupId` 0 means OK ("no error, the call was
+/// answered"), so the writers leave `groupId` out for it: written as 0 it would come back
+/// as [`ErrorGroup::Ok`], and a stored report would claim a group the API never sent.
+pub(crate) const NO_ERROR_GROUP: ErrorGroup = ErrorGroup::Unknown(0);
+
 fn report_error<'a, S: Source<'a>>(src: &mut S) -> Result<Option<ReportError>, Error> {
     let Some(c) = code(src, 6)? else {
         return Ok(None);
@@ -306,10 +312,10 @@ fn report_error<'a, S: Source<'a>>(src: &mut S) -> Result<Option<ReportError>, E
     let group = match (c.group_id, &c.group_name, info) {
         (Some(g), _, _) => ErrorGroup::from_id(g),
         (None, Some(name), _) if ErrorGroup::from_name(name).is_some() => {
-            ErrorGroup::from_name(name).unwrap_or(ErrorGroup::Unknown(0))
+            ErrorGroup::from_name(name).unwrap_or(NO_ERROR_GROUP)
         }
         (None, _, Some(info)) => info.group,
-        _ => ErrorGroup::Unknown(0),
+        _ => NO_ERROR_GROUP,
     };
     let mut e = ReportError::new(id, group, "");
     e.group_name = match c.group_name {

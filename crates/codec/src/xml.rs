@@ -8,11 +8,11 @@ use ivr_reports_model::{
     ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
 };
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, Event};
+use quick_xml::events::Event;
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, MAX_DEPTH, Source, Val};
+use crate::schema::{self, MAX_DEPTH, NO_ERROR_GROUP, Source, Val};
 use crate::{Error, ErrorKind, PriceName};
 
 /// A pull reader over XML, positioned inside elements for [`Source`].
@@ -149,10 +149,31 @@ impl<'a> XmlSource<'a> {
     }
 }
 
+/// An attribute's value with its references resolved exactly as in text ([`resolve`]), so
+/// what [`write_text`] escaped reads back (quick-xml's own unescaping refuses `&#0;`, which
+/// the writer uses for control characters).
+fn attribute_value(raw: &[u8], at: usize) -> Result<String, Error> {
+    let mut rest = std::str::from_utf8(raw).map_err(|e| {
+        Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
+            .at(at)
+            .with_source(e)
+    })?;
+    let mut out = String::with_capacity(rest.len());
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        let (name, after) = after.split_once(';').ok_or_else(|| {
+            Error::new(ErrorKind::Syntax, "unterminated reference in an attribute").at(at)
+        })?;
+        out.push(resolve(name.as_bytes(), at)?);
+        rest = after;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Resolves `&name;`: the five predefined entities and character references; anything else
 /// is a custom entity, refused (never expanded).
-fn resolve(r: &BytesRef<'_>, at: usize) -> Result<char, Error> {
-    let name: &[u8] = r;
+fn resolve(name: &[u8], at: usize) -> Result<char, Error> {
     let c = match name {
         b"lt" => '<',
         b"gt" => '>',
@@ -219,6 +240,7 @@ impl<'a> Source<'a> for XmlSource<'a> {
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {
         loop {
+            let at = self.pos();
             let (event, empty) = match self.event()? {
                 Event::Start(e) => (e, false),
                 Event::Empty(e) => (e, true),
@@ -228,10 +250,7 @@ impl<'a> Source<'a> for XmlSource<'a> {
             self.empty = empty;
             let attr = event.try_get_attribute("field").ok().flatten();
             let key = match attr {
-                Some(a) => a
-                    .decode_and_unescape_value(self.reader.decoder())
-                    .map(Cow::into_owned)
-                    .unwrap_or_default(),
+                Some(a) => attribute_value(&a.value, at)?,
                 None => String::from_utf8_lossy(event.local_name().as_ref()).into_owned(),
             };
             return Ok(Some(key));
@@ -260,8 +279,16 @@ impl<'a> Source<'a> for XmlSource<'a> {
         loop {
             let at = self.pos();
             match self.event()? {
-                Event::Text(t) => text.push_str(&t.xml10_content().unwrap_or_default()),
-                Event::CData(c) => text.push_str(&c.decode().unwrap_or_default()),
+                Event::Text(t) => text.push_str(&t.xml10_content().map_err(|e| {
+                    Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
+                        .at(at)
+                        .with_source(e)
+                })?),
+                Event::CData(c) => text.push_str(&c.decode().map_err(|e| {
+                    Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
+                        .at(at)
+                        .with_source(e)
+                })?),
                 Event::GeneralRef(r) => text.push(resolve(&r, at)?),
                 Event::Start(_) => children.push(self.text()?.into_owned()),
                 Event::Empty(_) => children.push(String::new()),
@@ -591,7 +618,9 @@ fn status(out: &mut Vec<u8>, s: Option<&Status>) {
 fn error(out: &mut Vec<u8>, e: Option<&ReportError>) {
     if let Some(e) = e {
         open(out, "error");
-        u32_el(out, "groupId", e.group.id());
+        if e.group != NO_ERROR_GROUP {
+            u32_el(out, "groupId", e.group.id());
+        }
         str_el(out, "groupName", &e.group_name);
         u32_el(out, "id", e.id);
         str_el(out, "name", &e.name);

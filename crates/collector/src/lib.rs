@@ -118,6 +118,8 @@ pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::{Generation, StoredReport};
 pub use crate::sink::{Conflict, Sink, SinkSpec, Stored};
+#[doc(hidden)]
+pub use crate::webhook::decode_push_body;
 pub use crate::webhook::{Webhook, WebhookConfig};
 /// Boxed futures, as [`Sink`] returns them.
 pub use ivr_reports::BoxFuture;

@@ -642,3 +642,28 @@ async fn quarantine_room(
         Err(_) => false,
     })
 }
+
+/// The webhook's body handling without a server or a sink, for the fuzz target
+/// `webhook_body` (fuzz/): the format from the `Content-Type` or sniffed from the body, as
+/// [`Webhook`] picks it, then the page decoded as a push is ingested: the generation it was
+/// read as, the reports as the sink receives them, and the rejected items the quarantine
+/// receives. Not part of the API; it may change at any time.
+///
+/// # Errors
+/// The codec's error when the body as a whole is unreadable (a push quarantines the body).
+#[doc(hidden)]
+pub fn decode_push_body(
+    content_type: Option<&str>,
+    generation: Option<Generation>,
+    body: &[u8],
+) -> Result<
+    (
+        Generation,
+        Vec<crate::StoredReport>,
+        Vec<ivr_reports_codec::Rejected>,
+    ),
+    ivr_reports_codec::Error,
+> {
+    let codec = ivr_reports_codec::Codec::new(Format::of_body(content_type, body))?;
+    crate::collector::decode_body(codec, generation, body)
+}

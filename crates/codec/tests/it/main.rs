@@ -6,6 +6,7 @@
 
 mod api_errors;
 mod fixtures;
+mod fuzzed;
 mod hostile;
 mod isolation;
 mod leniency;

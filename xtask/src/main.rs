@@ -49,7 +49,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "features",
-        about: "each library crate, with no default features and with each feature alone, is clippy-clean",
+        about: "each library crate, with no default features and with each feature alone, is clippy-clean; \
+                the facade without `client` pulls in no hyper/tokio and works on its own transport",
         run: features,
     },
     Step {
@@ -418,7 +419,73 @@ fn features(root: &Path) -> Result {
             run(cmd)?;
         }
     }
-    Ok(())
+    facade_without_client(root)
+}
+
+/// Third-party crates that only the built-in HTTP client may bring into the facade.
+const CLIENT_ONLY: &[&str] = &[
+    "hyper",
+    "hyper-util",
+    "h2",
+    "tokio",
+    "tokio-rustls",
+    "rustls",
+    "mio",
+    "socket2",
+];
+
+/// The facade without its `client` feature: no HTTP stack among its normal dependencies
+/// (asserted on `cargo tree`), and a client on a hand-written transport still works.
+fn facade_without_client(root: &Path) -> Result {
+    let features = "json,xml";
+    let leaks = facade_stack_leaks(root, features)?;
+    if !leaks.is_empty() {
+        return Err(format!(
+            "ivr-reports without `client` (features {features}) still depends on:\n{}",
+            leaks.join("\n")
+        ));
+    }
+    println!("    ivr-reports without `client` depends on none of {CLIENT_ONLY:?}");
+    let mut test = cargo(root);
+    test.args([
+        "test",
+        "-p",
+        "ivr-reports",
+        "--no-default-features",
+        "--features",
+        features,
+        "--lib",
+        "--test",
+        "own_transport",
+    ]);
+    run(test)
+}
+
+/// The lines of `cargo tree` (normal dependencies of the facade with these features) that name
+/// a crate of the built-in HTTP client.
+fn facade_stack_leaks(root: &Path, features: &str) -> Result<Vec<String>> {
+    let mut tree = cargo(root);
+    tree.args([
+        "tree",
+        "-p",
+        "ivr-reports",
+        "--no-default-features",
+        "--features",
+        features,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ]);
+    let text = output(tree)?;
+    Ok(text
+        .lines()
+        .filter(|line| {
+            let name = line.split(' ').next().unwrap_or_default();
+            CLIENT_ONLY.contains(&name)
+        })
+        .map(str::to_string)
+        .collect())
 }
 
 /// Which of our crates each layer may depend on (normal dependencies), per design.md.
@@ -572,4 +639,21 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
     }
     out.sort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_no_hyper_check_sees_the_client_stack_when_it_is_there() {
+        let root = workspace_root();
+        let with_client = facade_stack_leaks(&root, "json,xml,client").unwrap();
+        assert!(
+            with_client.iter().any(|l| l.starts_with("hyper ")),
+            "{with_client:?}"
+        );
+        let without = facade_stack_leaks(&root, "json,xml").unwrap();
+        assert!(without.is_empty(), "{without:?}");
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+#[cfg(feature = "client")]
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,7 +10,9 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, Uri};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
-use ivr_reports_transport::{Auth, HttpTransport, RetryPolicy, SharedTransport, redact_url};
+#[cfg(feature = "client")]
+use ivr_reports_transport::RetryPolicy;
+use ivr_reports_transport::{Auth, HttpTransport, SharedTransport, redact_url};
 
 use crate::drain::Drain;
 use crate::endpoint::{Endpoint, ReportKind};
@@ -195,14 +198,22 @@ fn api_error(response: Response<Bytes>) -> Error {
 }
 
 /// Configures a [`Client`]. `build()` checks everything once.
+///
+/// With the `client` feature (default) requests travel through the built-in hyper client,
+/// tuned by the timeout, retry and body-cap settings. Without it there is no built-in client:
+/// pass your own [`HttpTransport`] to [`transport`](Self::transport), or `build()` fails.
 #[must_use]
 pub struct ClientBuilder {
     base_url: String,
     auth: Option<Auth>,
     format: Format,
+    #[cfg(feature = "client")]
     connect_timeout: Duration,
+    #[cfg(feature = "client")]
     response_timeout: Duration,
+    #[cfg(feature = "client")]
     retry: RetryPolicy,
+    #[cfg(feature = "client")]
     max_response_body: u64,
     allow_insecure_http: bool,
     transport: Option<SharedTransport>,
@@ -224,9 +235,13 @@ impl Default for ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_string(),
             auth: None,
             format: Format::Json,
+            #[cfg(feature = "client")]
             connect_timeout: Duration::from_secs(10),
+            #[cfg(feature = "client")]
             response_timeout: Duration::from_secs(60),
+            #[cfg(feature = "client")]
             retry: RetryPolicy::new(),
+            #[cfg(feature = "client")]
             max_response_body: 64 * 1024 * 1024,
             allow_insecure_http: false,
             transport: None,
@@ -255,6 +270,8 @@ impl ClientBuilder {
     }
 
     /// Time allowed to connect. Default 10 s.
+    #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -262,6 +279,8 @@ impl ClientBuilder {
 
     /// Time allowed for the whole response once the request is sent. Default 60 s. When it
     /// runs out the error is [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost).
+    #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self
@@ -269,12 +288,16 @@ impl ClientBuilder {
 
     /// When requests that provably were not processed are retried. Default
     /// [`RetryPolicy::new`]; [`RetryPolicy::never`] turns retries off.
+    #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// The largest response body accepted. Default 64 MiB.
+    #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     pub fn max_response_body(mut self, bytes: u64) -> Self {
         self.max_response_body = bytes;
         self
@@ -288,7 +311,8 @@ impl ClientBuilder {
     }
 
     /// Send through this transport instead of the built-in hyper client (the timeouts, retry
-    /// policy and body cap above then do not apply: the transport has its own).
+    /// policy and body cap above then do not apply: the transport has its own). Without the
+    /// `client` feature this is the only way to send, and `build()` requires it.
     pub fn transport(mut self, transport: impl HttpTransport + 'static) -> Self {
         self.transport = Some(SharedTransport::new(transport));
         self
@@ -300,7 +324,8 @@ impl ClientBuilder {
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest): the base URL is not
     /// an absolute `http(s)://` URL (or carries user info, a query or a fragment);
     /// credentials would travel over plain `http://` to a host that is not loopback; a
-    /// credential holds characters a header cannot carry; the format is not compiled in.
+    /// credential holds characters a header cannot carry; the format is not compiled in; no
+    /// [`transport`](Self::transport) was given and the `client` feature is off.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base_url.trim().trim_end_matches('/').to_string();
         // Every message shows the URL redacted: a rejected base URL may hold a key.
@@ -355,17 +380,7 @@ impl ClientBuilder {
             .map_err(Error::from_transport)?;
         let transport = match self.transport {
             Some(t) => t,
-            None => SharedTransport::new(
-                ivr_reports_transport::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .response_timeout(self.response_timeout)
-                    .retry(self.retry)
-                    .max_response_body(self.max_response_body)
-                    // Checked above with the credentials in view; the transport never sees them.
-                    .allow_insecure_http(true)
-                    .build()
-                    .map_err(Error::from_transport)?,
-            ),
+            None => self.built_in_transport()?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -376,6 +391,31 @@ impl ClientBuilder {
                 transport,
             }),
         })
+    }
+
+    /// The built-in hyper client, configured by this builder.
+    #[cfg(feature = "client")]
+    fn built_in_transport(&self) -> Result<SharedTransport, Error> {
+        Ok(SharedTransport::new(
+            ivr_reports_transport::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .response_timeout(self.response_timeout)
+                .retry(self.retry)
+                .max_response_body(self.max_response_body)
+                // Checked above with the credentials in view; the transport never sees them.
+                .allow_insecure_http(true)
+                .build()
+                .map_err(Error::from_transport)?,
+        ))
+    }
+
+    /// Without the `client` feature there is nothing built in to send with.
+    #[cfg(not(feature = "client"))]
+    fn built_in_transport(&self) -> Result<SharedTransport, Error> {
+        Err(Error::invalid(
+            "no transport: the built-in HTTP client is not compiled in (cargo feature `client`); \
+             pass your own with ClientBuilder::transport",
+        ))
     }
 }
 
@@ -392,8 +432,32 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
+    /// Without the built-in client the checks are the same; only the transport differs.
+    #[cfg(not(feature = "client"))]
+    struct Unreachable;
+
+    #[cfg(not(feature = "client"))]
+    impl HttpTransport for Unreachable {
+        fn send(
+            &self,
+            _request: Request<Bytes>,
+        ) -> ivr_reports_transport::BoxFuture<
+            '_,
+            Result<Response<Bytes>, ivr_reports_transport::Error>,
+        > {
+            unreachable!("these tests never send")
+        }
+    }
+
+    fn builder() -> ClientBuilder {
+        #[cfg(feature = "client")]
+        return Client::builder();
+        #[cfg(not(feature = "client"))]
+        return Client::builder().transport(Unreachable);
+    }
+
     fn build(url: &str, auth: bool) -> Result<Client, Error> {
-        let mut b = Client::builder().base_url(url);
+        let mut b = builder().base_url(url);
         if auth {
             b = b.auth(Auth::app("secret-key-123"));
         }
@@ -430,7 +494,7 @@ mod tests {
         let e = build("http://api.infobip.com", true).unwrap_err();
         assert!(e.to_string().contains("plain http"), "{e}");
         assert!(
-            Client::builder()
+            builder()
                 .base_url("http://api.infobip.com")
                 .auth(Auth::app("k"))
                 .allow_insecure_http(true)
@@ -446,12 +510,20 @@ mod tests {
         assert!(!shown.contains("secret-key-123"), "{shown}");
         let b = Client::builder().auth(Auth::basic("user", "pass-word-9"));
         assert!(!format!("{b:?}").contains("pass-word-9"));
-        let e = Client::builder()
+        let e = builder()
             .base_url("http://example.com")
             .auth(Auth::app("secret-key-123"))
             .build()
             .unwrap_err();
         assert!(!format!("{e} {e:?}").contains("secret-key-123"));
+    }
+
+    #[test]
+    #[cfg(not(feature = "client"))]
+    fn without_the_client_feature_a_transport_is_required() {
+        let e = Client::builder().build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+        assert!(e.to_string().contains("feature `client`"), "{e}");
     }
 
     #[test]

@@ -62,7 +62,13 @@
 //! # Features
 //! - `json` (default): the JSON wire format.
 //! - `xml` (default): the XML wire format ([`ClientBuilder::format`]).
-//! - `rustls` (default): `https://` through rustls with the bundled web PKI roots.
+//! - `client` (default): the built-in HTTP client (hyper and tokio), with
+//!   `ClientBuilder::{connect_timeout, response_timeout, retry, max_response_body}` and
+//!   `RetryPolicy`. Without it the crate pulls in neither hyper nor tokio: requests, drains,
+//!   errors and every type stay, and you pass your own [`HttpTransport`] to
+//!   [`ClientBuilder::transport`] (`build()` fails without one).
+//! - `rustls` (default, implies `client`): `https://` through rustls with the bundled web PKI
+//!   roots.
 //!
 //! # Crates underneath
 //! [`model`] (the types), [`codec`] (JSON/XML), [`transport`] (HTTP); this crate re-exports
@@ -70,6 +76,7 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod drain;
@@ -92,8 +99,11 @@ pub use ivr_reports_model::{
     AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Limit, Price,
     ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
 };
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use ivr_reports_transport::RetryPolicy;
 pub use ivr_reports_transport::{
-    Auth, BoxFuture, HttpTransport, RetryPolicy, Secret, SharedTransport, redact_url,
+    Auth, BoxFuture, HttpTransport, Secret, SharedTransport, redact_url,
 };
 
 /// The `bytes` crate, whose `Bytes` carries bodies.

@@ -65,20 +65,50 @@ const STEPS: &[Step] = &[
     },
 ];
 
+/// A command of `cargo xtask`: its name, its arguments, what it does, and how. `--help` and
+/// the dispatch both read this table, so a command cannot exist without being listed.
+struct Task {
+    name: &'static str,
+    args: &'static str,
+    about: &'static str,
+    run: fn(&Path, &[String]) -> Result,
+}
+
+const TASKS: &[Task] = &[
+    Task {
+        name: "ci",
+        args: "[STEP...]",
+        about: "run the CI checks (all, or the named steps); `ci --help` lists them",
+        run: ci,
+    },
+    Task {
+        name: "bench",
+        args: "[NAME...]",
+        about: "run the benchmarks; `bench --help` lists them",
+        run: bench,
+    },
+    Task {
+        name: "fuzz",
+        args: "[TARGET...] [--time S]",
+        about: "run the fuzz targets, S seconds each; `fuzz --help` lists them",
+        run: fuzz::command,
+    },
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
-        Some("ci") => ci(&root, &args[1..]),
-        Some("bench") => bench(&root, &args[1..]),
-        Some("fuzz") => fuzz::command(&root, &args[1..]),
-        Some("-h" | "--help") | None => {
-            print_usage();
+        Some("-h" | "--help" | "help") | None => {
+            print!("{}", usage());
             Ok(())
         }
-        Some(other) => Err(format!(
-            "unknown command `{other}`; try `cargo xtask --help`"
-        )),
+        Some(name) => match TASKS.iter().find(|t| t.name == name) {
+            Some(task) => (task.run)(&root, &args[1..]),
+            None => Err(format!(
+                "unknown command `{name}`; try `cargo xtask --help`"
+            )),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,16 +119,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_usage() {
-    println!("usage: cargo xtask <command>\n");
-    println!("commands:");
-    println!(
-        "  ci [STEP...]                 run the CI checks (all, or the named steps); `ci --help` lists them"
-    );
-    println!("  bench [NAME...]              run the benchmarks; `bench --help` lists them");
-    println!(
-        "  fuzz [TARGET...] [--time S]  run the fuzz targets, S seconds each; `fuzz --help` lists them"
-    );
+/// `cargo xtask --help`: every command of [`TASKS`].
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <command>\n\ncommands:\n");
+    for task in TASKS {
+        let call = format!("{} {}", task.name, task.args);
+        text.push_str(&format!("  {call:<28} {}\n", task.about));
+    }
+    text.push_str(&format!("  {:<28} {}\n", "help", "print this list"));
+    text
 }
 
 /// Benchmarks: name, what it measures, and the cargo arguments that run it.
@@ -644,6 +673,18 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_lists_every_command() {
+        let text = usage();
+        for task in TASKS {
+            assert!(
+                text.lines().any(|l| l.trim_start().starts_with(task.name)),
+                "{} missing from:\n{text}",
+                task.name
+            );
+        }
+    }
 
     #[test]
     fn the_no_hyper_check_sees_the_client_stack_when_it_is_there() {

@@ -39,7 +39,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "doc",
-        about: "cargo doc --workspace --no-deps --all-features with RUSTDOCFLAGS=-D warnings",
+        about: "cargo doc -D warnings: the workspace with all features, each library crate with no \
+                and with default features, and as docs.rs builds it (--cfg docsrs)",
         run: doc,
     },
     Step {
@@ -334,7 +335,32 @@ fn doc(root: &Path) -> Result {
         "--no-deps",
         "--all-features",
     ]);
-    run(cmd)
+    run(cmd)?;
+    // Each feature set a user documents: a broken link or a doc example that only
+    // resolves with some feature shows here, not on docs.rs.
+    for package in metadata(root)? {
+        if !package.is_lib || !package.manifest_dir.starts_with(root.join("crates")) {
+            continue;
+        }
+        for no_default in [true, false] {
+            let mut cmd = cargo(root);
+            cmd.env("RUSTDOCFLAGS", "-D warnings")
+                .args(["doc", "--no-deps", "-p", &package.name]);
+            if no_default {
+                cmd.arg("--no-default-features");
+            }
+            run(cmd)?;
+        }
+    }
+    // What docs.rs builds ([package.metadata.docs.rs]): all features with `--cfg docsrs`,
+    // which turns on the `doc_cfg` badges. That needs a nightly feature; RUSTC_BOOTSTRAP lets
+    // the stable toolchain CI uses check it (for this doc build only).
+    let mut docsrs = cargo(root);
+    docsrs
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("RUSTDOCFLAGS", "--cfg docsrs -D warnings")
+        .args(["doc", "--workspace", "--no-deps", "--all-features"]);
+    run(docsrs)
 }
 
 fn nostd(root: &Path) -> Result {

@@ -56,6 +56,7 @@
 //! [`Codec::new`] reports [`ErrorKind::Unsupported`].
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod batch;
@@ -80,3 +81,8 @@ pub use crate::format::Format;
 pub use crate::query::{encode_query, parse_query};
 /// The domain types this crate encodes and decodes (`ivr-reports-model`).
 pub use ivr_reports_model as model;
+
+/// This crate's README.md example, compiled and run as a doc test.
+#[cfg(all(doctest, feature = "json"))]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

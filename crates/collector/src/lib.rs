@@ -86,6 +86,7 @@
 //! never hold a credential.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod collector;
@@ -113,6 +114,7 @@ pub use crate::incident::{Incident, IncidentReason};
 pub use crate::jsonl::JsonlSink;
 pub use crate::metrics::{Health, MetricsServer};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::replay::{ReplaySummary, replay};
@@ -127,3 +129,8 @@ pub use ivr_reports::BoxFuture;
 pub use ivr_reports::Client;
 /// Domain types: reports, prices, statuses (`ivr-reports-model`).
 pub use ivr_reports_model as model;
+
+/// This crate's README.md example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

@@ -50,6 +50,7 @@
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
@@ -81,3 +82,8 @@ pub use crate::v1::VoiceReport;
 pub use crate::v2::{AnsweredBy, CallReport, Direction, IvrData, VoiceCall};
 /// The exact decimal type used for prices and durations (from `rust_decimal`).
 pub use rust_decimal::Decimal;
+
+/// This crate's README.md example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

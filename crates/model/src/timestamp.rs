@@ -273,6 +273,7 @@ impl fmt::Debug for Timestamp {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<Timestamp> for std::time::SystemTime {
     fn from(t: Timestamp) -> Self {
         use std::time::{Duration, UNIX_EPOCH};

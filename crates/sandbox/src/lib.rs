@@ -48,6 +48,7 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
 mod auth;
@@ -428,3 +429,8 @@ impl SandboxHandle {
             .map_err(|e| Error::with_source(ErrorKind::Shutdown, "shutdown did not complete", e))
     }
 }
+
+/// This crate's README.md example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

@@ -148,6 +148,7 @@ impl ClientBuilder {
     /// Trusts an extra root certificate given in DER (for tests and corporate proxies).
     /// Checked by [`build`](Self::build).
     #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
         self.extra_roots.push(tls::ExtraRoot::Der(der.into()));
         self
@@ -155,6 +156,7 @@ impl ClientBuilder {
 
     /// Trusts the root certificates in a PEM text. Checked by [`build`](Self::build).
     #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_roots.push(tls::ExtraRoot::Pem(pem.into()));
         self
@@ -163,6 +165,7 @@ impl ClientBuilder {
     /// Whether the bundled Mozilla roots (`webpki-roots`) are trusted. Default `true`; turn
     /// it off to trust only the roots added here.
     #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn builtin_roots(mut self, enabled: bool) -> Self {
         self.builtin_roots = enabled;
         self

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use ivr_reports::model::VoiceReport;
 use ivr_reports::{Auth, Client, ErrorKind};
-use ivr_reports_collector::Sink;
 use ivr_reports_collector::testing::check_sink;
+use ivr_reports_collector::{Collector, Generation, Sink};
 use ivr_reports_downstream::{MemorySink, MiniHttp, Recording};
 use ivr_reports_sandbox::Sandbox;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -151,4 +151,49 @@ async fn the_memory_sink_passes_the_shipped_conformance_suite() {
     if let Err(failures) = outcome {
         panic!("{failures}");
     }
+}
+
+/// A spool path of its own for one test (the collector writes its spool beside it).
+fn spool(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ivr-downstream-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("pull.spool")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collector_drains_the_sandbox_into_the_memory_sink_over_mini_http() {
+    let sandbox = Sandbox::builder().api_key(KEY).start().await.unwrap();
+    sandbox.inject_v1((0..5).map(|i| VoiceReport::new(format!("c-{i}"), "41790000001")));
+    let client = client(sandbox.base_url(), MiniHttp::new());
+    let sink = Arc::new(MemorySink::new());
+    let path = spool("drain");
+    let collector = Collector::builder(Arc::clone(&sink) as Arc<dyn Sink>)
+        .generation(Generation::V1)
+        .spool_path(path.clone())
+        .build();
+    let summary = collector.drain(&client).await.unwrap();
+    assert_eq!((summary.received, summary.stored), (5, 5), "{summary:?}");
+    assert_eq!(sink.reports().await.unwrap().len(), 5);
+    sandbox.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collector_counts_a_response_mini_http_lost_as_an_incident() {
+    let addr = raw_server(Then::Close).await;
+    let client = client(&format!("http://{addr}"), MiniHttp::new());
+    let path = spool("lost");
+    let collector = Collector::builder(Arc::new(MemorySink::new()) as Arc<dyn Sink>)
+        .generation(Generation::V1)
+        .spool_path(path.clone())
+        .build();
+    let err = collector.drain(&client).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ivr_reports_collector::ErrorKind::ResponseLost,
+        "{err:?}"
+    );
+    assert_eq!(collector.counters().lost_response_incidents, 1);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

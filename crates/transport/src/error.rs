@@ -68,7 +68,8 @@ pub enum ErrorKind {
 impl Error {
     /// An error of `kind` with a message saying what failed (lowercase, one level, never a
     /// credential): for [`HttpTransport`](crate::HttpTransport) implementations and others
-    /// outside this crate. The message follows the kind's own text in `Display`.
+    /// outside this crate. The message follows the kind's own text in `Display` (an empty
+    /// one adds nothing).
     ///
     /// [`ErrorKind::ResponseLost`] and [`ErrorKind::BodyTooLarge`] are
     /// [`maybe_processed`](Error::maybe_processed) from the start; mark any other kind with

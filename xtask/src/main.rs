@@ -522,7 +522,7 @@ fn tidy(root: &Path) -> Result {
         concat!("unimplemented", "!("),
     ];
     let mut files = Vec::new();
-    for dir in ["crates", "xtask", "tests", "fuzz"] {
+    for dir in ["crates", "xtask", "tests", "fuzz", "examples"] {
         collect_rs(&root.join(dir), &mut files)?;
     }
     for file in &files {

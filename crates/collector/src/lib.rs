@@ -75,6 +75,7 @@
 //!
 //! # Features
 //! - `postgres`: the PostgreSQL sink, on tokio-postgres, with TLS by rustls (`sslmode`).
+//! - `test-util`: `testing::check_sink`, the [`Sink`] conformance suite for implementors.
 //!
 //! Everything runs within a tokio runtime (file I/O on its blocking pool).
 //!
@@ -103,6 +104,8 @@ mod replay;
 mod report;
 mod sink;
 mod spool;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod webhook;
 
 // The public API, in one place.

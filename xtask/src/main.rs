@@ -2,6 +2,7 @@
 //!
 //! `cargo xtask ci` is the single entry point CI uses (see `.ci/run` and README.md); each of
 //! its steps also runs alone (`cargo xtask ci clippy`). `cargo xtask ci --help` lists them.
+//! Its `test` step prepares what the tests need (see `testenv.rs`); `cargo xtask env` prints it.
 
 use std::collections::BTreeMap;
 use std::env;
@@ -11,6 +12,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod fuzz;
+mod testenv;
 
 type Result<T = (), E = String> = std::result::Result<T, E>;
 
@@ -34,7 +36,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        about: "tests (cargo-nextest when installed, else cargo test), then doc tests",
+        about: "prepares the Python SDK and PostgreSQL (as `cargo xtask env`), then tests \
+                (cargo-nextest when installed, else cargo test), then doc tests",
         run: test,
     },
     Step {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         Some("fuzz") => fuzz::command(&root, &args[1..]),
+        Some("env") => testenv::command(&root, &args[1..]),
         Some("-h" | "--help") | None => {
             print_usage();
             Ok(())
@@ -93,6 +97,9 @@ fn print_usage() {
     println!("commands:");
     println!(
         "  ci [STEP...]                 run the CI checks (all, or the named steps); `ci --help` lists them"
+    );
+    println!(
+        "  env                          prepare the tests' Python SDK and PostgreSQL; print `export` lines"
     );
     println!("  bench [NAME...]              run the benchmarks; `bench --help` lists them");
     println!(
@@ -277,7 +284,10 @@ fn has_nextest(root: &Path) -> bool {
 }
 
 fn test(root: &Path) -> Result {
+    // The PostgreSQL and Python SDK tests fail without these: prepare them, never skip.
+    let vars = testenv::prepare(root)?;
     let mut cmd = cargo(root);
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
     if has_nextest(root) {
         cmd.args([
             "nextest",
@@ -292,6 +302,7 @@ fn test(root: &Path) -> Result {
     }
     run(cmd)?;
     let mut doc = cargo(root);
+    doc.envs(vars.iter().map(|(k, v)| (k, v)));
     doc.args(["test", "--doc", "--workspace", "--all-features"]);
     run(doc)
 }

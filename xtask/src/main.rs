@@ -215,16 +215,41 @@ fn cargo(root: &Path) -> Command {
 }
 
 fn run(mut cmd: Command) -> Result {
-    let shown = format!("{cmd:?}");
-    println!("    $ {}", shown.replace('"', ""));
+    let shown = shown(&cmd);
+    println!("    $ {shown}");
     let status = cmd
         .status()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{} exited with {status}", shown.replace('"', "")))
+        Err(format!("{shown} exited with {status}"))
     }
+}
+
+/// `cmd` as a shell line for the log. The value of a variable whose name ends in `_URL` or
+/// holds `PASSWORD` is hidden: a PostgreSQL URL someone set may carry a real password.
+fn shown(cmd: &Command) -> String {
+    let mut line = String::new();
+    if let Some(dir) = cmd.get_current_dir() {
+        line.push_str(&format!("cd {} && ", dir.display()));
+    }
+    for (name, value) in cmd.get_envs() {
+        let (name, Some(value)) = (name.to_string_lossy(), value) else {
+            continue;
+        };
+        if name.ends_with("_URL") || name.contains("PASSWORD") {
+            line.push_str(&format!("{name}=(hidden) "));
+        } else {
+            line.push_str(&format!("{name}={} ", value.to_string_lossy()));
+        }
+    }
+    line.push_str(&cmd.get_program().to_string_lossy());
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
 }
 
 fn output(mut cmd: Command) -> Result<String> {
@@ -583,4 +608,25 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
     }
     out.sort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_commands_hide_urls_and_passwords() {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir("/w")
+            .env("IVR_REPORTS_PG_URL", "postgres://u:secret@h/db")
+            .env("PGPASSWORD", "secret")
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .args(["nextest", "run"]);
+        let line = shown(&cmd);
+        assert!(!line.contains("secret"), "{line}");
+        assert!(line.starts_with("cd /w && "), "{line}");
+        assert!(line.contains("IVR_REPORTS_PG_URL=(hidden)"), "{line}");
+        assert!(line.contains("RUSTDOCFLAGS=-D warnings"), "{line}");
+        assert!(line.ends_with("cargo nextest run"), "{line}");
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! `cargo xtask ci` is the single entry point CI uses (see `.ci/run` and README.md); each of
 //! its steps also runs alone (`cargo xtask ci clippy`). `cargo xtask ci --help` lists them.
+//! Its `test` step prepares what the tests need (see `testenv.rs`); `cargo xtask env` prints it.
 
 use std::collections::BTreeMap;
 use std::env;
@@ -11,6 +12,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod fuzz;
+mod testenv;
 
 type Result<T = (), E = String> = std::result::Result<T, E>;
 
@@ -34,7 +36,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        about: "tests (cargo-nextest when installed, else cargo test), then doc tests",
+        about: "prepares the Python SDK and PostgreSQL (as `cargo xtask env`), then tests \
+                (cargo-nextest when installed, else cargo test), then doc tests",
         run: test,
     },
     Step {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         Some("fuzz") => fuzz::command(&root, &args[1..]),
+        Some("env") => testenv::command(&root, &args[1..]),
         Some("-h" | "--help") | None => {
             print_usage();
             Ok(())
@@ -93,6 +97,9 @@ fn print_usage() {
     println!("commands:");
     println!(
         "  ci [STEP...]                 run the CI checks (all, or the named steps); `ci --help` lists them"
+    );
+    println!(
+        "  env                          prepare the tests' Python SDK and PostgreSQL; print `export` lines"
     );
     println!("  bench [NAME...]              run the benchmarks; `bench --help` lists them");
     println!(
@@ -208,16 +215,41 @@ fn cargo(root: &Path) -> Command {
 }
 
 fn run(mut cmd: Command) -> Result {
-    let shown = format!("{cmd:?}");
-    println!("    $ {}", shown.replace('"', ""));
+    let shown = shown(&cmd);
+    println!("    $ {shown}");
     let status = cmd
         .status()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{} exited with {status}", shown.replace('"', "")))
+        Err(format!("{shown} exited with {status}"))
     }
+}
+
+/// `cmd` as a shell line for the log. The value of a variable whose name ends in `_URL` or
+/// holds `PASSWORD` is hidden: a PostgreSQL URL someone set may carry a real password.
+fn shown(cmd: &Command) -> String {
+    let mut line = String::new();
+    if let Some(dir) = cmd.get_current_dir() {
+        line.push_str(&format!("cd {} && ", dir.display()));
+    }
+    for (name, value) in cmd.get_envs() {
+        let (name, Some(value)) = (name.to_string_lossy(), value) else {
+            continue;
+        };
+        if name.ends_with("_URL") || name.contains("PASSWORD") {
+            line.push_str(&format!("{name}=(hidden) "));
+        } else {
+            line.push_str(&format!("{name}={} ", value.to_string_lossy()));
+        }
+    }
+    line.push_str(&cmd.get_program().to_string_lossy());
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
 }
 
 fn output(mut cmd: Command) -> Result<String> {
@@ -277,7 +309,10 @@ fn has_nextest(root: &Path) -> bool {
 }
 
 fn test(root: &Path) -> Result {
+    // The PostgreSQL and Python SDK tests fail without these: prepare them, never skip.
+    let vars = testenv::prepare(root)?;
     let mut cmd = cargo(root);
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
     if has_nextest(root) {
         cmd.args([
             "nextest",
@@ -292,6 +327,7 @@ fn test(root: &Path) -> Result {
     }
     run(cmd)?;
     let mut doc = cargo(root);
+    doc.envs(vars.iter().map(|(k, v)| (k, v)));
     doc.args(["test", "--doc", "--workspace", "--all-features"]);
     run(doc)
 }
@@ -572,4 +608,25 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
     }
     out.sort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_commands_hide_urls_and_passwords() {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir("/w")
+            .env("IVR_REPORTS_PG_URL", "postgres://u:secret@h/db")
+            .env("PGPASSWORD", "secret")
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .args(["nextest", "run"]);
+        let line = shown(&cmd);
+        assert!(!line.contains("secret"), "{line}");
+        assert!(line.starts_with("cd /w && "), "{line}");
+        assert!(line.contains("IVR_REPORTS_PG_URL=(hidden)"), "{line}");
+        assert!(line.contains("RUSTDOCFLAGS=-D warnings"), "{line}");
+        assert!(line.ends_with("cargo nextest run"), "{line}");
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! `cargo xtask ci` is the single entry point CI uses (see `.ci/run` and README.md); each of
 //! its steps also runs alone (`cargo xtask ci clippy`). `cargo xtask ci --help` lists them.
+//! Its `test` step prepares what the tests need (see `testenv.rs`); `cargo xtask env` prints it.
 
 use std::collections::BTreeMap;
 use std::env;
@@ -11,6 +12,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod fuzz;
+mod testenv;
 
 type Result<T = (), E = String> = std::result::Result<T, E>;
 
@@ -34,7 +36,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        about: "tests (cargo-nextest when installed, else cargo test), then doc tests",
+        about: "prepares the Python SDK and PostgreSQL (as `cargo xtask env`), then tests \
+                (cargo-nextest when installed, else cargo test), then doc tests",
         run: test,
     },
     Step {
@@ -93,6 +96,12 @@ const TASKS: &[Task] = &[
         args: "[TARGET...] [--time S]",
         about: "run the fuzz targets, S seconds each; `fuzz --help` lists them",
         run: fuzz::command,
+    },
+    Task {
+        name: "env",
+        args: "",
+        about: "prepare the tests' Python SDK and PostgreSQL; print `export` lines",
+        run: testenv::command,
     },
 ];
 
@@ -239,16 +248,41 @@ fn cargo(root: &Path) -> Command {
 }
 
 fn run(mut cmd: Command) -> Result {
-    let shown = format!("{cmd:?}");
-    println!("    $ {}", shown.replace('"', ""));
+    let shown = shown(&cmd);
+    println!("    $ {shown}");
     let status = cmd
         .status()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{} exited with {status}", shown.replace('"', "")))
+        Err(format!("{shown} exited with {status}"))
     }
+}
+
+/// `cmd` as a shell line for the log. The value of a variable whose name ends in `_URL` or
+/// holds `PASSWORD` is hidden: a PostgreSQL URL someone set may carry a real password.
+fn shown(cmd: &Command) -> String {
+    let mut line = String::new();
+    if let Some(dir) = cmd.get_current_dir() {
+        line.push_str(&format!("cd {} && ", dir.display()));
+    }
+    for (name, value) in cmd.get_envs() {
+        let (name, Some(value)) = (name.to_string_lossy(), value) else {
+            continue;
+        };
+        if name.ends_with("_URL") || name.contains("PASSWORD") {
+            line.push_str(&format!("{name}=(hidden) "));
+        } else {
+            line.push_str(&format!("{name}={} ", value.to_string_lossy()));
+        }
+    }
+    line.push_str(&cmd.get_program().to_string_lossy());
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
 }
 
 fn output(mut cmd: Command) -> Result<String> {
@@ -308,7 +342,10 @@ fn has_nextest(root: &Path) -> bool {
 }
 
 fn test(root: &Path) -> Result {
+    // The PostgreSQL and Python SDK tests fail without these: prepare them, never skip.
+    let vars = testenv::prepare(root)?;
     let mut cmd = cargo(root);
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
     if has_nextest(root) {
         cmd.args([
             "nextest",
@@ -323,6 +360,7 @@ fn test(root: &Path) -> Result {
     }
     run(cmd)?;
     let mut doc = cargo(root);
+    doc.envs(vars.iter().map(|(k, v)| (k, v)));
     doc.args(["test", "--doc", "--workspace", "--all-features"]);
     run(doc)
 }
@@ -644,7 +682,7 @@ fn tidy(root: &Path) -> Result {
         concat!("unimplemented", "!("),
     ];
     let mut files = Vec::new();
-    for dir in ["crates", "xtask", "tests", "fuzz"] {
+    for dir in ["crates", "xtask", "tests", "fuzz", "examples"] {
         collect_rs(&root.join(dir), &mut files)?;
     }
     for file in &files {
@@ -722,5 +760,21 @@ mod tests {
         );
         let without = facade_stack_leaks(&root, "json,xml").unwrap();
         assert!(without.is_empty(), "{without:?}");
+    }
+
+    #[test]
+    fn logged_commands_hide_urls_and_passwords() {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir("/w")
+            .env("IVR_REPORTS_PG_URL", "postgres://u:secret@h/db")
+            .env("PGPASSWORD", "secret")
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .args(["nextest", "run"]);
+        let line = shown(&cmd);
+        assert!(!line.contains("secret"), "{line}");
+        assert!(line.starts_with("cd /w && "), "{line}");
+        assert!(line.contains("IVR_REPORTS_PG_URL=(hidden)"), "{line}");
+        assert!(line.contains("RUSTDOCFLAGS=-D warnings"), "{line}");
+        assert!(line.ends_with("cargo nextest run"), "{line}");
     }
 }

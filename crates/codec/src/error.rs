@@ -89,11 +89,22 @@ impl fmt::Display for ErrorKind {
 #[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 const MAX_QUOTED: usize = 32;
 
-// Without a format compiled in, only the query parser builds errors.
-#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
 impl Error {
-    /// An error of `kind` with a lowercase message (no path, no position).
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+    /// An error of `kind` with a message (lowercase, saying what is wrong, no secrets; no
+    /// path, no position): for code outside this crate that decodes or checks what the
+    /// codec hands over (a custom endpoint's body, a value of its own) and reports it the
+    /// codec's way.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Error, ErrorKind};
+    ///
+    /// let err = Error::new(ErrorKind::InvalidValue, "expected an audio/wav body");
+    /// assert_eq!(err.kind(), ErrorKind::InvalidValue);
+    /// assert_eq!(err.path(), "");
+    /// assert_eq!(err.to_string(), "expected an audio/wav body");
+    /// ```
+    #[must_use]
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -104,6 +115,27 @@ impl Error {
         }
     }
 
+    /// Attaches the third-party error behind this one, shown through
+    /// [`source`](std::error::Error::source) only.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Error, ErrorKind};
+    ///
+    /// let utf8 = String::from_utf8(vec![0xff]).unwrap_err();
+    /// let err = Error::new(ErrorKind::InvalidValue, "invalid UTF-8").with_source(utf8);
+    /// assert_eq!(err.to_string(), "invalid UTF-8");
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+}
+
+// Without a format compiled in, only the query parser builds errors.
+#[cfg_attr(not(any(feature = "json", feature = "xml")), allow(dead_code))]
+impl Error {
     /// `expected {what}, found "{found}"`, quoting (and cutting) the input.
     pub(crate) fn expected(kind: ErrorKind, what: &str, found: &str) -> Self {
         let mut message = String::with_capacity(what.len() + found.len().min(40) + 20);
@@ -126,15 +158,6 @@ impl Error {
         if self.offset.is_none() {
             self.offset = Some(offset);
         }
-        self
-    }
-
-    /// Attaches a third-party error.
-    pub(crate) fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        self.source = Some(Arc::new(source));
         self
     }
 

@@ -51,8 +51,20 @@ pub enum ErrorKind {
 }
 
 impl Error {
-    /// An error of `kind` with a message (lowercase, one level, no secrets).
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` with a message (lowercase, one level, saying what failed and
+    /// where, never a credential): for [`Sink`](crate::Sink) implementations and others
+    /// outside this crate. [`ErrorKind::Rejected`] is the one a sink returns for data it
+    /// cannot store at all.
+    ///
+    /// ```
+    /// use ivr_reports_collector::{Error, ErrorKind};
+    ///
+    /// let err = Error::new(ErrorKind::Rejected, "report m-1: the store refuses a NUL byte");
+    /// assert_eq!(err.kind(), ErrorKind::Rejected);
+    /// assert_eq!(err.to_string(), "report m-1: the store refuses a NUL byte");
+    /// ```
+    #[must_use]
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -60,8 +72,22 @@ impl Error {
         }
     }
 
-    /// Attaches the underlying cause.
-    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+    /// Attaches the underlying cause, shown through [`source`](StdError::source) only (not
+    /// in `Display`).
+    ///
+    /// ```
+    /// use ivr_reports_collector::{Error, ErrorKind};
+    ///
+    /// let io = std::io::Error::other("disk full");
+    /// let err = Error::new(ErrorKind::Io, "cannot append to the store").with_source(io);
+    /// assert_eq!(err.to_string(), "cannot append to the store");
+    /// assert_eq!(
+    ///     std::error::Error::source(&err).map(ToString::to_string).as_deref(),
+    ///     Some("disk full")
+    /// );
+    /// ```
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         self.source = Some(source.into());
         self
     }

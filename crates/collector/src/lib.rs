@@ -74,7 +74,10 @@
 //! ```
 //!
 //! # Features
+//! - `client` (default): the facade's built-in HTTP client, so [`Client::builder`] builds
+//!   one with this crate alone; off when you bring your own `HttpTransport`.
 //! - `postgres`: the PostgreSQL sink, on tokio-postgres, with TLS by rustls (`sslmode`).
+//! - `test-util`: `testing::check_sink`, the [`Sink`] conformance suite for implementors.
 //!
 //! Everything runs within a tokio runtime (file I/O on its blocking pool).
 //!
@@ -104,6 +107,8 @@ mod replay;
 mod report;
 mod sink;
 mod spool;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod webhook;
 
 // The public API, in one place.

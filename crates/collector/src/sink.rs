@@ -74,66 +74,135 @@ impl Conflict {
 
 /// Durable storage of reports, idempotent by `messageId`, with a quarantine beside it.
 ///
-/// The contract every implementation keeps (and the conformance suite in this crate's tests
-/// checks):
-/// - [`store`](Sink::store) is atomic enough to be retried: when it returns `Ok`, every
-///   report of the batch is durably stored (now or before); when it returns `Err`, a retry
-///   of the same batch stores the rest. A `messageId` is stored at most once, whatever the
-///   batches, the writers (tasks, processes, machines: as far as the sink supports them) or
-///   the repetitions.
-/// - A report whose `messageId` is stored already is a duplicate when its content is the
-///   same (compared as the canonical JSON, [`StoredReport::to_json`]), and a
-///   [`Conflict`] in [`Stored::conflicts`] when it differs: never silently dropped.
-/// - Data the sink cannot store at all is [`ErrorKind::Rejected`], never a connection
-///   error.
-/// - [`quarantine`](Sink::quarantine) is durable when it returns `Ok`; entries get ids.
-/// - [`reports`](Sink::reports) and [`quarantined`](Sink::quarantined) read everything back
-///   (for `stats` and `replay`); [`release`](Sink::release) removes quarantine entries.
+/// The contract every implementation keeps. Each rule has a name: the conformance suite,
+/// `testing::check_sink` (feature `test-util`), checks every one of them against a sink and
+/// reports those broken by these names.
+/// - **read-back**: [`reports`](Sink::reports) reads back every stored report exactly (both
+///   generations, every field); storing an empty batch stores nothing.
+/// - **duplicates**: a report whose `messageId` is stored already with the same content
+///   (compared as the canonical JSON, [`StoredReport::to_json`]), in an earlier batch or
+///   earlier in the same batch, is counted in [`Stored::duplicates`] and not stored twice.
+/// - **first-write-wins**: a report whose `messageId` is stored already with *different*
+///   content is not stored: the stored version stays, and both are returned as a
+///   [`Conflict`] in [`Stored::conflicts`] (earlier in the same batch too), never silently
+///   dropped.
+/// - **concurrent-writers**: a `messageId` is stored at most once, whatever the batches,
+///   the writers (tasks, processes, machines: as far as the sink supports them) or the
+///   repetitions; the [`Stored::new`] counts of concurrent writers add up to the distinct
+///   ids.
+/// - **quarantine-kept**: [`quarantine`](Sink::quarantine) is durable when it returns `Ok`;
+///   [`quarantined`](Sink::quarantined) reads every item back, oldest first, with its exact
+///   bytes, reason, source, format, generation and scope, each under an id of its own.
+/// - **release**: [`release`](Sink::release) removes the entries it names; unknown ids are
+///   ignored.
+/// - **reopen**: all of the above holds across a close and reopen of the same storage:
+///   reports and quarantine are still there, duplicates and conflicts are still told apart,
+///   and quarantine ids stay unique (never reused).
+/// - **describe**: [`describe`](Sink::describe) says which sink this is, never empty and
+///   never a secret.
+///
+/// Two more rules the suite cannot provoke from outside: [`store`](Sink::store) is atomic
+/// enough to be retried (when it returns `Ok`, every report of the batch is durably stored,
+/// now or before; when it returns `Err`, a retry of the same batch stores the rest), and
+/// data the sink cannot store at all is [`ErrorKind::Rejected`], never a connection error.
 ///
 /// Object safe and `Send + Sync`: the collector holds an `Arc<dyn Sink>`. Futures are boxed
-/// ([`BoxFuture`]) so any async runtime code can implement it.
+/// ([`BoxFuture`]) so any async runtime code can implement it. Errors are built with
+/// [`Error::new`] and [`Error::with_source`].
+///
+/// A sink in memory that keeps the whole contract (it is not durable, so a "reopen" must
+/// hand out the same instance), checked by the suite when the `test-util` feature is on:
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use std::sync::Mutex;
+/// use std::sync::{Arc, Mutex, MutexGuard};
 /// use ivr_reports::BoxFuture;
-/// use ivr_reports_collector::{Error, QuarantineEntry, Quarantined, Sink, Stored, StoredReport};
+/// use ivr_reports_collector::{
+///     Conflict, Error, ErrorKind, QuarantineEntry, Quarantined, Sink, Stored, StoredReport,
+/// };
 ///
-/// /// Reports in memory: for tests.
+/// /// Reports and quarantine in memory: for tests.
 /// #[derive(Debug, Default)]
-/// struct Memory(Mutex<BTreeMap<String, StoredReport>>);
+/// struct Memory(Mutex<State>);
+///
+/// #[derive(Debug, Default)]
+/// struct State {
+///     reports: Vec<StoredReport>,
+///     by_id: BTreeMap<String, usize>,
+///     quarantine: Vec<QuarantineEntry>,
+///     next_id: u64,
+/// }
+///
+/// impl Memory {
+///     fn state(&self) -> Result<MutexGuard<'_, State>, Error> {
+///         self.0
+///             .lock()
+///             .map_err(|_| Error::new(ErrorKind::Io, "the memory sink is poisoned"))
+///     }
+/// }
 ///
 /// impl Sink for Memory {
 ///     fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
 ///         Box::pin(async move {
-///             let mut map = self.0.lock().unwrap();
-///             let mut outcome = Stored::default();
+///             let mut state = self.state()?;
+///             let (mut new, mut duplicates, mut conflicts) = (0, 0, Vec::new());
 ///             for r in reports {
-///                 if map.insert(r.message_id().to_string(), r.clone()).is_none() {
-///                     outcome.new += 1;
-///                 } else {
-///                     outcome.duplicates += 1;
+///                 match state.by_id.get(r.message_id()) {
+///                     // First write wins: same content is a duplicate, other content a
+///                     // conflict with both versions.
+///                     Some(&at) if state.reports[at].to_json() == r.to_json() => duplicates += 1,
+///                     Some(&at) => conflicts.push(Conflict::new(state.reports[at].clone(), r.clone())),
+///                     None => {
+///                         let at = state.reports.len();
+///                         state.by_id.insert(r.message_id().to_string(), at);
+///                         state.reports.push(r.clone());
+///                         new += 1;
+///                     }
 ///                 }
 ///             }
-///             Ok(outcome)
+///             Ok(Stored::new(new, duplicates).with_conflicts(conflicts))
 ///         })
 ///     }
-///     fn quarantine<'a>(&'a self, _: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
-///         Box::pin(async { Ok(()) })
+///     fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
+///         Box::pin(async move {
+///             let mut state = self.state()?;
+///             for item in items {
+///                 state.next_id += 1; // ids are never reused
+///                 let id = state.next_id;
+///                 state.quarantine.push(QuarantineEntry::new(id, item.clone()));
+///             }
+///             Ok(())
+///         })
 ///     }
 ///     fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
-///         Box::pin(async move { Ok(self.0.lock().unwrap().values().cloned().collect()) })
+///         Box::pin(async move { Ok(self.state()?.reports.clone()) })
 ///     }
 ///     fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {
-///         Box::pin(async { Ok(Vec::new()) })
+///         Box::pin(async move { Ok(self.state()?.quarantine.clone()) })
 ///     }
-///     fn release<'a>(&'a self, _: &'a [u64]) -> BoxFuture<'a, Result<(), Error>> {
-///         Box::pin(async { Ok(()) })
+///     fn release<'a>(&'a self, ids: &'a [u64]) -> BoxFuture<'a, Result<(), Error>> {
+///         Box::pin(async move {
+///             self.state()?.quarantine.retain(|e| !ids.contains(&e.id));
+///             Ok(())
+///         })
 ///     }
 ///     fn describe(&self) -> String {
 ///         "memory".into()
 ///     }
 /// }
+///
+/// # #[cfg(feature = "test-util")]
+/// # tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?
+/// #     .block_on(async {
+/// // The shipped suite: `Err` lists every broken rule by name.
+/// let memory = Arc::new(Memory::default());
+/// ivr_reports_collector::testing::check_sink(|| {
+///     let memory = Arc::clone(&memory);
+///     async move { Ok(memory as Arc<dyn Sink>) }
+/// })
+/// .await
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Sink: Send + Sync + std::fmt::Debug {
     /// Stores a batch durably; reports whose `messageId` is already stored are skipped.

@@ -263,7 +263,8 @@ impl Collector {
     pub fn bind_webhook(&self, addr: SocketAddr, config: WebhookConfig) -> Result<Webhook, Error> {
         // Refuse before binding: a bad configuration never opens the port.
         check_exposure(addr, &config)?;
-        let listener = TcpListener::bind(addr).map_err(|e| {
+        // Through the server's own `listen`: its deep accept backlog, not std's 128.
+        let listener = Server::builder().listen(addr).map_err(|e| {
             Error::new(ErrorKind::Server, format!("cannot listen on {addr}")).with_source(e)
         })?;
         self.serve_webhook(listener, config)

@@ -121,7 +121,7 @@ impl Auth {
         };
         let mut value =
             HeaderValue::try_from(format!("{} {credentials}", self.scheme())).map_err(|_| {
-                Error::new(ErrorKind::InvalidRequest)
+                Error::of(ErrorKind::InvalidRequest)
                     .with_context("credentials contain characters not allowed in a header")
             })?;
         value.set_sensitive(true);

@@ -1,6 +1,7 @@
 //! The crate's one error type: what went wrong with an exchange, and whether the server may
 //! have processed the request.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 
@@ -19,7 +20,7 @@ pub struct Error {
     maybe_processed: bool,
     timeout: bool,
     attempts: u32,
-    context: Option<&'static str>,
+    context: Option<Cow<'static, str>>,
     source: Option<BoxError>,
 }
 
@@ -65,7 +66,41 @@ pub enum ErrorKind {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind) -> Self {
+    /// An error of `kind` with a message saying what failed (lowercase, one level, never a
+    /// credential): for [`HttpTransport`](crate::HttpTransport) implementations and others
+    /// outside this crate. The message follows the kind's own text in `Display` (an empty
+    /// one adds nothing).
+    ///
+    /// [`ErrorKind::ResponseLost`] and [`ErrorKind::BodyTooLarge`] are
+    /// [`maybe_processed`](Error::maybe_processed) from the start; mark any other kind with
+    /// [`processed`](Error::processed), and a time limit with
+    /// [`timed_out`](Error::timed_out).
+    ///
+    /// ```
+    /// use ivr_reports_transport::{Error, ErrorKind};
+    ///
+    /// // The request went out and no answer came within the limit:
+    /// let io = std::io::Error::from(std::io::ErrorKind::TimedOut);
+    /// let err = Error::new(ErrorKind::ResponseLost, "no answer from the proxy")
+    ///     .timed_out()
+    ///     .with_source(io);
+    /// assert!(err.maybe_processed());
+    /// assert!(err.is_timeout());
+    /// assert!(err.to_string().ends_with(": no answer from the proxy"));
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    #[must_use]
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        let message = message.into();
+        let mut error = Self::of(kind);
+        if !message.is_empty() {
+            error.context = Some(message);
+        }
+        error
+    }
+
+    /// An error of `kind` without a message.
+    pub(crate) fn of(kind: ErrorKind) -> Self {
         Self {
             kind,
             maybe_processed: matches!(kind, ErrorKind::ResponseLost | ErrorKind::BodyTooLarge),
@@ -76,25 +111,57 @@ impl Error {
         }
     }
 
-    #[cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
-    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+    /// Attaches the underlying cause, shown through [`source`](StdError::source) only (not
+    /// in `Display`).
+    ///
+    /// ```
+    /// use ivr_reports_transport::{Error, ErrorKind};
+    ///
+    /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    /// let err = Error::new(ErrorKind::Connect, "").with_source(refused);
+    /// assert_eq!(err.to_string(), "could not connect");
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         self.source = Some(source.into());
         self
     }
 
     pub(crate) fn with_context(mut self, context: &'static str) -> Self {
-        self.context = Some(context);
+        self.context = Some(Cow::Borrowed(context));
         self
     }
 
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn timed_out(mut self) -> Self {
+    /// Marks the error as caused by a time limit: [`is_timeout`](Error::is_timeout) then
+    /// answers `true`. For [`ErrorKind::ResponseLost`] the message says it timed out.
+    ///
+    /// ```
+    /// use ivr_reports_transport::{Error, ErrorKind};
+    ///
+    /// let err = Error::new(ErrorKind::ResponseLost, "").timed_out();
+    /// assert!(err.is_timeout() && err.maybe_processed());
+    /// assert!(err.to_string().contains("timed out after the request was sent"));
+    /// ```
+    #[must_use]
+    pub fn timed_out(mut self) -> Self {
         self.timeout = true;
         self
     }
 
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn processed(mut self) -> Self {
+    /// Marks that the server may have processed the request
+    /// ([`maybe_processed`](Error::maybe_processed) answers `true`), e.g. a
+    /// [`ErrorKind::Protocol`] error in the response to a request that was written.
+    ///
+    /// ```
+    /// use ivr_reports_transport::{Error, ErrorKind};
+    ///
+    /// let err = Error::new(ErrorKind::Protocol, "garbled response").processed();
+    /// assert!(err.maybe_processed());
+    /// assert!(!Error::new(ErrorKind::Protocol, "").maybe_processed());
+    /// ```
+    #[must_use]
+    pub fn processed(mut self) -> Self {
         self.maybe_processed = true;
         self
     }
@@ -164,7 +231,7 @@ impl fmt::Display for Error {
             }
         };
         f.write_str(text)?;
-        if let Some(context) = self.context {
+        if let Some(context) = &self.context {
             write!(f, ": {context}")?;
         }
         if self.attempts > 1 {
@@ -183,8 +250,8 @@ impl fmt::Debug for Error {
         if self.attempts > 0 {
             d.field("attempts", &self.attempts);
         }
-        if let Some(context) = self.context {
-            d.field("context", &context);
+        if let Some(context) = &self.context {
+            d.field("context", context);
         }
         if let Some(source) = &self.source {
             d.field("source", &format_args!("{source}"));
@@ -208,7 +275,7 @@ mod tests {
     #[test]
     fn display_is_lowercase_and_does_not_repeat_the_source() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused by peer");
-        let err = Error::new(ErrorKind::Connect).with_source(io);
+        let err = Error::of(ErrorKind::Connect).with_source(io);
         let text = err.to_string();
         assert_eq!(text, "could not connect");
         assert!(err.source().is_some());
@@ -217,19 +284,19 @@ mod tests {
 
     #[test]
     fn response_lost_says_it_may_have_been_processed() {
-        let err = Error::new(ErrorKind::ResponseLost).timed_out();
+        let err = Error::of(ErrorKind::ResponseLost).timed_out();
         assert!(err.maybe_processed());
         assert!(err.is_timeout());
         assert!(err.to_string().contains("may have processed"));
-        let err = Error::new(ErrorKind::Connect);
+        let err = Error::of(ErrorKind::Connect);
         assert!(!err.maybe_processed());
         assert!(!err.is_timeout());
-        assert!(Error::new(ErrorKind::Timeout).is_timeout());
+        assert!(Error::of(ErrorKind::Timeout).is_timeout());
     }
 
     #[test]
     fn attempts_show_in_the_message() {
-        let err = Error::new(ErrorKind::Connect).with_attempts(3);
+        let err = Error::of(ErrorKind::Connect).with_attempts(3);
         assert_eq!(err.attempts(), 3);
         assert_eq!(err.to_string(), "could not connect (after 3 attempts)");
     }

@@ -28,7 +28,7 @@ use crate::transport::BoxFuture;
 
 fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |e| {
-        Error::new(ErrorKind::Io)
+        Error::of(ErrorKind::Io)
             .with_context(context)
             .with_source(e)
     }
@@ -219,12 +219,12 @@ impl ServerBuilder {
             socket.listen(self.listen_backlog)?.into_std()
         };
         let _runtime = tokio::runtime::Handle::try_current().map_err(|e| {
-            Error::new(ErrorKind::Io)
+            Error::of(ErrorKind::Io)
                 .with_context("the server needs a running tokio runtime")
                 .with_source(e)
         })?;
         bind().map_err(|e| {
-            Error::new(ErrorKind::Io)
+            Error::of(ErrorKind::Io)
                 .with_context("could not bind the address")
                 .with_source(e)
         })
@@ -329,7 +329,7 @@ impl ServerBuilder {
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
-            Error::new(ErrorKind::Io)
+            Error::of(ErrorKind::Io)
                 .with_context("the server needs a running tokio runtime")
                 .with_source(e)
         })?;
@@ -476,8 +476,8 @@ impl ServerHandle {
         };
         match task.await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Error::new(ErrorKind::ShutdownTimedOut)),
-            Err(e) => Err(Error::new(ErrorKind::Io)
+            Ok(false) => Err(Error::of(ErrorKind::ShutdownTimedOut)),
+            Err(e) => Err(Error::of(ErrorKind::Io)
                 .with_context("the server task failed")
                 .with_source(e)),
         }

@@ -226,26 +226,9 @@ async fn refused_credentials_stop_collect_with_exit_2_and_one_line() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The PostgreSQL URL for tests, or `None` when unset locally (CI always sets it).
-fn pg_url(test: &str) -> Option<String> {
-    match std::env::var("IVR_REPORTS_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: IVR_REPORTS_PG_URL is unset under CI"
-            );
-            eprintln!("NOT RUN: {test} needs PostgreSQL (IVR_REPORTS_PG_URL)");
-            None
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_report_postgres_refuses_is_quarantined_alone() {
-    let Some(url) = pg_url("a_report_postgres_refuses_is_quarantined_alone") else {
-        return;
-    };
+    let url = crate::pg_url("a_report_postgres_refuses_is_quarantined_alone");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

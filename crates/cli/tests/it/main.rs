@@ -19,6 +19,60 @@ use std::process::{Command, Output, Stdio};
 use ivr_reports::{Decimal, Price, ReportError, Status, Timestamp, VoiceReport};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
 
+/// How to get what a test needs; said by every test that finds it missing.
+const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
+                   to run the tests another way, `eval \"$(cargo xtask env)\"` first";
+
+/// The variable `name` that `.ci/start-postgres` exports. Fails the test, saying how to
+/// provide it, when it is unset: a PostgreSQL test never passes without PostgreSQL.
+pub(crate) fn pg_var(test: &str, name: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!("{test} needs PostgreSQL: {name} is unset; {HOW}"),
+    }
+}
+
+/// The URL in `IVR_REPORTS_PG_URL`, once something answers at its host and port (else the
+/// test fails, saying how to provide PostgreSQL).
+pub(crate) fn pg_url(test: &str) -> String {
+    let url = pg_var(test, "IVR_REPORTS_PG_URL");
+    assert_pg_answers(test, "IVR_REPORTS_PG_URL", &url);
+    url
+}
+
+/// Fails the test unless a TCP connection to `url`'s host and port succeeds. Only host and
+/// port are shown: the URL may hold a password.
+pub(crate) fn assert_pg_answers(test: &str, var: &str, url: &str) {
+    let (host, port) =
+        pg_host_port(url).unwrap_or_else(|| panic!("{test}: {var} has no host:port I can read"));
+    let reached = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+        .map_err(|e| e.to_string())
+        .and_then(|mut addrs| {
+            addrs
+                .find_map(|a| {
+                    std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5)).ok()
+                })
+                .ok_or_else(|| "connection refused or timed out".to_string())
+        });
+    if let Err(e) = reached {
+        panic!("{test} needs PostgreSQL: nothing answers at {host}:{port} ({var}): {e}; {HOW}");
+    }
+}
+
+/// Host and port of a `postgres://[user[:password]@]host[:port][/db][?options]` URL.
+fn pg_host_port(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(':') {
+        Some((host, port)) => Some((
+            host.trim_matches(['[', ']']).to_string(),
+            port.parse().ok()?,
+        )),
+        None => Some((host_port.to_string(), 5432)),
+    }
+}
+
 /// The API key of the test sandboxes: it must never appear in any output.
 pub(crate) const KEY: &str = "cli-test-secret-key-0042";
 

@@ -1,31 +1,22 @@
 //! The PostgreSQL sink over TLS, through the binary (`stats` reads a sink, writes nothing),
-//! against the local server `.ci/start-postgres` starts with TLS and a test CA. The role
+//! against the local server `.ci/start-postgres` starts with TLS and a test CA (`cargo xtask ci
+//! test` runs it; without it these tests fail and say how to provide it). The role
 //! `ivr_password` may connect only over TLS and only with its password: a success proves
 //! both.
 
 use std::io::{Read, Write};
 
-use crate::{run, stderr};
+use crate::{assert_pg_answers, pg_var, run, stderr};
 
 const PASSWORD: &str = "ivr-password";
 
-/// The password role's URL (no password) and the CA file, or `None` when not set up
-/// locally. Under CI a missing variable fails the test: CI never skips them.
-fn setup(test: &str) -> Option<(String, String)> {
-    match (
-        std::env::var("IVR_REPORTS_PG_PASSWORD_URL"),
-        std::env::var("IVR_REPORTS_PG_CA"),
-    ) {
-        (Ok(url), Ok(ca)) if !url.is_empty() && !ca.is_empty() => Some((url, ca)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: IVR_REPORTS_PG_PASSWORD_URL / IVR_REPORTS_PG_CA unset under CI; .ci/run must `source .ci/start-postgres`"
-            );
-            eprintln!("NOT RUN: {test} needs `source .ci/start-postgres`");
-            None
-        }
-    }
+/// The password role's URL (no password) and the CA file. Fails the test, saying how to
+/// provide them, when they are unset or nothing answers at the URL.
+fn setup(test: &str) -> (String, String) {
+    let url = pg_var(test, "IVR_REPORTS_PG_PASSWORD_URL");
+    let ca = pg_var(test, "IVR_REPORTS_PG_CA");
+    assert_pg_answers(test, "IVR_REPORTS_PG_PASSWORD_URL", &url);
+    (url, ca)
 }
 
 /// `stats SINK` with `env`; asserts the password never shows; returns (exit code, stderr).
@@ -43,9 +34,7 @@ fn with_host(url: &str, host: &str) -> String {
 
 #[tokio::test]
 async fn require_and_verify_full_connect_with_a_password_from_the_environment() {
-    let Some((url, ca)) = setup("require_and_verify_full") else {
-        return;
-    };
+    let (url, ca) = setup("require_and_verify_full");
     for sink in [
         format!("{url}?sslmode=require"),
         format!("{url}?sslmode=verify-ca&sslrootcert={ca}"),
@@ -76,9 +65,7 @@ async fn require_and_verify_full_connect_with_a_password_from_the_environment() 
 
 #[tokio::test]
 async fn verify_full_refuses_a_wrong_name_and_an_unknown_issuer() {
-    let Some((url, ca)) = setup("verify_full_refuses") else {
-        return;
-    };
+    let (url, ca) = setup("verify_full_refuses");
     let env = [("PGPASSWORD", PASSWORD)];
     let wrong_name = format!(
         "{}?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={ca}",

@@ -1,9 +1,13 @@
 //! Behaviour of the collector against a real sandbox over HTTP on 127.0.0.1, real files and
-//! a real PostgreSQL (when `IVR_REPORTS_PG_URL` is set; CI always sets it).
+//! a real PostgreSQL at `IVR_REPORTS_PG_URL` (`cargo xtask ci test` starts one and sets it;
+//! without it the PostgreSQL tests fail and say so, they never pass unrun).
 
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Needs `testing` (feature `test-util`, always on here through the self dev-dependency;
+// a packaged copy without that dev-dependency builds without these tests).
+#[cfg(feature = "test-util")]
 mod conformance;
 mod crash;
 mod events;
@@ -96,22 +100,50 @@ pub(crate) fn v2(id: &str) -> CallReport {
     r
 }
 
-/// The PostgreSQL URL for tests, or `None` (with a clear message) when it is not set
-/// locally. Under CI (`CI` set) a missing URL fails the test: CI never skips them.
+/// How to get what a test needs; said by every test that finds it missing.
 #[cfg(feature = "postgres")]
-pub(crate) fn pg_url(test: &str) -> Option<String> {
-    match std::env::var("IVR_REPORTS_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: IVR_REPORTS_PG_URL is unset under CI; .ci/run must `source .ci/start-postgres`"
-            );
-            eprintln!(
-                "NOT RUN: {test} needs PostgreSQL; run `source .ci/start-postgres` to set IVR_REPORTS_PG_URL"
-            );
-            None
-        }
+const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
+                   to run the tests another way, `eval \"$(cargo xtask env)\"` first";
+
+/// The PostgreSQL URL for tests. Fails the test, saying how to provide one, when
+/// `IVR_REPORTS_PG_URL` is unset or nothing answers at its host and port: a PostgreSQL
+/// test never passes without PostgreSQL.
+#[cfg(feature = "postgres")]
+pub(crate) fn pg_url(test: &str) -> String {
+    let url = match std::env::var("IVR_REPORTS_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("{test} needs PostgreSQL: IVR_REPORTS_PG_URL is unset; {HOW}"),
+    };
+    // Only host and port are shown: the URL may hold a password.
+    let (host, port) = pg_host_port(&url)
+        .unwrap_or_else(|| panic!("{test}: IVR_REPORTS_PG_URL has no host:port I can read"));
+    let reached = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+        .map_err(|e| e.to_string())
+        .and_then(|mut addrs| {
+            addrs
+                .find_map(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(5)).ok())
+                .ok_or_else(|| "connection refused or timed out".to_string())
+        });
+    if let Err(e) = reached {
+        panic!(
+            "{test} needs PostgreSQL: nothing answers at {host}:{port} (IVR_REPORTS_PG_URL): {e}; {HOW}"
+        );
+    }
+    url
+}
+
+/// Host and port of a `postgres://[user[:password]@]host[:port][/db][?options]` URL.
+#[cfg(feature = "postgres")]
+fn pg_host_port(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(':') {
+        Some((host, port)) => Some((
+            host.trim_matches(['[', ']']).to_string(),
+            port.parse().ok()?,
+        )),
+        None => Some((host_port.to_string(), 5432)),
     }
 }
 

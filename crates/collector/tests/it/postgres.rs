@@ -9,9 +9,7 @@ use crate::{TempDir, client, pg_url, sandbox, unique_schema, v1, v2};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_collectors_sharing_one_database_store_every_report_once() {
-    let Some(url) = pg_url("two_collectors_sharing_one_database_store_every_report_once") else {
-        return;
-    };
+    let url = pg_url("two_collectors_sharing_one_database_store_every_report_once");
     let schema = unique_schema("two");
     let sandbox = sandbox().await;
     sandbox.inject_v2((0..20_000).map(|i| v2(&format!("t-{i}"))));

@@ -538,7 +538,8 @@ async fn the_quarantine_cap_holds_on_every_sink() {
     #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
     let mut sinks: Vec<Arc<dyn Sink>> = vec![journal(&dir).await];
     #[cfg(feature = "postgres")]
-    if let Some(url) = crate::pg_url("the_quarantine_cap_holds_on_every_sink") {
+    {
+        let url = crate::pg_url("the_quarantine_cap_holds_on_every_sink");
         let pg = ivr_reports_collector::PgSink::builder(url)
             .schema(crate::unique_schema("cap"))
             .connect()

@@ -79,7 +79,7 @@ impl Connector {
     async fn tls_handshake(&self, target: &Target, tcp: TcpStream) -> Result<Conn, ConnectError> {
         let name = rustls_pki_types::ServerName::try_from(target.host.clone()).map_err(|e| {
             ConnectError {
-                error: Error::new(ErrorKind::InvalidRequest)
+                error: Error::of(ErrorKind::InvalidRequest)
                     .with_context("host is not a valid tls server name")
                     .with_source(e),
                 retriable: false,
@@ -89,7 +89,7 @@ impl Connector {
         let stream = connector.connect(name, tcp).await.map_err(|e| {
             let certificate = super::tls::is_certificate_error(&e);
             ConnectError {
-                error: Error::new(ErrorKind::Tls).with_source(e),
+                error: Error::of(ErrorKind::Tls).with_source(e),
                 retriable: !certificate,
             }
         })?;
@@ -104,7 +104,7 @@ impl Connector {
     #[cfg(not(feature = "rustls"))]
     async fn tls_handshake(&self, _: &Target, _: TcpStream) -> Result<Conn, ConnectError> {
         Err(ConnectError {
-            error: Error::new(ErrorKind::InvalidRequest)
+            error: Error::of(ErrorKind::InvalidRequest)
                 .with_context("https needs the `rustls` feature"),
             retriable: false,
         })
@@ -125,7 +125,7 @@ impl Connector {
         let (sender, conn) = builder
             .handshake(TokioIo::new(io))
             .await
-            .map_err(|e| ConnectError::new(Error::new(ErrorKind::Protocol).with_source(e)))?;
+            .map_err(|e| ConnectError::new(Error::of(ErrorKind::Protocol).with_source(e)))?;
         tokio::spawn(async move {
             // The connection's outcome reaches callers through their request futures.
             let _ = conn.await;
@@ -141,7 +141,7 @@ where
     let (sender, conn) = http1::Builder::new()
         .handshake(TokioIo::new(io))
         .await
-        .map_err(|e| ConnectError::new(Error::new(ErrorKind::Protocol).with_source(e)))?;
+        .map_err(|e| ConnectError::new(Error::of(ErrorKind::Protocol).with_source(e)))?;
     tokio::spawn(async move {
         // The connection's outcome reaches callers through their request futures.
         let _ = conn.await;
@@ -156,7 +156,7 @@ async fn tcp_connect(target: &Target) -> Result<TcpStream, ConnectError> {
             .await
             .map_err(|e| {
                 ConnectError::new(
-                    Error::new(ErrorKind::Connect)
+                    Error::of(ErrorKind::Connect)
                         .with_context("could not resolve the host name")
                         .with_source(e),
                 )
@@ -174,7 +174,7 @@ async fn tcp_connect(target: &Target) -> Result<TcpStream, ConnectError> {
             Err(e) => last = Some(e),
         }
     }
-    let error = Error::new(ErrorKind::Connect);
+    let error = Error::of(ErrorKind::Connect);
     Err(ConnectError::new(match last {
         Some(e) => error.with_source(e),
         None => error.with_context("the host name resolved to no address"),

@@ -178,13 +178,13 @@ impl ClientBuilder {
     /// or a root certificate that does not parse.
     pub fn build(self) -> Result<Client, Error> {
         let user_agent = HeaderValue::try_from(self.user_agent.as_str()).map_err(|e| {
-            Error::new(ErrorKind::Config)
+            Error::of(ErrorKind::Config)
                 .with_context("user agent is not a valid header value")
                 .with_source(e)
         })?;
         let auth_header = match &self.auth {
             Some(auth) => Some(auth.header_value().map_err(|_| {
-                Error::new(ErrorKind::Config)
+                Error::of(ErrorKind::Config)
                     .with_context("credentials contain characters not allowed in a header")
             })?),
             None => None,
@@ -403,7 +403,7 @@ impl Client {
         started: Instant,
     ) -> Result<Response<Bytes>, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::new(ErrorKind::Io).with_context("the client needs a tokio runtime"));
+            return Err(Error::of(ErrorKind::Io).with_context("the client needs a tokio runtime"));
         }
         let prepared = self.prepare(request)?;
         let policy = self.inner.retry;
@@ -457,7 +457,7 @@ impl Client {
 
     fn prepare(&self, request: Request<Bytes>) -> Result<Prepared, Error> {
         let (parts, body) = request.into_parts();
-        let invalid = |context| Error::new(ErrorKind::InvalidRequest).with_context(context);
+        let invalid = |context| Error::of(ErrorKind::InvalidRequest).with_context(context);
         let https = match parts.uri.scheme() {
             Some(s) if *s == Scheme::HTTPS => true,
             Some(s) if *s == Scheme::HTTP => false,
@@ -492,7 +492,7 @@ impl Client {
         if let Some(value) = headers.get_mut(header::AUTHORIZATION) {
             value.set_sensitive(true);
             if !https && !self.inner.allow_insecure_http && !target.is_loopback() {
-                return Err(Error::new(ErrorKind::InsecureCredentials));
+                return Err(Error::of(ErrorKind::InsecureCredentials));
             }
         }
         if !headers.contains_key(header::USER_AGENT) {
@@ -526,7 +526,7 @@ impl Client {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Attempt::fatal(
-                    Error::new(ErrorKind::Timeout).with_context("total deadline reached"),
+                    Error::of(ErrorKind::Timeout).with_context("total deadline reached"),
                 );
             }
             let checked_out = if pooled {
@@ -542,7 +542,7 @@ impl Client {
                     match tokio::time::timeout(limit, connecting).await {
                         Err(_) => {
                             return Attempt::Failed {
-                                error: Error::new(ErrorKind::Timeout)
+                                error: Error::of(ErrorKind::Timeout)
                                     .with_context("connect timeout"),
                                 retriable: true,
                             };
@@ -570,7 +570,7 @@ impl Client {
             }
         }
         Attempt::Failed {
-            error: Error::new(ErrorKind::Connect)
+            error: Error::of(ErrorKind::Connect)
                 .with_context("connections closed before the request could be sent"),
             retriable: true,
         }
@@ -625,7 +625,7 @@ impl Client {
         match tokio::time::timeout_at(end, exchange).await {
             Ok(exchange) => exchange,
             Err(_) => Exchange::Done(Attempt::fatal(
-                Error::new(ErrorKind::ResponseLost).timed_out(),
+                Error::of(ErrorKind::ResponseLost).timed_out(),
             )),
         }
     }
@@ -641,16 +641,16 @@ impl HttpTransport for Client {
 fn failed_after_send(err: hyper::Error) -> Attempt {
     if refused_stream(&err) {
         return Attempt::Failed {
-            error: Error::new(ErrorKind::Protocol)
+            error: Error::of(ErrorKind::Protocol)
                 .with_context("the server refused the http/2 stream without processing it")
                 .with_source(err),
             retriable: true,
         };
     }
     let error = if err.is_parse() || err.is_parse_status() {
-        Error::new(ErrorKind::Protocol).processed()
+        Error::of(ErrorKind::Protocol).processed()
     } else {
-        let lost = Error::new(ErrorKind::ResponseLost);
+        let lost = Error::of(ErrorKind::ResponseLost);
         if err.is_timeout() {
             lost.timed_out()
         } else {
@@ -676,7 +676,7 @@ fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
 /// Reads a whole response body, refusing more than `cap` bytes.
 async fn read_response(response: Response<Incoming>, cap: u64) -> Result<Response<Bytes>, Error> {
     let (parts, mut body) = response.into_parts();
-    let too_large = || Error::new(ErrorKind::BodyTooLarge);
+    let too_large = || Error::of(ErrorKind::BodyTooLarge);
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -690,7 +690,7 @@ async fn read_response(response: Response<Incoming>, cap: u64) -> Result<Respons
     let mut total: u64 = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            Error::new(ErrorKind::ResponseLost)
+            Error::of(ErrorKind::ResponseLost)
                 .with_context("the connection failed while the body was read")
                 .with_source(e)
         })?;

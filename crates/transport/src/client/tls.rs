@@ -30,32 +30,33 @@ pub(crate) fn client_config(
             ExtraRoot::Pem(pem) => CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<_, _>>()
                 .map_err(|e| {
-                    Error::new(ErrorKind::Config)
+                    Error::of(ErrorKind::Config)
                         .with_context("root certificate is not valid PEM")
                         .with_source(e)
                 })?,
         };
         if ders.is_empty() {
-            return Err(Error::new(ErrorKind::Config)
+            return Err(Error::of(ErrorKind::Config)
                 .with_context("root certificate PEM holds no certificate"));
         }
         for der in ders {
             roots.add(der).map_err(|e| {
-                Error::new(ErrorKind::Config)
+                Error::of(ErrorKind::Config)
                     .with_context("root certificate was refused")
                     .with_source(e)
             })?;
         }
     }
     if roots.is_empty() {
-        return Err(Error::new(ErrorKind::Config)
-            .with_context("no root certificate to verify servers with"));
+        return Err(
+            Error::of(ErrorKind::Config).with_context("no root certificate to verify servers with")
+        );
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| {
-            Error::new(ErrorKind::Config)
+            Error::of(ErrorKind::Config)
                 .with_context("tls protocol versions")
                 .with_source(e)
         })?

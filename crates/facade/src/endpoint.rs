@@ -110,8 +110,9 @@ impl<R: ReportKind> Reports<R> {
         }
     }
 
-    /// The query it sends.
-    pub fn query(&self) -> &ReportsQuery {
+    /// The query it sends, as a [`ReportsQuery`]. (Named apart from
+    /// [`Endpoint::query`], the encoded query string, so that neither shadows the other.)
+    pub fn reports_query(&self) -> &ReportsQuery {
         &self.query
     }
 }

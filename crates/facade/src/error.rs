@@ -51,8 +51,10 @@ pub enum ErrorKind {
     /// [`Error::api_error`] the parsed Infobip error body (`requestError.serviceException`),
     /// or [`Error::body`] the raw body when it was not one. Nothing was handed out.
     Api,
-    /// The server answered 2xx but the body is not a report page (not JSON/XML, no
-    /// `results`). The raw body is kept in [`Error::body`]: **it may hold reports**, so
+    /// The server answered 2xx but the body is not what the endpoint decodes (for the report
+    /// endpoints: not a report page, e.g. not JSON/XML or no `results`; the
+    /// [`source`](std::error::Error::source) says what was wrong). The raw body is kept in
+    /// [`Error::body`]: **it may hold reports**, so
     /// store it before anything else. (A page whose envelope is fine but some reports are not
     /// is not an error: those reports come back in `Page::rejected` with their raw bytes.)
     Decode,
@@ -193,7 +195,8 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
-            ErrorKind::Decode => write!(f, "the response from {url} is not a report page"),
+            // Any endpoint's (a report page, a recording, ...): the source says what was wrong.
+            ErrorKind::Decode => write!(f, "the response from {url} could not be decoded"),
             ErrorKind::InvalidRequest => {
                 f.write_str(self.inner.message.as_deref().unwrap_or("invalid request"))
             }

@@ -138,6 +138,10 @@ async fn a_recording_that_is_not_audio_is_a_decode_error() {
         .and_then(|s| s.downcast_ref::<ivr_reports::codec::Error>())
         .expect("the codec error built by the endpoint");
     assert_eq!(source.kind(), ivr_reports::codec::ErrorKind::InvalidValue);
+    // The message is about this endpoint's answer, not about report pages.
+    let shown = err.to_string();
+    assert!(!shown.contains("report page"), "{shown}");
+    assert!(shown.contains("could not be decoded"), "{shown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@
 //! must be a slice of the body.
 #![no_main]
 
-use ivr_reports_collector::{Generation, StoredReport, decode_push_body};
+use ivr_reports_codec::{Codec, Format};
+use ivr_reports_collector::{Generation, canonical_json, decode_push_body};
 use libfuzzer_sys::fuzz_target;
 
 const CONTENT_TYPES: [Option<&str>; 4] = [
@@ -35,8 +36,9 @@ fuzz_target!(|data: &[u8]| {
     }
     for report in &reports {
         assert_eq!(report.generation(), decoded_as);
-        let json = report.to_json();
-        let back = StoredReport::from_json(report.generation(), &json).unwrap_or_else(|e| {
+        let json = canonical_json(report);
+        let codec = Codec::new(Format::Json).unwrap();
+        let back = codec.decode_any(report.generation(), &json).unwrap_or_else(|e| {
             panic!(
                 "stored JSON does not read back: {e}\n{}",
                 String::from_utf8_lossy(&json)

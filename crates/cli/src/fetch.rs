@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use ivr_reports::bytes::Bytes;
 use ivr_reports::http::{Method, Response};
-use ivr_reports::{Client, Endpoint, Format, Page, ReportKind, Reports};
+use ivr_reports::{Client, Endpoint, Format, Page, Report, Reports};
 
 use crate::config::ApiArgs;
-use crate::output::{self, Flatten, Output};
+use crate::output::{self, Output};
 use crate::{EXIT_SET_ASIDE, Failure};
 
 pub(crate) const EXAMPLES: &str = "\
@@ -81,7 +81,7 @@ pub(crate) async fn run(api: &ApiArgs, args: FetchArgs) -> Result<(), Failure> {
     }
 }
 
-async fn fetch<R: ReportKind + Flatten>(
+async fn fetch<R: Report>(
     client: &Client,
     args: &FetchArgs,
     save: Option<(File, PathBuf)>,
@@ -100,7 +100,7 @@ async fn fetch<R: ReportKind + Flatten>(
     tracing::debug!(
         target: crate::LOG_TARGET,
         base_url = %ivr_reports::redact_url(client.base_url()),
-        path = R::PATH,
+        path = R::GENERATION.path(),
         "fetching one page"
     );
     tracing::info!(

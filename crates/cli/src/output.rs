@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use ivr_reports::codec::{Codec, Report};
-use ivr_reports::{CallReport, Format, VoiceReport};
+use ivr_reports::codec::Codec;
+use ivr_reports::{Format, Report};
 
 /// How reports (or statistics) are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -85,63 +85,38 @@ fn text<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// A report both generations can be flattened from.
-pub(crate) trait Flatten: Report {
-    fn row(&self) -> Row;
-}
-
-impl Flatten for VoiceReport {
-    fn row(&self) -> Row {
-        Row {
-            message_id: self.message_id.clone(),
-            bulk_id: self.bulk_id.clone().unwrap_or_default(),
-            to: self.to.clone(),
-            status: text(self.status.as_ref().map(|s| &s.name)),
-            error: text(self.error.as_ref().map(|e| &e.name)),
-            dtmf: self.dtmf_codes.clone().unwrap_or_default(),
-            duration: text(self.duration),
-            price: text(self.price.as_ref().map(|p| p.per_second)),
-            currency: text(self.price.as_ref().map(|p| &p.currency)),
-            cost: text(self.cost()),
-            sent_at: text(self.sent_at),
-        }
-    }
-}
-
-impl Flatten for CallReport {
-    fn row(&self) -> Row {
-        let call = self.voice_call.as_ref();
-        Row {
-            message_id: self.message_id.clone(),
-            bulk_id: self.bulk_id.clone().unwrap_or_default(),
-            to: self.to.clone(),
-            status: text(self.status.as_ref().map(|s| &s.name)),
-            error: text(self.error.as_ref().map(|e| &e.name)),
-            dtmf: call.and_then(|c| c.dtmf_codes.clone()).unwrap_or_default(),
-            duration: text(call.and_then(|c| c.duration)),
-            price: text(self.price.as_ref().map(|p| p.per_second)),
-            currency: text(self.price.as_ref().map(|p| &p.currency)),
-            cost: text(self.cost()),
-            sent_at: text(self.sent_at),
-        }
+/// One report's row, from the accessors both generations share.
+fn row<R: Report>(r: &R) -> Row {
+    Row {
+        message_id: r.message_id().to_string(),
+        bulk_id: r.bulk_id().unwrap_or_default().to_string(),
+        to: r.to().to_string(),
+        status: text(r.status().map(|s| &s.name)),
+        error: text(r.error().map(|e| &e.name)),
+        dtmf: r.dtmf_codes().unwrap_or_default().to_string(),
+        duration: text(r.duration()),
+        price: text(r.price().map(|p| p.per_second)),
+        currency: text(r.price().map(|p| &p.currency)),
+        cost: text(r.cost()),
+        sent_at: text(r.sent_at()),
     }
 }
 
 /// Writes `reports` in `output` form.
-pub(crate) fn write_reports<R: Flatten>(
+pub(crate) fn write_reports<R: Report>(
     out: &mut dyn Write,
     output: Output,
     reports: &[R],
 ) -> io::Result<()> {
     match output {
         Output::Table => {
-            let rows: Vec<Row> = reports.iter().map(Flatten::row).collect();
+            let rows: Vec<Row> = reports.iter().map(row).collect();
             write_table(out, &TABLE_HEADERS, rows.iter().map(Row::cells))
         }
         Output::Csv => {
             write_csv_line(out, &HEADERS)?;
             for r in reports {
-                write_csv_line(out, &r.row().cells())?;
+                write_csv_line(out, &row(r).cells())?;
             }
             Ok(())
         }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 use ivr_reports::{AnsweredBy, Decimal, StatusGroup};
-use ivr_reports_collector::{JsonlSink, SinkSpec, StoredReport};
+use ivr_reports_collector::{AnyReport, JsonlSink, SinkSpec};
 use serde_json::json;
 
 use crate::Failure;
@@ -37,7 +37,7 @@ pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
         .source
         .parse()
         .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
-    let reports: Vec<StoredReport> = match &spec {
+    let reports: Vec<AnyReport> = match &spec {
         SinkSpec::Jsonl(path) => JsonlSink::read(path).await.map_err(collector_failure)?,
         other => other
             .open()
@@ -100,7 +100,7 @@ fn class_of(error_id: Option<u32>, status_id: Option<u32>, group: Option<StatusG
 impl Facts {
     /// The facts of a stored report of either generation (the collector's accessors read
     /// v2 values from `voiceCall`).
-    pub(crate) fn of(r: &StoredReport) -> Self {
+    pub(crate) fn of(r: &AnyReport) -> Self {
         let class = match r.answered_by() {
             Some(AnsweredBy::Machine) => Class::Machine,
             Some(AnsweredBy::Human) => Class::Human,
@@ -380,7 +380,7 @@ mod tests {
             v1("b", 15, 5003, 0, None),
             v1("b", 15, 5603, 0, None),
         ] {
-            stats.add(&Facts::of(&StoredReport::from(r)));
+            stats.add(&Facts::of(&AnyReport::from(r)));
         }
         let o = &stats.overall;
         assert_eq!(

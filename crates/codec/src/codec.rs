@@ -1,102 +1,50 @@
-//! `Codec`: one format's decoders and encoders behind one value, and the `Report` trait that
-//! names the two report generations.
+//! `Codec`: one format's decoders and encoders behind one value, for every report
+//! generation (the model's [`Report`] trait).
 
-use ivr_reports_model::{ApiError, CallReport, VoiceReport};
+use ivr_reports_model::{AnyReport, ApiError, Generation, Report, ReportRef};
 
 use crate::{Batch, Error, ErrorKind, Format};
 
-// The hooks name the crate-private readers; the trait is unnameable outside the crate, so
-// nothing private leaks in practice.
-#[allow(private_interfaces)]
-mod sealed {
-    #[cfg(any(feature = "json", feature = "xml"))]
-    use crate::Error;
-    #[cfg(feature = "xml")]
-    use crate::PriceName;
-    use ivr_reports_model::{CallReport, VoiceReport};
+/// Reads one report of `R`'s generation from an entered object, whichever the format.
+#[cfg(any(feature = "json", feature = "xml"))]
+pub(crate) fn read<'a, R: Report, S: crate::schema::Source<'a>>(src: &mut S) -> Result<R, Error> {
+    let any = match R::GENERATION {
+        Generation::V1 => AnyReport::V1(crate::schema::v1(src)?),
+        Generation::V2 => AnyReport::V2(crate::schema::v2(src)?),
+    };
+    // `from_any` gives back another generation only if `R::GENERATION` lied (it cannot: the
+    // trait is sealed); say so rather than panic.
+    R::from_any(any).map_err(|any| {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("a {} report is not a {}", any.generation(), R::GENERATION),
+        )
+    })
+}
 
-    /// Implemented by the two report generations only: the per-format hooks.
-    pub trait Sealed: Sized {
-        #[cfg(feature = "json")]
-        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error>;
-        #[cfg(feature = "xml")]
-        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error>;
-        #[cfg(feature = "json")]
-        fn write_json(&self, out: &mut Vec<u8>);
-        #[cfg(feature = "xml")]
-        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName);
-    }
+#[cfg(feature = "json")]
+fn read_json<R: Report>(src: &mut crate::json::JsonSource<'_>) -> Result<R, Error> {
+    read(src)
+}
 
-    impl Sealed for VoiceReport {
-        #[cfg(feature = "json")]
-        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
-            crate::schema::v1(src)
-        }
-        #[cfg(feature = "xml")]
-        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
-            crate::schema::v1(src)
-        }
-        #[cfg(feature = "json")]
-        fn write_json(&self, out: &mut Vec<u8>) {
-            crate::json::write_v1(out, self);
-        }
-        #[cfg(feature = "xml")]
-        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName) {
-            crate::xml::write_v1(out, self, price_name);
-        }
-    }
+#[cfg(feature = "xml")]
+fn read_xml<R: Report>(src: &mut crate::xml::XmlSource<'_>) -> Result<R, Error> {
+    read(src)
+}
 
-    impl Sealed for CallReport {
-        #[cfg(feature = "json")]
-        fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
-            crate::schema::v2(src)
-        }
-        #[cfg(feature = "xml")]
-        fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
-            crate::schema::v2(src)
-        }
-        #[cfg(feature = "json")]
-        fn write_json(&self, out: &mut Vec<u8>) {
-            crate::json::write_v2(out, self);
-        }
-        #[cfg(feature = "xml")]
-        fn write_xml(&self, out: &mut Vec<u8>, price_name: PriceName) {
-            crate::xml::write_v2(out, self, price_name);
-        }
+#[cfg(feature = "json")]
+fn write_json(report: ReportRef<'_>, out: &mut Vec<u8>) {
+    match report {
+        ReportRef::V1(r) => crate::json::write_v1(out, r),
+        ReportRef::V2(r) => crate::json::write_v2(out, r),
     }
 }
 
-/// A report generation the codec reads and writes: [`VoiceReport`] (v1, flat,
-/// `/tts/3/reports`) or [`CallReport`] (v2, nested, `/voice/1/reports`). Sealed.
-///
-/// ```
-/// use ivr_reports_codec::{Batch, Codec, Format, Report};
-/// use ivr_reports_codec::model::{CallReport, VoiceReport};
-///
-/// fn ids<R: Report>(batch: &Batch<R>) -> Vec<&str> {
-///     batch.reports.iter().map(Report::message_id).collect()
-/// }
-///
-/// let codec = Codec::new(Format::Json)?;
-/// let body = br#"{"results":[{"messageId":"m1","voiceCall":{"duration":3}}]}"#;
-/// assert_eq!(ids(&codec.decode_page::<CallReport>(body)?), ["m1"]);
-/// assert_eq!(ids(&codec.decode_page::<VoiceReport>(body)?), ["m1"]);
-/// # Ok::<(), ivr_reports_codec::Error>(())
-/// ```
-pub trait Report: sealed::Sealed {
-    /// The report's `messageId`, the key to deduplicate by.
-    fn message_id(&self) -> &str;
-}
-
-impl Report for VoiceReport {
-    fn message_id(&self) -> &str {
-        &self.message_id
-    }
-}
-
-impl Report for CallReport {
-    fn message_id(&self) -> &str {
-        &self.message_id
+#[cfg(feature = "xml")]
+fn write_xml(report: ReportRef<'_>, out: &mut Vec<u8>, price_name: PriceName) {
+    match report {
+        ReportRef::V1(r) => crate::xml::write_v1(out, r, price_name),
+        ReportRef::V2(r) => crate::xml::write_v2(out, r, price_name),
     }
 }
 
@@ -239,9 +187,9 @@ impl Codec {
     pub fn decode_page<R: Report>(&self, body: &[u8]) -> Result<Batch<R>, Error> {
         match self.format {
             #[cfg(feature = "json")]
-            Format::Json => crate::json::decode_page(body, R::decode_json),
+            Format::Json => crate::json::decode_page(body, read_json::<R>),
             #[cfg(feature = "xml")]
-            Format::Xml => crate::xml::decode_page(body, R::decode_xml),
+            Format::Xml => crate::xml::decode_page(body, read_xml::<R>),
             #[allow(unreachable_patterns)]
             _ => Err(self.unsupported(Some(body))),
         }
@@ -256,12 +204,36 @@ impl Codec {
     pub fn decode_report<R: Report>(&self, raw: &[u8]) -> Result<R, Error> {
         match self.format {
             #[cfg(feature = "json")]
-            Format::Json => crate::json::decode_one(raw, R::decode_json),
+            Format::Json => crate::json::decode_one(raw, read_json::<R>),
             #[cfg(feature = "xml")]
-            Format::Xml => crate::xml::decode_one(raw, R::decode_xml),
+            Format::Xml => crate::xml::decode_one(raw, read_xml::<R>),
             #[allow(unreachable_patterns)]
             _ => Err(self.unsupported(Some(raw))),
         }
+    }
+
+    /// Decodes one report of a generation known only at run time (e.g. read from a store
+    /// that keeps both): [`decode_report`](Self::decode_report) of that generation.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Codec, Format, Generation};
+    ///
+    /// let codec = Codec::new(Format::Json)?;
+    /// let report = codec.decode_any(Generation::V2, br#"{"messageId":"m1","voiceCall":{"duration":3}}"#)?;
+    /// assert_eq!((report.generation(), report.duration()), (Generation::V2, Some(3)));
+    /// let mut json = Vec::new();
+    /// codec.encode_any(report.as_ref(), &mut json);
+    /// assert_eq!(json, br#"{"messageId":"m1","to":"","voiceCall":{"duration":3}}"#);
+    /// # Ok::<(), ivr_reports_codec::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`decode_report`](Self::decode_report).
+    pub fn decode_any(&self, generation: Generation, raw: &[u8]) -> Result<AnyReport, Error> {
+        Ok(match generation {
+            Generation::V1 => AnyReport::V1(self.decode_report(raw)?),
+            Generation::V2 => AnyReport::V2(self.decode_report(raw)?),
+        })
     }
 
     /// Decodes the API's error body: JSON
@@ -297,13 +269,22 @@ impl Codec {
     pub fn encode_report<R: Report>(&self, report: &R, out: &mut Vec<u8>) {
         match self.format {
             #[cfg(feature = "json")]
-            Format::Json => report.write_json(out),
+            Format::Json => write_json(report.as_any(), out),
             #[cfg(feature = "xml")]
-            Format::Xml => report.write_xml(out, self.price_name),
+            Format::Xml => write_xml(report.as_any(), out, self.price_name),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (report, out);
             }
+        }
+    }
+
+    /// Appends one report of either generation, as [`encode_report`](Self::encode_report)
+    /// does for one of a known generation.
+    pub fn encode_any(&self, report: ReportRef<'_>, out: &mut Vec<u8>) {
+        match report {
+            ReportRef::V1(r) => self.encode_report(r, out),
+            ReportRef::V2(r) => self.encode_report(r, out),
         }
     }
 
@@ -352,7 +333,7 @@ impl Codec {
                     if i > 0 {
                         out.push(b',');
                     }
-                    r.write_json(&mut out);
+                    write_json(r.as_any(), &mut out);
                 }
                 out.extend_from_slice(b"]}");
             }
@@ -360,7 +341,7 @@ impl Codec {
             Format::Xml => {
                 out.extend_from_slice(b"<reportResponse><results>");
                 for r in reports {
-                    r.write_xml(&mut out, self.price_name);
+                    write_xml(r.as_any(), &mut out, self.price_name);
                 }
                 out.extend_from_slice(b"</results></reportResponse>");
             }

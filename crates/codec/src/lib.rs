@@ -75,12 +75,14 @@ mod xml;
 
 // The public API, in one place.
 pub use crate::batch::{Batch, Rejected};
-pub use crate::codec::{Codec, PriceName, Report};
+pub use crate::codec::{Codec, PriceName};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::format::Format;
 pub use crate::query::{encode_query, parse_query};
 /// The domain types this crate encodes and decodes (`ivr-reports-model`).
 pub use ivr_reports_model as model;
+/// The report generations the codec reads and writes (from the model).
+pub use ivr_reports_model::{AnyReport, Generation, Report, ReportRef};
 
 /// This crate's README.md example, compiled and run as a doc test.
 #[cfg(all(doctest, feature = "json"))]

@@ -20,9 +20,9 @@ use crate::error::{Error, ErrorKind};
 use crate::incident::{self, Incident, IncidentReason};
 use crate::quarantine::{Quarantined, Scope, Source};
 use crate::replay::{self, ReplaySummary};
-use crate::report::{Generation, IntoStored, StoredReport};
 use crate::sink::{Sink, Stored};
 use crate::spool::{InFlight, Spool};
+use ivr_reports_model::{AnyReport, Generation, Report};
 
 /// The never-lose pipeline: pulls reports into a [`Sink`] through a durable spool, and
 /// receives pushed ones ([`Collector::serve_webhook`]).
@@ -282,11 +282,7 @@ impl Endpoint for RawPage {
     type Output = (Format, Bytes);
 
     fn path(&self) -> Cow<'_, str> {
-        use ivr_reports::ReportKind;
-        Cow::Borrowed(match self.generation {
-            Generation::V1 => VoiceReport::PATH,
-            Generation::V2 => CallReport::PATH,
-        })
+        Cow::Borrowed(self.generation.path())
     }
 
     fn query(&self) -> Option<String> {
@@ -319,16 +315,13 @@ fn may_be_v2(body: &[u8]) -> bool {
 }
 
 /// A decoded body: the generation it was read as, its reports and its rejected items.
-type Decoded = (Generation, Vec<StoredReport>, Vec<Rejected>);
+type Decoded = (Generation, Vec<AnyReport>, Vec<Rejected>);
 
-fn decode_as<R: IntoStored>(
-    codec: Codec,
-    body: &[u8],
-) -> Result<Decoded, ivr_reports_codec::Error> {
+fn decode_as<R: Report>(codec: Codec, body: &[u8]) -> Result<Decoded, ivr_reports_codec::Error> {
     let batch = codec.decode_page::<R>(body)?;
     Ok((
         R::GENERATION,
-        batch.reports.into_iter().map(R::into_stored).collect(),
+        batch.reports.into_iter().map(R::into_any).collect(),
         batch.rejected,
     ))
 }
@@ -357,7 +350,7 @@ pub(crate) fn decode_body(
             {
                 Ok((
                     Generation::V2,
-                    v2.reports.into_iter().map(StoredReport::V2).collect(),
+                    v2.reports.into_iter().map(AnyReport::V2).collect(),
                     v2.rejected,
                 ))
             } else {
@@ -371,11 +364,11 @@ pub(crate) fn decode_body(
 
 /// The raw bytes of a conflict's quarantine entry: both versions, as JSON.
 fn conflict_json(c: &crate::sink::Conflict) -> Vec<u8> {
-    let version = |r: &StoredReport| {
+    let version = |r: &AnyReport| {
         let mut v = b"{\"generation\":".to_vec();
         v.extend_from_slice(r.generation().number().to_string().as_bytes());
         v.extend_from_slice(b",\"report\":");
-        v.extend_from_slice(&r.to_json());
+        v.extend_from_slice(&crate::report::canonical_json(r));
         v.push(b'}');
         v
     };
@@ -972,8 +965,8 @@ impl Shared {
     /// alone, with the sink's reason. Other errors end it (a retry stores the rest).
     async fn store_isolating(
         &self,
-        reports: &[StoredReport],
-    ) -> Result<(Stored, Vec<(StoredReport, String)>), Error> {
+        reports: &[AnyReport],
+    ) -> Result<(Stored, Vec<(AnyReport, String)>), Error> {
         let mut total = Stored::default();
         let mut refused = Vec::new();
         let mut todo = vec![reports];
@@ -1036,7 +1029,7 @@ impl Shared {
                 });
                 let refused = refused.into_iter().chain(no_id).map(|(report, reason)| {
                     Quarantined::new(
-                        report.to_json(),
+                        crate::report::canonical_json(&report),
                         reason,
                         source,
                         Format::Json,

@@ -11,13 +11,13 @@ use ivr_reports::BoxFuture;
 
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, QuarantineEntry, Quarantined};
-use crate::report::StoredReport;
 use crate::sink::{Conflict, Sink, Stored};
+use ivr_reports_model::AnyReport;
 
 /// A JSONL journal: one stored report per line, never twice.
 ///
 /// **Format.** Each line is `{"generation":1|2,"report":{...}}` where `report` is the
-/// codec's canonical JSON of the report ([`StoredReport::to_json`]): the API's own shape,
+/// codec's canonical JSON of the report ([`AnyReport::to_json`]): the API's own shape,
 /// compact, exact decimals, so `jq` and any JSON reader can use the file. Quarantined items
 /// go to a sibling file, `PATH.quarantine`, one JSON object per line with the raw bytes
 /// (`raw` as text when UTF-8, else `rawHex`), the reason, source, format, generation and
@@ -114,14 +114,14 @@ impl JsonlSink {
     /// # Errors
     /// [`ErrorKind::Io`] when the file cannot be read (a missing file included);
     /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
-    pub async fn read(path: impl AsRef<Path>) -> Result<Vec<StoredReport>, Error> {
+    pub async fn read(path: impl AsRef<Path>) -> Result<Vec<AnyReport>, Error> {
         let path = path.as_ref().to_path_buf();
         blocking(move || {
             let file = File::open(&path)
                 .map_err(|e| Error::io(format!("cannot open the journal {}", path.display()), e))?;
             let mut reports = Vec::new();
             scan_lines(&file, &path, "journal", |number, line| {
-                let report = StoredReport::parse_journal_line(line)
+                let report = crate::report::parse_journal_line(line)
                     .map_err(|problem| corrupt(&path, "journal", number, &problem))?;
                 reports.push(report);
                 Ok(())
@@ -247,7 +247,7 @@ fn line_hash(line: &[u8]) -> u64 {
 }
 
 /// The report on the journal line at `offset`.
-fn read_at(file: &File, path: &Path, offset: u64) -> Result<StoredReport, Error> {
+fn read_at(file: &File, path: &Path, offset: u64) -> Result<AnyReport, Error> {
     let read_err = |e| Error::io(format!("cannot read the journal {}", path.display()), e);
     let mut f = file.try_clone().map_err(read_err)?;
     f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
@@ -258,7 +258,8 @@ fn read_at(file: &File, path: &Path, offset: u64) -> Result<StoredReport, Error>
     if line.last() == Some(&b'\n') {
         line.pop();
     }
-    StoredReport::parse_journal_line(&line).map_err(|problem| corrupt(path, "journal", 0, &problem))
+    crate::report::parse_journal_line(&line)
+        .map_err(|problem| corrupt(path, "journal", 0, &problem))
 }
 
 fn open_blocking(path: &Path) -> Result<Inner, Error> {
@@ -267,12 +268,12 @@ fn open_blocking(path: &Path) -> Result<Inner, Error> {
     let mut offset = 0u64;
     let mut encoded = Vec::with_capacity(1024);
     let len = scan_lines(&journal, path, "journal", |number, line| {
-        let report = StoredReport::parse_journal_line(line)
+        let report = crate::report::parse_journal_line(line)
             .map_err(|problem| corrupt(path, "journal", number, &problem))?;
         // Hash the line as this version writes it, so that the same report compares
         // equal even if an older version wrote it differently.
         encoded.clear();
-        report.write_journal_line(&mut encoded);
+        crate::report::write_journal_line(&report, &mut encoded);
         ids.entry(report.message_id().to_string())
             .or_insert((line_hash(&encoded), offset));
         offset += line.len() as u64 + 1;
@@ -341,7 +342,7 @@ impl Inner {
 }
 
 impl Sink for JsonlSink {
-    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+    fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
         // Encode outside the lock, on the caller's task. Each line is copied out of one
         // scratch buffer at its exact length: a page of tiny reports must not cost a
         // 600-byte allocation per report.
@@ -350,7 +351,7 @@ impl Sink for JsonlSink {
             .iter()
             .map(|r| {
                 scratch.clear();
-                r.write_journal_line(&mut scratch);
+                crate::report::write_journal_line(r, &mut scratch);
                 (r.message_id().to_string(), scratch.clone())
             })
             .collect();
@@ -365,7 +366,7 @@ impl Sink for JsonlSink {
                 let mut buf = Vec::new();
                 let mut duplicates = 0u64;
                 // (index of the incoming report, the stored version)
-                let mut conflicts: Vec<(usize, Result<StoredReport, usize>)> = Vec::new();
+                let mut conflicts: Vec<(usize, Result<AnyReport, usize>)> = Vec::new();
                 let mut fresh = Vec::new();
                 for (index, (id, line)) in lines.into_iter().enumerate() {
                     let hash = line_hash(&line);
@@ -443,7 +444,7 @@ impl Sink for JsonlSink {
         }))
     }
 
-    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
         let inner = Arc::clone(&self.inner);
         let path = self.path.clone();
         Box::pin(blocking(move || {
@@ -451,7 +452,7 @@ impl Sink for JsonlSink {
             let mut out = Vec::with_capacity(inner.ids.len());
             scan_lines(&inner.journal, &path, "journal", |number, line| {
                 out.push(
-                    StoredReport::parse_journal_line(line)
+                    crate::report::parse_journal_line(line)
                         .map_err(|problem| corrupt(&path, "journal", number, &problem))?,
                 );
                 Ok(())

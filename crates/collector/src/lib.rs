@@ -123,7 +123,7 @@ pub use crate::metrics::{Health, MetricsServer};
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::replay::{ReplaySummary, replay};
-pub use crate::report::{Generation, StoredReport};
+pub use crate::report::canonical_json;
 pub use crate::sink::{Conflict, Sink, SinkSpec, Stored};
 #[doc(hidden)]
 pub use crate::webhook::decode_push_body;
@@ -134,6 +134,7 @@ pub use ivr_reports::BoxFuture;
 pub use ivr_reports::Client;
 /// Domain types: reports, prices, statuses (`ivr-reports-model`).
 pub use ivr_reports_model as model;
+pub use ivr_reports_model::{AnyReport, Generation};
 
 /// This crate's README.md example, compiled and run as a doc test.
 #[cfg(doctest)]

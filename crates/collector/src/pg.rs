@@ -8,8 +8,8 @@ use tokio_postgres::{Client, NoTls};
 use crate::error::{Error, ErrorKind};
 use crate::pg_connect::{self, Connect};
 use crate::quarantine::{self, QuarantineEntry, Quarantined, Scope, Source};
-use crate::report::{Generation, StoredReport};
 use crate::sink::{Conflict, Sink, Stored};
+use ivr_reports_model::{AnyReport, Generation};
 use ivr_reports_transport::redact_url;
 
 /// A PostgreSQL sink (feature `postgres`): several collectors on several machines can share
@@ -108,7 +108,7 @@ fn db_data(message: impl Into<String>, e: tokio_postgres::Error) -> Error {
 }
 
 /// A report as read back from the table: its generation and its canonical JSON.
-fn stored_report(g: i16, text: &str) -> Result<StoredReport, Error> {
+fn stored_report(g: i16, text: &str) -> Result<AnyReport, Error> {
     let generation = u8::try_from(g)
         .ok()
         .and_then(Generation::from_number)
@@ -118,7 +118,7 @@ fn stored_report(g: i16, text: &str) -> Result<StoredReport, Error> {
                 format!("unknown generation {g} in the reports table"),
             )
         })?;
-    StoredReport::from_json(generation, text.as_bytes()).map_err(|e| {
+    crate::report::from_json(generation, text.as_bytes()).map_err(|e| {
         Error::new(ErrorKind::Corrupt, "a stored report does not decode").with_source(e)
     })
 }
@@ -291,7 +291,7 @@ impl PgSink {
         Ok(fresh)
     }
 
-    async fn store_batch(&self, reports: &[StoredReport]) -> Result<Stored, Error> {
+    async fn store_batch(&self, reports: &[AnyReport]) -> Result<Stored, Error> {
         if reports.is_empty() {
             return Ok(Stored::default());
         }
@@ -322,7 +322,7 @@ impl PgSink {
             currencies.push(r.price().map(|p| p.currency.clone()));
             sent.push(r.sent_at().map(|t| t.unix_millis()));
             done.push(r.done_at().map(|t| t.unix_millis()));
-            json.push(String::from_utf8_lossy(&r.to_json()).into_owned());
+            json.push(String::from_utf8_lossy(&crate::report::canonical_json(r)).into_owned());
         }
         let sql = format!(
             "INSERT INTO {} (message_id, generation, bulk_id, to_number, status_id,
@@ -440,7 +440,7 @@ impl PgSink {
         Ok(())
     }
 
-    async fn all_reports(&self) -> Result<Vec<StoredReport>, Error> {
+    async fn all_reports(&self) -> Result<Vec<AnyReport>, Error> {
         let sql = format!(
             "SELECT generation, report::text FROM {} ORDER BY seq",
             self.reports_table
@@ -548,7 +548,7 @@ impl PgSink {
 }
 
 impl Sink for PgSink {
-    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+    fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
         Box::pin(self.store_batch(reports))
     }
 
@@ -556,7 +556,7 @@ impl Sink for PgSink {
         Box::pin(self.quarantine_items(items))
     }
 
-    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
         Box::pin(self.all_reports())
     }
 

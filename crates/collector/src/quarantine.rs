@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ivr_reports_codec::Format;
 use serde_json::{Map, Value, json};
 
-use crate::report::Generation;
+use ivr_reports_model::Generation;
 
 /// Where a quarantined item came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,8 +6,8 @@ use ivr_reports_model::{CallReport, VoiceReport};
 use crate::collector::decode_body;
 use crate::error::Error;
 use crate::quarantine::{QuarantineEntry, Quarantined, Scope};
-use crate::report::{Generation, StoredReport};
 use crate::sink::Sink;
+use ivr_reports_model::{AnyReport, Generation};
 
 /// What [`replay`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -71,18 +71,16 @@ pub async fn replay(sink: &dyn Sink) -> Result<ReplaySummary, Error> {
 
 /// The reports an entry decodes to now, and what must stay quarantined; `None` when it
 /// still does not decode at all.
-fn retry(entry: &QuarantineEntry) -> Option<(Vec<StoredReport>, Vec<Quarantined>)> {
+fn retry(entry: &QuarantineEntry) -> Option<(Vec<AnyReport>, Vec<Quarantined>)> {
     let item = &entry.item;
     let codec = Codec::new(item.format).ok()?;
     match item.scope {
         Scope::Report => {
             let report = match item.generation.unwrap_or(Generation::V2) {
                 Generation::V1 => {
-                    StoredReport::V1(codec.decode_report::<VoiceReport>(&item.raw).ok()?)
+                    AnyReport::V1(codec.decode_report::<VoiceReport>(&item.raw).ok()?)
                 }
-                Generation::V2 => {
-                    StoredReport::V2(codec.decode_report::<CallReport>(&item.raw).ok()?)
-                }
+                Generation::V2 => AnyReport::V2(codec.decode_report::<CallReport>(&item.raw).ok()?),
             };
             Some((vec![report], Vec::new()))
         }

@@ -8,7 +8,7 @@ use ivr_reports_transport::redact_url;
 
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{QuarantineEntry, Quarantined};
-use crate::report::StoredReport;
+use ivr_reports_model::AnyReport;
 
 /// What a [`Sink::store`] call did: how many reports were new, how many were already there
 /// (or repeated within the batch) unchanged, and which were already there with different
@@ -59,15 +59,15 @@ impl Stored {
 #[non_exhaustive]
 pub struct Conflict {
     /// The version already stored.
-    pub stored: StoredReport,
+    pub stored: AnyReport,
     /// The version that came now.
-    pub incoming: StoredReport,
+    pub incoming: AnyReport,
 }
 
 impl Conflict {
     /// A conflict: for [`Sink`] implementations.
     #[must_use]
-    pub fn new(stored: StoredReport, incoming: StoredReport) -> Self {
+    pub fn new(stored: AnyReport, incoming: AnyReport) -> Self {
         Self { stored, incoming }
     }
 }
@@ -80,7 +80,7 @@ impl Conflict {
 /// - **read-back**: [`reports`](Sink::reports) reads back every stored report exactly (both
 ///   generations, every field); storing an empty batch stores nothing.
 /// - **duplicates**: a report whose `messageId` is stored already with the same content
-///   (compared as the canonical JSON, [`StoredReport::to_json`]), in an earlier batch or
+///   (compared as the canonical JSON, [`canonical_json`](crate::canonical_json)), in an earlier batch or
 ///   earlier in the same batch, is counted in [`Stored::duplicates`] and not stored twice.
 /// - **first-write-wins**: a report whose `messageId` is stored already with *different*
 ///   content is not stored: the stored version stays, and both are returned as a
@@ -118,7 +118,8 @@ impl Conflict {
 /// use std::sync::{Arc, Mutex, MutexGuard};
 /// use ivr_reports::BoxFuture;
 /// use ivr_reports_collector::{
-///     Conflict, Error, ErrorKind, QuarantineEntry, Quarantined, Sink, Stored, StoredReport,
+///     AnyReport, Conflict, Error, ErrorKind, QuarantineEntry, Quarantined, Sink, Stored,
+///     canonical_json,
 /// };
 ///
 /// /// Reports and quarantine in memory: for tests.
@@ -127,7 +128,7 @@ impl Conflict {
 ///
 /// #[derive(Debug, Default)]
 /// struct State {
-///     reports: Vec<StoredReport>,
+///     reports: Vec<AnyReport>,
 ///     by_id: BTreeMap<String, usize>,
 ///     quarantine: Vec<QuarantineEntry>,
 ///     next_id: u64,
@@ -142,7 +143,7 @@ impl Conflict {
 /// }
 ///
 /// impl Sink for Memory {
-///     fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+///     fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
 ///         Box::pin(async move {
 ///             let mut state = self.state()?;
 ///             let (mut new, mut duplicates, mut conflicts) = (0, 0, Vec::new());
@@ -150,7 +151,7 @@ impl Conflict {
 ///                 match state.by_id.get(r.message_id()) {
 ///                     // First write wins: same content is a duplicate, other content a
 ///                     // conflict with both versions.
-///                     Some(&at) if state.reports[at].to_json() == r.to_json() => duplicates += 1,
+///                     Some(&at) if canonical_json(&state.reports[at]) == canonical_json(r) => duplicates += 1,
 ///                     Some(&at) => conflicts.push(Conflict::new(state.reports[at].clone(), r.clone())),
 ///                     None => {
 ///                         let at = state.reports.len();
@@ -174,7 +175,7 @@ impl Conflict {
 ///             Ok(())
 ///         })
 ///     }
-///     fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+///     fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
 ///         Box::pin(async move { Ok(self.state()?.reports.clone()) })
 ///     }
 ///     fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {
@@ -212,7 +213,7 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     /// [`ErrorKind::Rejected`] when the sink refuses the data itself (not a connection or
     /// I/O problem): the collector then stores smaller batches down to single reports and
     /// quarantines those refused alone, so one bad report never blocks the others.
-    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>>;
+    fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>>;
 
     /// Quarantines items durably.
     ///
@@ -224,7 +225,7 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     /// The storage could not be read.
-    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>>;
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>>;
 
     /// Every quarantine entry, oldest first.
     ///

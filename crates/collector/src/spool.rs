@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use ivr_reports_codec::Format;
 
 use crate::error::{Error, ErrorKind};
-use crate::report::Generation;
+use ivr_reports_model::Generation;
 
 const MAGIC: &[u8; 4] = b"IVRS";
 const MARKER_MAGIC: &[u8; 4] = b"IVRM";

@@ -37,8 +37,8 @@ use ivr_reports_model::{CallReport, Decimal, Price, Status, Timestamp, VoiceCall
 
 use crate::error::Error;
 use crate::quarantine::{Quarantined, Scope, Source};
-use crate::report::{Generation, StoredReport};
 use crate::sink::{Sink, Stored};
+use ivr_reports_model::{AnyReport, Generation};
 
 /// One rule of the [`Sink`] contract, as [`check_sink`] checks it (each is written in the
 /// [`Sink`] docs under the same name).
@@ -223,7 +223,7 @@ fn call<T>(what: &str, result: Result<T, Error>) -> Result<T, String> {
 }
 
 /// A v1 report with every column-like field set.
-fn v1(id: &str) -> StoredReport {
+fn v1(id: &str) -> AnyReport {
     let mut r = VoiceReport::new(id, "41790000001");
     r.bulk_id = Some("bulk-1".into());
     r.duration = Some(12);
@@ -231,11 +231,11 @@ fn v1(id: &str) -> StoredReport {
     r.status = Status::known(5);
     r.sent_at = Timestamp::parse("2015-02-12T09:58:20.323+0100").ok();
     r.done_at = Timestamp::parse("2015-02-12T09:59:20.323+0100").ok();
-    StoredReport::from(r)
+    AnyReport::from(r)
 }
 
 /// A v2 report with a voice call.
-fn v2(id: &str) -> StoredReport {
+fn v2(id: &str) -> AnyReport {
     let mut r = CallReport::new(id, "41790000002");
     r.from = Some("38599".into());
     r.bulk_id = Some("bulk-2".into());
@@ -245,11 +245,11 @@ fn v2(id: &str) -> StoredReport {
     call.duration = Some(7);
     call.dtmf_codes = Some("3, 9".into());
     r.voice_call = Some(call);
-    StoredReport::from(r)
+    AnyReport::from(r)
 }
 
 /// Reports `conformance-{rule}-{i}` for `i` in `range`, alternating generations.
-fn batch(rule: &str, range: std::ops::Range<usize>) -> Vec<StoredReport> {
+fn batch(rule: &str, range: std::ops::Range<usize>) -> Vec<AnyReport> {
     range
         .map(|i| {
             let id = format!("{PREFIX}{rule}-{i}");
@@ -259,17 +259,17 @@ fn batch(rule: &str, range: std::ops::Range<usize>) -> Vec<StoredReport> {
 }
 
 /// The same report with other content.
-fn changed(report: &StoredReport) -> StoredReport {
+fn changed(report: &AnyReport) -> AnyReport {
     let mut other = report.clone();
     match &mut other {
-        StoredReport::V1(r) => r.duration = Some(999),
-        StoredReport::V2(r) => r.to = "41790000099".into(),
+        AnyReport::V1(r) => r.duration = Some(999),
+        AnyReport::V2(r) => r.to = "41790000099".into(),
     }
     other
 }
 
 /// The stored reports of one rule.
-async fn stored_of(sink: &Arc<dyn Sink>, rule: &str) -> Result<Vec<StoredReport>, String> {
+async fn stored_of(sink: &Arc<dyn Sink>, rule: &str) -> Result<Vec<AnyReport>, String> {
     let prefix = format!("{PREFIX}{rule}-");
     let all = call("reports()", sink.reports().await)?;
     Ok(all
@@ -408,7 +408,7 @@ async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
         "8 writers over 550 distinct ids counted {new} new"
     );
     let back = stored_of(sink, "conc").await?;
-    let ids: BTreeSet<&str> = back.iter().map(StoredReport::message_id).collect();
+    let ids: BTreeSet<&str> = back.iter().map(AnyReport::message_id).collect();
     ensure!(
         back.len() == 550 && ids.len() == 550,
         "550 distinct ids written concurrently: {} reports, {} distinct ids read back",
@@ -506,7 +506,7 @@ async fn release(sink: &Arc<dyn Sink>) -> Result<(), String> {
 
 /// What the reopen rule wrote before the reopen.
 struct BeforeReopen {
-    reports: Vec<StoredReport>,
+    reports: Vec<AnyReport>,
     entries: usize,
 }
 

@@ -19,7 +19,7 @@ use crate::collector::{Collector, Shared, decode_body};
 use crate::counters::LiveCounters;
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, Source};
-use crate::report::Generation;
+use ivr_reports_model::Generation;
 
 /// How the webhook receives pushes. Every setter documents its default.
 ///
@@ -660,7 +660,7 @@ pub fn decode_push_body(
 ) -> Result<
     (
         Generation,
-        Vec<crate::StoredReport>,
+        Vec<crate::AnyReport>,
         Vec<ivr_reports_codec::Rejected>,
     ),
     ivr_reports_codec::Error,

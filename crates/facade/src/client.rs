@@ -15,9 +15,10 @@ use ivr_reports_transport::RetryPolicy;
 use ivr_reports_transport::{Auth, HttpTransport, SharedTransport, redact_url};
 
 use crate::drain::Drain;
-use crate::endpoint::{Endpoint, ReportKind};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::request::ReportsRequest;
+use ivr_reports_model::Report;
 use tracing::Instrument;
 
 /// The default base URL.
@@ -98,7 +99,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn drain<R: ReportKind>(&self, query: ReportsQuery) -> Drain<R> {
+    pub fn drain<R: Report>(&self, query: ReportsQuery) -> Drain<R> {
         Drain::new(self.clone(), query)
     }
 

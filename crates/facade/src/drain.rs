@@ -7,9 +7,10 @@ use std::task::{Context, Poll};
 use ivr_reports_model::ReportsQuery;
 
 use crate::client::Client;
-use crate::endpoint::{ReportKind, Reports};
+use crate::endpoint::Reports;
 use crate::error::Error;
 use crate::page::Page;
+use ivr_reports_model::Report;
 use tracing::Instrument;
 
 type PageFuture<R> = Pin<Box<dyn Future<Output = Result<Page<R>, Error>> + Send>>;
@@ -41,7 +42,7 @@ impl<R> std::fmt::Debug for Drain<R> {
     }
 }
 
-impl<R: ReportKind> Drain<R> {
+impl<R: Report> Drain<R> {
     pub(crate) fn new(client: Client, query: ReportsQuery) -> Self {
         Self {
             client,
@@ -49,7 +50,7 @@ impl<R: ReportKind> Drain<R> {
             in_flight: None,
             error: None,
             done: false,
-            span: tracing::info_span!("drain", path = R::PATH),
+            span: tracing::info_span!("drain", path = R::GENERATION.path()),
             pages: 0,
             reports: 0,
         }
@@ -122,7 +123,7 @@ impl<R: ReportKind> Drain<R> {
     }
 }
 
-impl<R: ReportKind> futures_core::Stream for Drain<R> {
+impl<R: Report> futures_core::Stream for Drain<R> {
     type Item = Result<Page<R>, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -130,7 +131,7 @@ impl<R: ReportKind> futures_core::Stream for Drain<R> {
     }
 }
 
-impl<R: ReportKind> futures_core::FusedStream for Drain<R> {
+impl<R: Report> futures_core::FusedStream for Drain<R> {
     fn is_terminated(&self) -> bool {
         self.done && self.error.is_none()
     }

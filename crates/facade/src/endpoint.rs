@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use bytes::Bytes;
 use http::{Method, Response};
 use ivr_reports_codec::{Codec, Format};
-use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
+use ivr_reports_model::{Report, ReportsQuery};
 
 use crate::error::Error;
 use crate::page::{Page, ResponseMeta};
@@ -76,22 +76,8 @@ pub trait Endpoint {
     fn decode(&self, response: Response<Bytes>) -> Result<Self::Output, Error>;
 }
 
-/// A report generation: which endpoint serves it. Implemented for
-/// [`VoiceReport`] (v1, `GET /tts/3/reports`) and [`CallReport`] (v2, `GET /voice/1/reports`).
-pub trait ReportKind: ivr_reports_codec::Report + Send + Sync + 'static {
-    /// The endpoint's path.
-    const PATH: &'static str;
-}
-
-impl ReportKind for VoiceReport {
-    const PATH: &'static str = "/tts/3/reports";
-}
-
-impl ReportKind for CallReport {
-    const PATH: &'static str = "/voice/1/reports";
-}
-
-/// The report endpoint of generation `R`, for one query. Built by
+/// The report endpoint of generation `R` ([`Report::GENERATION`] names its path), for one
+/// query. Built by
 /// [`Client::reports`](crate::Client::reports) and friends; public so it can be sent with
 /// [`Client::send`](crate::Client::send) or wrapped.
 #[derive(Clone, Debug)]
@@ -101,7 +87,7 @@ pub struct Reports<R> {
     kind: PhantomData<fn() -> R>,
 }
 
-impl<R: ReportKind> Reports<R> {
+impl<R: Report> Reports<R> {
     /// The endpoint for `query`.
     pub fn new(query: ReportsQuery) -> Self {
         Self {
@@ -117,11 +103,11 @@ impl<R: ReportKind> Reports<R> {
     }
 }
 
-impl<R: ReportKind> Endpoint for Reports<R> {
+impl<R: Report> Endpoint for Reports<R> {
     type Output = Page<R>;
 
     fn path(&self) -> Cow<'_, str> {
-        Cow::Borrowed(R::PATH)
+        Cow::Borrowed(R::GENERATION.path())
     }
 
     fn query(&self) -> Option<String> {

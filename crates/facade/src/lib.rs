@@ -88,7 +88,7 @@ mod request;
 // The API of this crate.
 pub use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crate::drain::Drain;
-pub use crate::endpoint::{Endpoint, ReportKind, Reports};
+pub use crate::endpoint::{Endpoint, Reports};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::page::{Page, ResponseMeta};
 pub use crate::request::ReportsRequest;
@@ -96,8 +96,9 @@ pub use crate::request::ReportsRequest;
 // What a user needs from the layers below, so `ivr-reports` is the only dependency.
 pub use ivr_reports_codec::{Format, Rejected};
 pub use ivr_reports_model::{
-    AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Limit, Price,
-    ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
+    AnsweredBy, AnyReport, ApiError, CallReport, Decimal, Direction, ErrorGroup, Generation,
+    IvrData, Limit, Price, Report, ReportError, ReportRef, ReportsQuery, Status, StatusGroup,
+    Timestamp, VoiceCall, VoiceReport,
 };
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]

@@ -7,9 +7,10 @@ use ivr_reports_model::{Limit, ReportsQuery};
 
 use crate::client::Client;
 use crate::drain::Drain;
-use crate::endpoint::{ReportKind, Reports};
+use crate::endpoint::Reports;
 use crate::error::Error;
 use crate::page::Page;
+use ivr_reports_model::Report;
 
 /// A request for one page of reports of generation `R`. Set filters, then `.await` it (it
 /// implements [`IntoFuture`]), or [`drain`](Self::drain) every page.
@@ -36,7 +37,7 @@ impl<R> std::fmt::Debug for ReportsRequest<'_, R> {
     }
 }
 
-impl<'a, R: ReportKind> ReportsRequest<'a, R> {
+impl<'a, R: Report> ReportsRequest<'a, R> {
     pub(crate) fn new(client: &'a Client) -> Self {
         Self {
             client,
@@ -87,7 +88,7 @@ impl<'a, R: ReportKind> ReportsRequest<'a, R> {
     }
 }
 
-impl<'a, R: ReportKind> IntoFuture for ReportsRequest<'a, R> {
+impl<'a, R: Report> IntoFuture for ReportsRequest<'a, R> {
     type Output = Result<Page<R>, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 

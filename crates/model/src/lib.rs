@@ -12,6 +12,10 @@
 //! - status and error groups are enums with an `Unknown` arm ([`StatusGroup`], [`ErrorGroup`]),
 //!   and names are kept as sent, so a code Infobip adds tomorrow never breaks decoding; the
 //!   codes known today are in tables ([`status_info`], [`error_info`]);
+//! - the two generations are one concept: [`Generation`] names them (and their endpoints),
+//!   the sealed [`Report`] trait reads the same facts from either shape (id, bulk, destination,
+//!   status, error, price, duration, cost, DTMF, times), and [`AnyReport`] / [`ReportRef`] hold
+//!   a report of either; every other crate builds on these instead of matching shapes itself;
 //! - request parameters ([`ReportsQuery`], [`Limit`]) and the API's error body ([`ApiError`])
 //!   are validated values.
 //!
@@ -61,6 +65,7 @@ mod codes;
 mod error;
 mod price;
 mod query;
+mod report;
 #[cfg(feature = "serde")]
 mod serde_util;
 mod status;
@@ -76,6 +81,7 @@ pub use crate::codes::{
 pub use crate::error::{Error, ErrorKind};
 pub use crate::price::Price;
 pub use crate::query::{Limit, ReportsQuery};
+pub use crate::report::{AnyReport, Generation, Report, ReportRef};
 pub use crate::status::{ReportError, Status};
 pub use crate::timestamp::Timestamp;
 pub use crate::v1::VoiceReport;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use ivr_reports_codec::Format;
-use ivr_reports_model::{ApiError, CallReport, Status, VoiceReport};
+use ivr_reports_model::{ApiError, CallReport, Report, Status, VoiceReport};
 use ivr_reports_transport::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
 
 use crate::auth::{Credentials, same};
@@ -93,32 +93,16 @@ impl State {
         )
     }
 
-    pub(crate) fn inject_v1(&self, reports: impl IntoIterator<Item = VoiceReport>) -> usize {
+    pub(crate) fn inject<R: Report>(&self, reports: impl IntoIterator<Item = R>) -> usize {
         let entries: Vec<Entry> = reports
             .into_iter()
             .map(|r| {
-                let json = self.codecs.v1_json(&r);
+                let json = self.codecs.json_of(&r);
                 Entry::Encoded(Encoded::new(
-                    Generation::V1,
+                    R::GENERATION,
                     json,
-                    &r.message_id,
-                    r.bulk_id.as_deref(),
-                ))
-            })
-            .collect();
-        self.push_entries(entries)
-    }
-
-    pub(crate) fn inject_v2(&self, reports: impl IntoIterator<Item = CallReport>) -> usize {
-        let entries: Vec<Entry> = reports
-            .into_iter()
-            .map(|r| {
-                let json = self.codecs.v2_json(&r);
-                Entry::Encoded(Encoded::new(
-                    Generation::V2,
-                    json,
-                    &r.message_id,
-                    r.bulk_id.as_deref(),
+                    r.message_id(),
+                    r.bulk_id(),
                 ))
             })
             .collect();
@@ -239,8 +223,12 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Bytes>) -> Reply {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     match (method.clone(), path.as_str()) {
-        (Method::GET, "/tts/3/reports") => reports(&state, &req, Generation::V1).await,
-        (Method::GET, "/voice/1/reports") => reports(&state, &req, Generation::V2).await,
+        (Method::GET, path) if path == Generation::V1.path() => {
+            reports(&state, &req, Generation::V1).await
+        }
+        (Method::GET, path) if path == Generation::V2.path() => {
+            reports(&state, &req, Generation::V2).await
+        }
         (Method::POST, "/tts/3/single") => send(&state, &req, SendKind::Single).into(),
         (Method::POST, "/tts/3/multi") => send(&state, &req, SendKind::Multi).into(),
         (Method::POST, "/tts/3/advanced") => send(&state, &req, SendKind::Advanced).into(),
@@ -652,15 +640,13 @@ fn inject(
     format: Format,
     body: &[u8],
 ) -> Result<(usize, usize), String> {
+    fn of<R: Report>(state: &State, format: Format, body: &[u8]) -> Result<(usize, usize), String> {
+        let (reports, rejected) = state.codecs.decode::<R>(format, body)?;
+        Ok((state.inject(reports), rejected))
+    }
     match generation {
-        Generation::V1 => {
-            let (reports, rejected) = state.codecs.decode_v1(format, body)?;
-            Ok((state.inject_v1(reports), rejected))
-        }
-        Generation::V2 => {
-            let (reports, rejected) = state.codecs.decode_v2(format, body)?;
-            Ok((state.inject_v2(reports), rejected))
-        }
+        Generation::V1 => of::<VoiceReport>(state, format, body),
+        Generation::V2 => of::<CallReport>(state, format, body),
     }
 }
 

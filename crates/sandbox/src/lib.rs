@@ -359,13 +359,23 @@ impl SandboxHandle {
     /// Adds v1 reports to the pending pool (handed out by `GET /tts/3/reports`).
     /// Returns how many were added.
     pub fn inject_v1(&self, reports: impl IntoIterator<Item = VoiceReport>) -> usize {
-        self.state.inject_v1(reports)
+        self.state.inject(reports)
     }
 
     /// Adds v2 reports to the pending pool (handed out by `GET /voice/1/reports`).
     /// Returns how many were added.
     pub fn inject_v2(&self, reports: impl IntoIterator<Item = CallReport>) -> usize {
-        self.state.inject_v2(reports)
+        self.state.inject(reports)
+    }
+
+    /// Adds reports of any generation to the pending pool of their endpoint
+    /// ([`Report::GENERATION`](ivr_reports_model::Report::GENERATION)). Returns how many
+    /// were added.
+    pub fn inject<R: ivr_reports_model::Report>(
+        &self,
+        reports: impl IntoIterator<Item = R>,
+    ) -> usize {
+        self.state.inject(reports)
     }
 
     /// Places `calls` simulated calls in bulk `bulk_id`, as if sent through

@@ -54,8 +54,8 @@ impl PushJob {
             PushFormat::Xml => Format::Xml,
         };
         let body = match notify.generation {
-            Generation::V1 => codecs.v1_push_page(format, &call.v1_push_report(base_url)),
-            Generation::V2 => codecs.v2_push_page(format, &call.v2_report()),
+            Generation::V1 => codecs.push_page(format, &call.v1_push_report(base_url)),
+            Generation::V2 => codecs.push_page(format, &call.v2_report()),
         };
         Self {
             url: notify.url.clone(),

@@ -4,14 +4,7 @@ use std::collections::VecDeque;
 
 use crate::outcomes::Call;
 
-/// The report generation an entry was created in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Generation {
-    /// v1, flat (`/tts/3/reports`).
-    V1,
-    /// v2, nested (`/voice/1/reports`).
-    V2,
-}
+pub(crate) use ivr_reports_model::Generation;
 
 /// One pending report.
 #[derive(Clone, Debug)]

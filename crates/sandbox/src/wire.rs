@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use ivr_reports_codec::{Codec, Format};
-use ivr_reports_model::{ApiError, CallReport, ReportsQuery, VoiceReport};
+use ivr_reports_model::{ApiError, Report, ReportsQuery};
 
 use crate::error::{Error, ErrorKind};
 use crate::store::{Entry, Generation};
@@ -35,15 +35,8 @@ impl Codecs {
         }
     }
 
-    /// A v1 report as canonical JSON: how injected reports wait in the store.
-    pub(crate) fn v1_json(&self, report: &VoiceReport) -> Vec<u8> {
-        let mut out = Vec::with_capacity(768);
-        self.json.encode_report(report, &mut out);
-        out
-    }
-
-    /// A v2 report as canonical JSON.
-    pub(crate) fn v2_json(&self, report: &CallReport) -> Vec<u8> {
+    /// A report as canonical JSON: how injected reports wait in the store.
+    pub(crate) fn json_of<R: Report>(&self, report: &R) -> Vec<u8> {
         let mut out = Vec::with_capacity(1024);
         self.json.encode_report(report, &mut out);
         out
@@ -55,12 +48,7 @@ impl Codecs {
     }
 
     /// A one-report page, as pushed to webhooks.
-    pub(crate) fn v1_push_page(&self, format: Format, report: &VoiceReport) -> Vec<u8> {
-        self.of(format).encode_page(std::slice::from_ref(report))
-    }
-
-    /// A one-report v2 page, as pushed to webhooks.
-    pub(crate) fn v2_push_page(&self, format: Format, report: &CallReport) -> Vec<u8> {
+    pub(crate) fn push_page<R: Report>(&self, format: Format, report: &R) -> Vec<u8> {
         self.of(format).encode_page(std::slice::from_ref(report))
     }
 
@@ -96,18 +84,11 @@ impl Codecs {
                             entry.message_id()
                         )
                     };
-                    match e.generation() {
-                        Generation::V1 => {
-                            let report: VoiceReport =
-                                self.json.decode_report(e.json()).map_err(undecodable)?;
-                            codec.encode_report(&report, &mut out);
-                        }
-                        Generation::V2 => {
-                            let report: CallReport =
-                                self.json.decode_report(e.json()).map_err(undecodable)?;
-                            codec.encode_report(&report, &mut out);
-                        }
-                    }
+                    let report = self
+                        .json
+                        .decode_any(e.generation(), e.json())
+                        .map_err(undecodable)?;
+                    codec.encode_any(report.as_ref(), &mut out);
                     Cow::Owned(out)
                 }
                 Entry::Call(call) => {
@@ -128,27 +109,14 @@ impl Codecs {
     }
 
     /// Decodes an injected page: the reports, and how many items were rejected.
-    pub(crate) fn decode_v1(
+    pub(crate) fn decode<R: Report>(
         &self,
         format: Format,
         body: &[u8],
-    ) -> Result<(Vec<VoiceReport>, usize), String> {
+    ) -> Result<(Vec<R>, usize), String> {
         let batch = self
             .of(format)
-            .decode_page::<VoiceReport>(body)
-            .map_err(|e| e.to_string())?;
-        Ok((batch.reports, batch.rejected.len()))
-    }
-
-    /// Decodes an injected v2 page: the reports, and how many items were rejected.
-    pub(crate) fn decode_v2(
-        &self,
-        format: Format,
-        body: &[u8],
-    ) -> Result<(Vec<CallReport>, usize), String> {
-        let batch = self
-            .of(format)
-            .decode_page::<CallReport>(body)
+            .decode_page::<R>(body)
             .map_err(|e| e.to_string())?;
         Ok((batch.reports, batch.rejected.len()))
     }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use ivr_reports_collector::{
-    BoxFuture, Conflict, Error, ErrorKind, QuarantineEntry, Quarantined, Sink, Stored, StoredReport,
+    AnyReport, BoxFuture, Conflict, Error, ErrorKind, QuarantineEntry, Quarantined, Sink, Stored,
+    canonical_json,
 };
 
 /// A sink in memory (not durable: "reopening" it means handing out the same instance).
@@ -17,7 +18,7 @@ pub struct MemorySink {
 
 #[derive(Debug, Default)]
 struct State {
-    reports: Vec<StoredReport>,
+    reports: Vec<AnyReport>,
     index: HashMap<String, usize>,
     quarantine: Vec<QuarantineEntry>,
     last_id: u64,
@@ -38,7 +39,7 @@ impl MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+    fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
         Box::pin(async move {
             let mut state = self.state()?;
             let (mut new, mut duplicates, mut conflicts) = (0, 0, Vec::new());
@@ -50,7 +51,7 @@ impl Sink for MemorySink {
                     ));
                 }
                 match state.index.get(report.message_id()).copied() {
-                    Some(at) if state.reports[at].to_json() == report.to_json() => {
+                    Some(at) if canonical_json(&state.reports[at]) == canonical_json(report) => {
                         duplicates += 1;
                     }
                     Some(at) => {
@@ -82,7 +83,7 @@ impl Sink for MemorySink {
         })
     }
 
-    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
         Box::pin(async move { Ok(self.state()?.reports.clone()) })
     }
 

@@ -1,6 +1,6 @@
 //! `ivr-reports collect` and `ivr-reports stats`: stored once, summarised right.
 
-use ivr_reports_collector::{JsonlSink, Sink, StoredReport};
+use ivr_reports_collector::{AnyReport, JsonlSink, Sink};
 use ivr_reports_sandbox::Faults;
 
 use crate::{env_for, fixed_reports, golden, run, sandbox, stderr, stdout, temp_dir};
@@ -66,10 +66,7 @@ async fn stats_table_and_csv_match_the_golden_files() {
     let journal = dir.join("fixed.jsonl");
     {
         let sink = JsonlSink::open(&journal).await.unwrap();
-        let reports: Vec<StoredReport> = fixed_reports()
-            .into_iter()
-            .map(StoredReport::from)
-            .collect();
+        let reports: Vec<AnyReport> = fixed_reports().into_iter().map(AnyReport::from).collect();
         sink.store(&reports).await.unwrap();
     }
     for (output, file) in [("table", "stats.table.txt"), ("csv", "stats.csv")] {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use ivr_reports_collector::testing::{Rule, check_sink};
 use ivr_reports_collector::{
-    BoxFuture, Error, JsonlSink, QuarantineEntry, Quarantined, Sink, Stored, StoredReport,
+    AnyReport, BoxFuture, Error, JsonlSink, QuarantineEntry, Quarantined, Sink, Stored,
 };
 
 use crate::TempDir;
@@ -48,10 +48,10 @@ async fn the_postgres_sink_conforms() {
 
 /// The `Sink` doc example as it was: it overwrites duplicates and drops the quarantine.
 #[derive(Debug, Default)]
-struct Overwriting(Mutex<BTreeMap<String, StoredReport>>);
+struct Overwriting(Mutex<BTreeMap<String, AnyReport>>);
 
 impl Sink for Overwriting {
-    fn store<'a>(&'a self, reports: &'a [StoredReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+    fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
         Box::pin(async move {
             let mut map = self.0.lock().unwrap();
             let mut outcome = Stored::default();
@@ -68,7 +68,7 @@ impl Sink for Overwriting {
     fn quarantine<'a>(&'a self, _: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async { Ok(()) })
     }
-    fn reports(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+    fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
         Box::pin(async move { Ok(self.0.lock().unwrap().values().cloned().collect()) })
     }
     fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ivr_reports_collector::{ErrorKind, JsonlSink, Sink, Stored, StoredReport};
+use ivr_reports_collector::{AnyReport, ErrorKind, JsonlSink, Sink, Stored};
 
 use crate::{TempDir, v1, v2};
 
@@ -12,7 +12,7 @@ async fn a_torn_last_line_is_cut_on_open_and_the_rest_is_kept() {
     let path = dir.join("r.jsonl");
     {
         let sink = JsonlSink::open(&path).await.unwrap();
-        let reports = [StoredReport::from(v1("a")), StoredReport::from(v2("b"))];
+        let reports = [AnyReport::from(v1("a")), AnyReport::from(v2("b"))];
         sink.store(&reports).await.unwrap();
     }
     let whole = std::fs::read(&path).unwrap();
@@ -33,7 +33,7 @@ async fn a_torn_last_line_is_cut_on_open_and_the_rest_is_kept() {
         "exactly the torn bytes were cut"
     );
     // The report of the torn line was never acknowledged: it can be stored now, once.
-    let c = [StoredReport::from(v1("c"))];
+    let c = [AnyReport::from(v1("c"))];
     assert_eq!(sink.store(&c).await.unwrap(), Stored::new(1, 0));
     assert_eq!(sink.store(&c).await.unwrap(), Stored::new(0, 1));
     assert_eq!(sink.reports().await.unwrap().len(), 3);
@@ -71,7 +71,7 @@ async fn lines_are_the_canonical_json_with_a_generation_tag() {
     let dir = TempDir::new("format");
     let path = dir.join("r.jsonl");
     let sink = JsonlSink::open(&path).await.unwrap();
-    sink.store(&[StoredReport::from(v1("m1")), StoredReport::from(v2("m2"))])
+    sink.store(&[AnyReport::from(v1("m1")), AnyReport::from(v2("m2"))])
         .await
         .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
@@ -103,7 +103,7 @@ async fn a_reader_needs_no_lock_and_leaves_a_torn_line_alone() {
     let dir = TempDir::new("reader");
     let path = dir.join("r.jsonl");
     let writer = JsonlSink::open(&path).await.unwrap();
-    let reports = [StoredReport::from(v1("a")), StoredReport::from(v2("b"))];
+    let reports = [AnyReport::from(v1("a")), AnyReport::from(v2("b"))];
     writer.store(&reports).await.unwrap();
     // While the writer holds the journal, and with a write in progress after it:
     let mut f = std::fs::OpenOptions::new()

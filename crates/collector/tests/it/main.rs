@@ -248,7 +248,7 @@ impl FlakySink {
 impl ivr_reports_collector::Sink for FlakySink {
     fn store<'a>(
         &'a self,
-        reports: &'a [ivr_reports_collector::StoredReport],
+        reports: &'a [ivr_reports_collector::AnyReport],
     ) -> ivr_reports_collector::BoxFuture<
         'a,
         Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
@@ -282,7 +282,7 @@ impl ivr_reports_collector::Sink for FlakySink {
         &self,
     ) -> ivr_reports_collector::BoxFuture<
         '_,
-        Result<Vec<ivr_reports_collector::StoredReport>, ivr_reports_collector::Error>,
+        Result<Vec<ivr_reports_collector::AnyReport>, ivr_reports_collector::Error>,
     > {
         self.inner.reports()
     }

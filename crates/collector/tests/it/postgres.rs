@@ -47,7 +47,7 @@ async fn two_collectors_sharing_one_database_store_every_report_once() {
 
     // The same reports again, by either collector: all duplicates.
     let again: Vec<_> = (0..100)
-        .map(|i| ivr_reports_collector::StoredReport::from(v2(&format!("t-{i}"))))
+        .map(|i| ivr_reports_collector::AnyReport::from(v2(&format!("t-{i}"))))
         .collect();
     let outcome = collectors[1].sink().store(&again).await.unwrap();
     assert_eq!((outcome.new, outcome.duplicates), (0, 100));
@@ -80,12 +80,12 @@ async fn two_collectors_sharing_one_database_store_every_report_once() {
     // Reading back, for `stats`: the reports as they were sent.
     let stored = collectors[0].sink().reports().await.unwrap();
     assert_eq!(stored.len(), 20_000);
-    assert!(stored.contains(&ivr_reports_collector::StoredReport::from(v2("t-77"))));
+    assert!(stored.contains(&ivr_reports_collector::AnyReport::from(v2("t-77"))));
 
     // v1 reports keep their columns too.
     collectors[0]
         .sink()
-        .store(&[ivr_reports_collector::StoredReport::from(v1("one"))])
+        .store(&[ivr_reports_collector::AnyReport::from(v1("one"))])
         .await
         .unwrap();
     let row = db

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivr_reports_collector::{Collector, ErrorKind, Generation, JsonlSink, Sink, StoredReport};
+use ivr_reports_collector::{AnyReport, Collector, ErrorKind, Generation, JsonlSink, Sink};
 use ivr_reports_sandbox::Faults;
 
 use crate::{FlakySink, TempDir, client, sandbox, v1, v2, wait_until};
@@ -42,11 +42,7 @@ async fn a_drain_takes_every_page_until_an_empty_one() {
     let stored = sink.reports().await.unwrap();
     assert_eq!(stored.len(), 2530);
     let first = stored.iter().find(|r| r.message_id() == "m-0").unwrap();
-    assert_eq!(
-        first,
-        &StoredReport::from(v2("m-0")),
-        "stored exactly as sent"
-    );
+    assert_eq!(first, &AnyReport::from(v2("m-0")), "stored exactly as sent");
     assert!(stored.iter().any(|r| r.generation() == Generation::V1));
     let c = collector.counters();
     assert_eq!(

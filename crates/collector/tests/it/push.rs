@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ivr_reports::Format;
 use ivr_reports_collector::{
-    Collector, ErrorKind, Generation, JsonlSink, Quarantined, Scope, Sink, Source, StoredReport,
+    AnyReport, Collector, ErrorKind, Generation, JsonlSink, Quarantined, Scope, Sink, Source,
     WebhookConfig,
 };
 
@@ -91,7 +91,7 @@ async fn duplicate_pushes_and_a_concurrent_pull_store_each_report_once() {
     .await;
 
     let stored = sink.reports().await.unwrap();
-    let unique: BTreeSet<&str> = stored.iter().map(StoredReport::message_id).collect();
+    let unique: BTreeSet<&str> = stored.iter().map(AnyReport::message_id).collect();
     assert_eq!(stored.len(), 200, "each report once");
     assert_eq!(unique.len(), 200);
     let c = collector.counters();
@@ -224,7 +224,7 @@ async fn undecodable_bodies_are_quarantined_answered_200_and_replayed_later() {
         sink.reports()
             .await
             .unwrap()
-            .contains(&StoredReport::from(v1("late-1")))
+            .contains(&AnyReport::from(v1("late-1")))
     );
 }
 
@@ -341,7 +341,7 @@ struct GatedSink {
 impl Sink for GatedSink {
     fn store<'a>(
         &'a self,
-        reports: &'a [StoredReport],
+        reports: &'a [AnyReport],
     ) -> ivr_reports_collector::BoxFuture<
         'a,
         Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
@@ -360,7 +360,7 @@ impl Sink for GatedSink {
     }
     fn reports(
         &self,
-    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<StoredReport>, ivr_reports_collector::Error>>
+    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<AnyReport>, ivr_reports_collector::Error>>
     {
         self.inner.reports()
     }

@@ -931,3 +931,360 @@ mod tests {
         }
     }
 }
+
+/// Each declared field alone, through both formats: the walk offers every field of a full
+/// report, a filtering writer passes on one at a time, and that field must decode into the
+/// model and come back out under its own name. Driven by the declarations and the walks, so
+/// a new field is covered without touching these tests.
+#[cfg(test)]
+mod each_field {
+    use std::fmt::Debug;
+
+    use ivr_reports_model::{Decimal, Direction, Price, ReportError, Status, Timestamp};
+
+    use super::*;
+
+    /// A report generation's walk and decoder.
+    trait Walk: PartialEq + Debug + Sized {
+        /// The report with only `messageId` set.
+        fn base() -> Self;
+        /// A report with every field set, each to a value no other field has.
+        fn full() -> Self;
+        fn walk<W: Writer>(w: &mut W, r: &Self);
+        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error>;
+        /// The objects a report has, by path, and their declared names.
+        fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])>;
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    impl Walk for VoiceReport {
+        fn base() -> Self {
+            VoiceReport::new("m", "")
+        }
+        fn full() -> Self {
+            let mut r = VoiceReport::new("m", "385981178");
+            r.bulk_id = Some("b".into());
+            r.sent_at = Some(ts("2015-02-12T09:58:20.323+0100"));
+            r.done_at = Some(ts("2015-02-12T09:58:21.323+0100"));
+            r.start_time = Some(ts("2015-02-12T09:58:22.323+0100"));
+            r.end_time = Some(ts("2015-02-12T09:58:23.323+0100"));
+            r.answer_time = Some(ts("2015-02-12T09:58:24.323+0100"));
+            r.duration = Some(17);
+            r.file_duration = Some(Decimal::new(125, 1));
+            r.mcc_mnc = Some("21901".into());
+            r.callback_data = Some("cb".into());
+            r.dtmf_codes = Some("1,2".into());
+            r.recorded_audio_file_url = Some("https://r".into());
+            r.scenario_id = Some("sid".into());
+            r.scenario_name = Some("sname".into());
+            r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+            r.status = Status::known(5);
+            r.error = ReportError::known(5000);
+            r.dtmf_codes_as_json = Some("[1]".into());
+            r.transcribed_audio_file_url = Some("https://t".into());
+            r
+        }
+        fn walk<W: Writer>(w: &mut W, r: &Self) {
+            write_v1(w, r);
+        }
+        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
+            v1(src)
+        }
+        fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])> {
+            vec![
+                (vec![], V1Field::NAMES),
+                (vec![V1Field::Price.name()], PriceField::NAMES),
+                (vec![V1Field::Status.name()], StatusField::NAMES),
+                (vec![V1Field::Error.name()], ErrorField::NAMES),
+            ]
+        }
+    }
+
+    impl Walk for CallReport {
+        fn base() -> Self {
+            CallReport::new("m", "")
+        }
+        fn full() -> Self {
+            let mut r = CallReport::new("m", "385981178");
+            r.bulk_id = Some("b".into());
+            r.from = Some("41793026727".into());
+            r.sent_at = Some(ts("2015-02-12T09:58:20.323+0100"));
+            r.mcc_mnc = Some("21901".into());
+            r.callback_data = Some("cb".into());
+            r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+            r.status = Status::known(5);
+            r.error = ReportError::known(5000);
+            let mut c = VoiceCall::new();
+            c.feature = Some("Text-to-Speech".into());
+            c.start_time = Some(ts("2015-02-12T09:58:22.323+0100"));
+            c.answer_time = Some(ts("2015-02-12T09:58:23.323+0100"));
+            c.end_time = Some(ts("2015-02-12T09:58:24.323+0100"));
+            c.duration = Some(17);
+            c.charged_duration = Some(18);
+            c.file_duration = Some(Decimal::new(125, 1));
+            c.direction = Some(Direction::Outbound);
+            c.dtmf_codes = Some("1,2".into());
+            c.answered_by = Some(AnsweredBy::Human);
+            c.call_recording_file_id = Some("rec".into());
+            let mut d = IvrData::new();
+            d.scenario_id = Some("sid".into());
+            d.scenario_name = Some("sname".into());
+            d.collected_dtmfs = Some("12".into());
+            d.collected_mapped_dtmfs = Some("{}".into());
+            d.spoken_input = Some("yes".into());
+            d.matched_spoken_input = Some("YES".into());
+            c.ivr = Some(d);
+            r.voice_call = Some(c);
+            r
+        }
+        fn walk<W: Writer>(w: &mut W, r: &Self) {
+            write_v2(w, r);
+        }
+        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
+            v2(src)
+        }
+        fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])> {
+            let call = V2Field::VoiceCall.name();
+            vec![
+                (vec![], V2Field::NAMES),
+                (vec![V2Field::Price.name()], PriceField::NAMES),
+                (vec![V2Field::Status.name()], StatusField::NAMES),
+                (vec![V2Field::Error.name()], ErrorField::NAMES),
+                (vec![call], CallField::NAMES),
+                (vec![call, CallField::Ivr.name()], IvrField::NAMES),
+            ]
+        }
+    }
+
+    /// A format as the writers see it.
+    #[derive(Clone, Copy, Debug)]
+    enum Wire {
+        #[cfg(feature = "json")]
+        Json,
+        #[cfg(feature = "xml")]
+        Xml(PriceName),
+    }
+
+    impl Wire {
+        fn amount(self) -> PriceField {
+            match self {
+                #[cfg(feature = "json")]
+                Wire::Json => price_amount(Format::Json, PriceName::default()),
+                #[cfg(feature = "xml")]
+                Wire::Xml(name) => price_amount(Format::Xml, name),
+            }
+        }
+    }
+
+    type Path = Vec<&'static str>;
+
+    /// Passes on to `inner` only the field at `target` (every field when `None`) and the
+    /// fields a decoder needs to keep it (`messageId`, a status's or error's `id`, a
+    /// price's amount), and records the path of every scalar field it is offered.
+    struct Only<W> {
+        inner: W,
+        target: Option<Path>,
+        amount: PriceField,
+        path: Path,
+        seen: Vec<Path>,
+    }
+
+    impl<W: Writer> Only<W> {
+        fn at(&self, name: &'static str) -> Path {
+            let mut p = self.path.clone();
+            p.push(name);
+            p
+        }
+
+        /// Whether the object or field `name` in the current object is passed on.
+        fn passes(&self, name: &'static str) -> bool {
+            let Some(target) = &self.target else {
+                return true;
+            };
+            let p = self.at(name);
+            if target.starts_with(&p) {
+                return true;
+            }
+            // A field the decoder requires beside the target.
+            let inside = |object: &str| {
+                self.path.len() == 1 && self.path[0] == object && target.starts_with(&self.path)
+            };
+            (self.path.is_empty() && name == V1Field::MessageId.name())
+                || ((inside(V1Field::Status.name()) || inside(V1Field::Error.name()))
+                    && name == StatusField::Id.name())
+                || (inside(V1Field::Price.name()) && name == self.amount.name())
+        }
+
+        fn scalar(&mut self, name: &'static str, write: impl FnOnce(&mut W)) {
+            let p = self.at(name);
+            self.seen.push(p);
+            if self.passes(name) {
+                write(&mut self.inner);
+            }
+        }
+    }
+
+    impl<W: Writer> Writer for Only<W> {
+        const FORMAT: Format = W::FORMAT;
+        fn price_name(&self) -> PriceName {
+            self.inner.price_name()
+        }
+        fn begin(&mut self) {
+            self.inner.begin();
+        }
+        fn end(&mut self) {
+            self.inner.end();
+        }
+        fn open(&mut self, name: &'static str) {
+            if self.passes(name) {
+                self.inner.open(name);
+            }
+            self.path.push(name);
+        }
+        fn close(&mut self, name: &'static str) {
+            self.path.pop();
+            if self.passes(name) {
+                self.inner.close(name);
+            }
+        }
+        fn str(&mut self, name: &'static str, v: &str) {
+            self.scalar(name, |w| w.str(name, v));
+        }
+        fn u32(&mut self, name: &'static str, v: u32) {
+            self.scalar(name, |w| w.u32(name, v));
+        }
+        fn bool(&mut self, name: &'static str, v: bool) {
+            self.scalar(name, |w| w.bool(name, v));
+        }
+        fn ts(&mut self, name: &'static str, v: &Timestamp) {
+            self.scalar(name, |w| w.ts(name, v));
+        }
+        fn decimal(&mut self, name: &'static str, v: &Decimal) {
+            self.scalar(name, |w| w.decimal(name, v));
+        }
+    }
+
+    /// `r` written in `wire`, only `target` (and what it needs) when given; and the paths
+    /// of every scalar field the walk offered.
+    fn encode<R: Walk>(wire: Wire, r: &R, target: Option<&Path>) -> (Vec<u8>, Vec<Path>) {
+        fn only<W>(inner: W, wire: Wire, target: Option<&Path>) -> Only<W> {
+            Only {
+                inner,
+                target: target.cloned(),
+                amount: wire.amount(),
+                path: Vec::new(),
+                seen: Vec::new(),
+            }
+        }
+        let mut out = Vec::new();
+        let seen = match wire {
+            #[cfg(feature = "json")]
+            Wire::Json => {
+                let mut w = only(crate::json::JsonWriter::new(&mut out), wire, target);
+                R::walk(&mut w, r);
+                w.seen
+            }
+            #[cfg(feature = "xml")]
+            Wire::Xml(name) => {
+                let mut w = only(crate::xml::XmlWriter::new(&mut out, name), wire, target);
+                R::walk(&mut w, r);
+                w.seen
+            }
+        };
+        (out, seen)
+    }
+
+    fn decode<R: Walk>(wire: Wire, body: &[u8]) -> R {
+        let r = match wire {
+            #[cfg(feature = "json")]
+            Wire::Json => crate::json::decode_one(body, |s| R::read(s)),
+            #[cfg(feature = "xml")]
+            Wire::Xml(_) => crate::xml::decode_one(body, |s| R::read(s)),
+        };
+        r.unwrap_or_else(|e| panic!("{wire:?}: {e}: {}", String::from_utf8_lossy(body)))
+    }
+
+    fn every_field_alone<R: Walk>(wire: Wire) {
+        let (_, always) = encode(wire, &R::base(), None);
+        let (_, leaves) = encode(wire, &R::full(), None);
+        // Every declared field is offered by the walk (but the price amount name the rule
+        // does not choose for this wire).
+        for (object, names) in R::objects() {
+            for &name in names {
+                let unused_amount = object == [V1Field::Price.name()]
+                    && [PriceField::PricePerSecond, PriceField::PricePerMessage]
+                        .iter()
+                        .any(|f| f.name() == name && *f != wire.amount());
+                let mut path = object.clone();
+                path.push(name);
+                let offered = leaves.iter().any(|l| l.starts_with(&path));
+                assert_eq!(offered, !unused_amount, "{wire:?}: {path:?}");
+            }
+        }
+        for leaf in &leaves {
+            let context =
+                |body: &[u8]| format!("{wire:?} {leaf:?}: {}", String::from_utf8_lossy(body));
+            // The wire with only this field, read into the model: a report with only it set.
+            let (alone, _) = encode(wire, &R::full(), Some(leaf));
+            let r: R = decode(wire, &alone);
+            if *leaf != [V1Field::MessageId.name()] {
+                assert_ne!(r, R::base(), "lost: {}", context(&alone));
+            }
+            // It writes back under its own name, with the value it was read with.
+            let (again, _) = encode(wire, &r, Some(leaf));
+            assert_eq!(again, alone, "{}", context(&alone));
+            // Nothing else was set (but what is always written, and its object's siblings).
+            let (whole, written) = encode(wire, &r, None);
+            let parent = &leaf[..leaf.len() - 1];
+            for p in &written {
+                let sibling = !parent.is_empty() && p[..p.len() - 1] == *parent;
+                assert!(
+                    p == leaf || sibling || always.contains(p),
+                    "{p:?} set too: {}",
+                    context(&whole)
+                );
+            }
+            // And the report decodes back equal.
+            assert_eq!(decode::<R>(wire, &whole), r, "{}", context(&whole));
+        }
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_each_field_alone_round_trips() {
+        every_field_alone::<VoiceReport>(Wire::Json);
+        every_field_alone::<CallReport>(Wire::Json);
+    }
+
+    #[cfg(feature = "xml")]
+    #[test]
+    fn xml_each_field_alone_round_trips() {
+        for name in [PriceName::PricePerMessage, PriceName::PricePerSecond] {
+            every_field_alone::<VoiceReport>(Wire::Xml(name));
+            every_field_alone::<CallReport>(Wire::Xml(name));
+        }
+    }
+
+    /// The declarations: names unique per object, `ALL` and `NAMES` agree.
+    #[test]
+    fn declarations_are_consistent() {
+        fn check<F: Fields + Debug>() {
+            assert_eq!(F::ALL.len(), F::NAMES.len());
+            for (i, (f, n)) in F::ALL.iter().zip(F::NAMES).enumerate() {
+                assert_eq!(f.name(), *n, "{f:?}");
+                assert!(!F::NAMES[..i].contains(n), "{n} twice");
+            }
+        }
+        check::<V1Field>();
+        check::<V2Field>();
+        check::<CallField>();
+        check::<IvrField>();
+        check::<PriceField>();
+        check::<StatusField>();
+        check::<ErrorField>();
+        check::<ExceptionField>();
+    }
+}

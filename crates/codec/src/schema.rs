@@ -1,8 +1,14 @@
-//! The report schemas, once for both formats: which fields exist, how lenient values become
-//! model types, and how known status and error names are borrowed from the code tables.
+//! The report schemas, once for both formats and both directions: which fields each wire
+//! object has and in what order, how lenient values become model types, how known status
+//! and error names are borrowed from the code tables, and how a report is written.
 //!
-//! Each format implements [`Source`], a pull reader over one object at a time; the
-//! functions here walk a report through it. Unknown fields are skipped by the source.
+//! Each object is one `fields!` declaration (an enum in wire order). Each format implements
+//! [`Source`], a pull reader over one object at a time, and [`Writer`]; the functions here
+//! walk a report through them, matching on the field enums. Unknown fields are skipped by
+//! the source.
+//!
+//! Adding a field: its variant in the declaration, its arm in the object's decoder and in its
+//! walk (the compiler asks for both), and a value in the `each_field` test's full report.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -3,14 +3,12 @@
 
 use std::borrow::Cow;
 
-use ivr_reports_model::{
-    ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
-};
+use ivr_reports_model::{ApiError, CallReport, Decimal, Timestamp, VoiceReport};
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, MAX_DEPTH, NO_ERROR_GROUP, Source, Val};
-use crate::{Error, ErrorKind};
+use crate::schema::{self, Fields as _, MAX_DEPTH, Source, Val, Writer};
+use crate::{Error, ErrorKind, Format, PriceName};
 
 /// A pull reader over JSON text, positioned inside objects for [`Source`].
 #[derive(Debug)]
@@ -780,18 +778,19 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Writes the fields of one object.
-struct Obj<'o> {
+/// The JSON [`Writer`]: compact, fields in the declared order.
+pub(crate) struct JsonWriter<'o> {
     out: &'o mut Vec<u8>,
+    /// No field written yet in the object open.
     first: bool,
 }
 
-impl<'o> Obj<'o> {
-    fn open(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
+impl<'o> JsonWriter<'o> {
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
         Self { out, first: true }
     }
 
+    /// Writes `"key":` (after a `,` unless it is the object's first field).
     #[inline]
     fn key(&mut self, key: &str) {
         if !self.first {
@@ -803,161 +802,89 @@ impl<'o> Obj<'o> {
         self.out.extend_from_slice(b"\":");
     }
 
-    fn str(&mut self, key: &str, v: &str) {
-        self.key(key);
+    /// Like [`key`](Self::key), for a name that may need escaping.
+    fn escaped_key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+    }
+}
+
+impl Writer for JsonWriter<'_> {
+    const FORMAT: Format = Format::Json;
+
+    fn price_name(&self) -> PriceName {
+        PriceName::default()
+    }
+
+    #[inline]
+    fn begin(&mut self) {
+        self.out.push(b'{');
+        self.first = true;
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        self.out.push(b'}');
+        // The object just closed is a value of the enclosing one.
+        self.first = false;
+    }
+
+    #[inline]
+    fn open(&mut self, name: &'static str) {
+        self.key(name);
+        self.begin();
+    }
+
+    #[inline]
+    fn close(&mut self, _name: &'static str) {
+        self.end();
+    }
+
+    #[inline]
+    fn str(&mut self, name: &'static str, v: &str) {
+        self.key(name);
         write_str(self.out, v);
     }
 
-    fn opt_str(&mut self, key: &str, v: Option<&str>) {
-        if let Some(v) = v {
-            self.str(key, v);
-        }
-    }
-
-    fn opt_ts(&mut self, key: &str, v: Option<&Timestamp>) {
-        if let Some(t) = v {
-            self.key(key);
-            self.out.push(b'"');
-            write_timestamp(self.out, t);
-            self.out.push(b'"');
-        }
-    }
-
-    fn u32(&mut self, key: &str, v: u32) {
-        self.key(key);
+    #[inline]
+    fn u32(&mut self, name: &'static str, v: u32) {
+        self.key(name);
         write_u32(self.out, v);
     }
 
-    fn opt_u32(&mut self, key: &str, v: Option<u32>) {
-        if let Some(v) = v {
-            self.u32(key, v);
-        }
+    fn bool(&mut self, name: &'static str, v: bool) {
+        self.key(name);
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
     }
 
-    fn opt_decimal(&mut self, key: &str, v: Option<&Decimal>) {
-        if let Some(d) = v {
-            self.key(key);
-            write_decimal(self.out, d);
-        }
+    #[inline]
+    fn ts(&mut self, name: &'static str, v: &Timestamp) {
+        self.key(name);
+        self.out.push(b'"');
+        write_timestamp(self.out, v);
+        self.out.push(b'"');
     }
 
-    fn close(self) {
-        self.out.push(b'}');
-    }
-}
-
-fn write_price(o: &mut Obj<'_>, price: Option<&Price>) {
-    if let Some(p) = price {
-        o.key("price");
-        let mut p_obj = Obj::open(o.out);
-        p_obj.opt_decimal("pricePerSecond", Some(&p.per_second));
-        p_obj.str("currency", &p.currency);
-        p_obj.close();
-    }
-}
-
-fn write_status(o: &mut Obj<'_>, status: Option<&Status>) {
-    if let Some(s) = status {
-        o.key("status");
-        let mut obj = Obj::open(o.out);
-        obj.u32("groupId", s.group.id());
-        obj.str("groupName", &s.group_name);
-        obj.u32("id", s.id);
-        obj.str("name", &s.name);
-        obj.str("description", &s.description);
-        obj.close();
-    }
-}
-
-fn write_error(o: &mut Obj<'_>, error: Option<&ReportError>) {
-    if let Some(e) = error {
-        o.key("error");
-        let mut obj = Obj::open(o.out);
-        if e.group != NO_ERROR_GROUP {
-            obj.u32("groupId", e.group.id());
-        }
-        obj.str("groupName", &e.group_name);
-        obj.u32("id", e.id);
-        obj.str("name", &e.name);
-        obj.str("description", &e.description);
-        obj.key("permanent");
-        obj.out
-            .extend_from_slice(if e.permanent { b"true" } else { b"false" });
-        obj.close();
+    #[inline]
+    fn decimal(&mut self, name: &'static str, v: &Decimal) {
+        self.key(name);
+        write_decimal(self.out, v);
     }
 }
 
 /// Writes one v1 report object.
 pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport) {
-    let mut o = Obj::open(out);
-    o.opt_str("bulkId", r.bulk_id.as_deref());
-    o.str("messageId", &r.message_id);
-    o.str("to", &r.to);
-    o.opt_ts("sentAt", r.sent_at.as_ref());
-    o.opt_ts("doneAt", r.done_at.as_ref());
-    o.opt_ts("startTime", r.start_time.as_ref());
-    o.opt_ts("endTime", r.end_time.as_ref());
-    o.opt_ts("answerTime", r.answer_time.as_ref());
-    o.opt_u32("duration", r.duration);
-    o.opt_decimal("fileDuration", r.file_duration.as_ref());
-    o.opt_str("mccMnc", r.mcc_mnc.as_deref());
-    o.opt_str("callbackData", r.callback_data.as_deref());
-    o.opt_str("dtmfCodes", r.dtmf_codes.as_deref());
-    o.opt_str("recordedAudioFileUrl", r.recorded_audio_file_url.as_deref());
-    o.opt_str("scenarioId", r.scenario_id.as_deref());
-    o.opt_str("scenarioName", r.scenario_name.as_deref());
-    write_price(&mut o, r.price.as_ref());
-    write_status(&mut o, r.status.as_ref());
-    write_error(&mut o, r.error.as_ref());
-    o.opt_str("dtmfCodesAsJson", r.dtmf_codes_as_json.as_deref());
-    o.opt_str(
-        "transcribedAudioFileUrl",
-        r.transcribed_audio_file_url.as_deref(),
-    );
-    o.close();
+    schema::write_v1(&mut JsonWriter::new(out), r);
 }
 
 /// Writes one v2 report object.
 pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport) {
-    let mut o = Obj::open(out);
-    o.opt_str("bulkId", r.bulk_id.as_deref());
-    o.str("messageId", &r.message_id);
-    o.opt_str("from", r.from.as_deref());
-    o.str("to", &r.to);
-    o.opt_ts("sentAt", r.sent_at.as_ref());
-    o.opt_str("mccMnc", r.mcc_mnc.as_deref());
-    o.opt_str("callbackData", r.callback_data.as_deref());
-    write_price(&mut o, r.price.as_ref());
-    write_status(&mut o, r.status.as_ref());
-    write_error(&mut o, r.error.as_ref());
-    if let Some(c) = &r.voice_call {
-        o.key("voiceCall");
-        let mut v = Obj::open(o.out);
-        v.opt_str("feature", c.feature.as_deref());
-        v.opt_ts("startTime", c.start_time.as_ref());
-        v.opt_ts("answerTime", c.answer_time.as_ref());
-        v.opt_ts("endTime", c.end_time.as_ref());
-        v.opt_u32("duration", c.duration);
-        v.opt_u32("chargedDuration", c.charged_duration);
-        v.opt_decimal("fileDuration", c.file_duration.as_ref());
-        v.opt_str("direction", c.direction.as_ref().map(|d| d.as_str()));
-        v.opt_str("dtmfCodes", c.dtmf_codes.as_deref());
-        v.opt_str("answeredBy", c.answered_by.as_ref().map(|a| a.as_str()));
-        v.opt_str("callRecordingFileId", c.call_recording_file_id.as_deref());
-        if let Some(d) = &c.ivr {
-            v.key("ivr");
-            let mut i = Obj::open(v.out);
-            i.opt_str("scenarioId", d.scenario_id.as_deref());
-            i.opt_str("scenarioName", d.scenario_name.as_deref());
-            i.opt_str("collectedDtmfs", d.collected_dtmfs.as_deref());
-            i.opt_str("collectedMappedDtmfs", d.collected_mapped_dtmfs.as_deref());
-            i.opt_str("spokenInput", d.spoken_input.as_deref());
-            i.opt_str("matchedSpokenInput", d.matched_spoken_input.as_deref());
-            i.close();
-        }
-        v.close();
-    }
-    o.close();
+    schema::write_v2(&mut JsonWriter::new(out), r);
 }
 
 /// Writes `{"results":[` fragments joined by `,` `]}`.
@@ -974,31 +901,36 @@ pub(crate) fn write_page<'f>(out: &mut Vec<u8>, fragments: impl IntoIterator<Ite
 
 /// Writes the API error body.
 pub(crate) fn write_api_error(out: &mut Vec<u8>, e: &ApiError) {
+    use schema::ExceptionField as F;
     out.extend_from_slice(b"{\"requestError\":{\"serviceException\":");
-    let mut o = Obj::open(out);
-    o.str("messageId", &e.message_id);
-    o.str("text", &e.text);
-    if !e.validation_errors.is_empty() {
-        o.key("validationErrors");
-        let mut v = Obj::open(o.out);
-        for (field, messages) in &e.validation_errors {
-            v.key("");
-            // `key("")` wrote `"":`; replace it with the escaped field name.
-            v.out.truncate(v.out.len() - 3);
-            write_str(v.out, field);
-            v.out.push(b':');
-            v.out.push(b'[');
-            for (i, m) in messages.iter().enumerate() {
-                if i > 0 {
-                    v.out.push(b',');
+    let mut w = JsonWriter::new(out);
+    w.begin();
+    for &f in F::ALL {
+        let n = f.name();
+        match f {
+            F::MessageId => w.str(n, &e.message_id),
+            F::Text => w.str(n, &e.text),
+            F::ValidationErrors => {
+                if e.validation_errors.is_empty() {
+                    continue;
                 }
-                write_str(v.out, m);
+                w.open(n);
+                for (field, messages) in &e.validation_errors {
+                    w.escaped_key(field);
+                    w.out.push(b'[');
+                    for (i, m) in messages.iter().enumerate() {
+                        if i > 0 {
+                            w.out.push(b',');
+                        }
+                        write_str(w.out, m);
+                    }
+                    w.out.push(b']');
+                }
+                w.close(n);
             }
-            v.out.push(b']');
         }
-        v.close();
     }
-    o.close();
+    w.end();
     out.extend_from_slice(b"}}");
 }
 

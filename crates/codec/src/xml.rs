@@ -4,16 +4,14 @@
 
 use std::borrow::Cow;
 
-use ivr_reports_model::{
-    ApiError, CallReport, Decimal, Price, ReportError, Status, Timestamp, VoiceReport,
-};
+use ivr_reports_model::{ApiError, CallReport, Decimal, Timestamp, VoiceReport};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, MAX_DEPTH, NO_ERROR_GROUP, Source, Val};
-use crate::{Error, ErrorKind, PriceName};
+use crate::schema::{self, Fields as _, MAX_DEPTH, Source, Val, Writer};
+use crate::{Error, ErrorKind, Format, PriceName};
 
 /// A pull reader over XML, positioned inside elements for [`Source`].
 pub(crate) struct XmlSource<'a> {
@@ -556,166 +554,91 @@ fn str_el(out: &mut Vec<u8>, name: &str, v: &str) {
     }
 }
 
-fn opt_str(out: &mut Vec<u8>, name: &str, v: Option<&str>) {
-    if let Some(v) = v {
-        str_el(out, name, v);
-    }
-}
-
 fn u32_el(out: &mut Vec<u8>, name: &str, v: u32) {
     open(out, name);
     write_u32(out, v);
     close(out, name);
 }
 
-fn opt_u32(out: &mut Vec<u8>, name: &str, v: Option<u32>) {
-    if let Some(v) = v {
-        u32_el(out, name, v);
+/// The XML [`Writer`]: one element per field, reports as `<result>`.
+pub(crate) struct XmlWriter<'o> {
+    out: &'o mut Vec<u8>,
+    price_name: PriceName,
+}
+
+impl<'o> XmlWriter<'o> {
+    pub(crate) fn new(out: &'o mut Vec<u8>, price_name: PriceName) -> Self {
+        Self { out, price_name }
     }
 }
 
-fn opt_ts(out: &mut Vec<u8>, name: &str, v: Option<&Timestamp>) {
-    if let Some(t) = v {
-        open(out, name);
-        write_timestamp(out, t);
-        close(out, name);
-    }
-}
+/// The element of one report in a page.
+const ITEM: &str = "result";
 
-fn opt_decimal(out: &mut Vec<u8>, name: &str, v: Option<&Decimal>) {
-    if let Some(d) = v {
-        open(out, name);
-        write_decimal(out, d);
-        close(out, name);
-    }
-}
+impl Writer for XmlWriter<'_> {
+    const FORMAT: Format = Format::Xml;
 
-fn price(out: &mut Vec<u8>, p: Option<&Price>, price_name: PriceName) {
-    if let Some(p) = p {
-        open(out, "price");
-        let name = match price_name {
-            PriceName::PricePerMessage => "pricePerMessage",
-            PriceName::PricePerSecond => "pricePerSecond",
-        };
-        opt_decimal(out, name, Some(&p.per_second));
-        str_el(out, "currency", &p.currency);
-        close(out, "price");
+    fn price_name(&self) -> PriceName {
+        self.price_name
     }
-}
 
-fn status(out: &mut Vec<u8>, s: Option<&Status>) {
-    if let Some(s) = s {
-        open(out, "status");
-        u32_el(out, "groupId", s.group.id());
-        str_el(out, "groupName", &s.group_name);
-        u32_el(out, "id", s.id);
-        str_el(out, "name", &s.name);
-        str_el(out, "description", &s.description);
-        close(out, "status");
+    #[inline]
+    fn begin(&mut self) {
+        open(self.out, ITEM);
     }
-}
 
-fn error(out: &mut Vec<u8>, e: Option<&ReportError>) {
-    if let Some(e) = e {
-        open(out, "error");
-        if e.group != NO_ERROR_GROUP {
-            u32_el(out, "groupId", e.group.id());
-        }
-        str_el(out, "groupName", &e.group_name);
-        u32_el(out, "id", e.id);
-        str_el(out, "name", &e.name);
-        str_el(out, "description", &e.description);
-        str_el(out, "permanent", if e.permanent { "true" } else { "false" });
-        close(out, "error");
+    #[inline]
+    fn end(&mut self) {
+        close(self.out, ITEM);
+    }
+
+    #[inline]
+    fn open(&mut self, name: &'static str) {
+        open(self.out, name);
+    }
+
+    #[inline]
+    fn close(&mut self, name: &'static str) {
+        close(self.out, name);
+    }
+
+    #[inline]
+    fn str(&mut self, name: &'static str, v: &str) {
+        str_el(self.out, name, v);
+    }
+
+    #[inline]
+    fn u32(&mut self, name: &'static str, v: u32) {
+        u32_el(self.out, name, v);
+    }
+
+    fn bool(&mut self, name: &'static str, v: bool) {
+        str_el(self.out, name, if v { "true" } else { "false" });
+    }
+
+    #[inline]
+    fn ts(&mut self, name: &'static str, v: &Timestamp) {
+        open(self.out, name);
+        write_timestamp(self.out, v);
+        close(self.out, name);
+    }
+
+    #[inline]
+    fn decimal(&mut self, name: &'static str, v: &Decimal) {
+        open(self.out, name);
+        write_decimal(self.out, v);
+        close(self.out, name);
     }
 }
 
 /// Writes one v1 report as `<result>...</result>`.
 pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport, price_name: PriceName) {
-    open(out, "result");
-    opt_str(out, "bulkId", r.bulk_id.as_deref());
-    str_el(out, "messageId", &r.message_id);
-    str_el(out, "to", &r.to);
-    opt_ts(out, "sentAt", r.sent_at.as_ref());
-    opt_ts(out, "doneAt", r.done_at.as_ref());
-    opt_ts(out, "startTime", r.start_time.as_ref());
-    opt_ts(out, "endTime", r.end_time.as_ref());
-    opt_ts(out, "answerTime", r.answer_time.as_ref());
-    opt_u32(out, "duration", r.duration);
-    opt_decimal(out, "fileDuration", r.file_duration.as_ref());
-    opt_str(out, "mccMnc", r.mcc_mnc.as_deref());
-    opt_str(out, "callbackData", r.callback_data.as_deref());
-    opt_str(out, "dtmfCodes", r.dtmf_codes.as_deref());
-    opt_str(
-        out,
-        "recordedAudioFileUrl",
-        r.recorded_audio_file_url.as_deref(),
-    );
-    opt_str(out, "scenarioId", r.scenario_id.as_deref());
-    opt_str(out, "scenarioName", r.scenario_name.as_deref());
-    price(out, r.price.as_ref(), price_name);
-    status(out, r.status.as_ref());
-    error(out, r.error.as_ref());
-    opt_str(out, "dtmfCodesAsJson", r.dtmf_codes_as_json.as_deref());
-    opt_str(
-        out,
-        "transcribedAudioFileUrl",
-        r.transcribed_audio_file_url.as_deref(),
-    );
-    close(out, "result");
+    schema::write_v1(&mut XmlWriter::new(out, price_name), r);
 }
 
 /// Writes one v2 report as `<result>...</result>`.
 pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport, price_name: PriceName) {
-    open(out, "result");
-    opt_str(out, "bulkId", r.bulk_id.as_deref());
-    str_el(out, "messageId", &r.message_id);
-    opt_str(out, "from", r.from.as_deref());
-    str_el(out, "to", &r.to);
-    opt_ts(out, "sentAt", r.sent_at.as_ref());
-    opt_str(out, "mccMnc", r.mcc_mnc.as_deref());
-    opt_str(out, "callbackData", r.callback_data.as_deref());
-    price(out, r.price.as_ref(), price_name);
-    status(out, r.status.as_ref());
-    error(out, r.error.as_ref());
-    if let Some(c) = &r.voice_call {
-        open(out, "voiceCall");
-        opt_str(out, "feature", c.feature.as_deref());
-        opt_ts(out, "startTime", c.start_time.as_ref());
-        opt_ts(out, "answerTime", c.answer_time.as_ref());
-        opt_ts(out, "endTime", c.end_time.as_ref());
-        opt_u32(out, "duration", c.duration);
-        opt_u32(out, "chargedDuration", c.charged_duration);
-        opt_decimal(out, "fileDuration", c.file_duration.as_ref());
-        opt_str(out, "direction", c.direction.as_ref().map(|d| d.as_str()));
-        opt_str(out, "dtmfCodes", c.dtmf_codes.as_deref());
-        opt_str(
-            out,
-            "answeredBy",
-            c.answered_by.as_ref().map(|a| a.as_str()),
-        );
-        opt_str(
-            out,
-            "callRecordingFileId",
-            c.call_recording_file_id.as_deref(),
-        );
-        if let Some(d) = &c.ivr {
-            open(out, "ivr");
-            opt_str(out, "scenarioId", d.scenario_id.as_deref());
-            opt_str(out, "scenarioName", d.scenario_name.as_deref());
-            opt_str(out, "collectedDtmfs", d.collected_dtmfs.as_deref());
-            opt_str(
-                out,
-                "collectedMappedDtmfs",
-                d.collected_mapped_dtmfs.as_deref(),
-            );
-            opt_str(out, "spokenInput", d.spoken_input.as_deref());
-            opt_str(out, "matchedSpokenInput", d.matched_spoken_input.as_deref());
-            close(out, "ivr");
-        }
-        close(out, "voiceCall");
-    }
-    close(out, "result");
+    schema::write_v2(&mut XmlWriter::new(out, price_name), r);
 }
 
 /// Writes `<reportResponse><results>` fragments `</results></reportResponse>`.
@@ -744,11 +667,22 @@ fn is_element_name(name: &str) -> bool {
 /// named by its field (`<limit>must be ...</limit>`), or `<field field="a[0]">` when the
 /// field name is not an XML name.
 pub(crate) fn write_api_error(out: &mut Vec<u8>, e: &ApiError) {
+    use schema::ExceptionField as F;
     out.extend_from_slice(b"<ApiException><requestError><serviceException>");
-    str_el(out, "messageId", &e.message_id);
-    str_el(out, "text", &e.text);
+    for &f in F::ALL {
+        let n = f.name();
+        match f {
+            F::MessageId => str_el(out, n, &e.message_id),
+            F::Text => str_el(out, n, &e.text),
+            F::ValidationErrors => validation_errors(out, n, e),
+        }
+    }
+    out.extend_from_slice(b"</serviceException></requestError></ApiException>");
+}
+
+fn validation_errors(out: &mut Vec<u8>, name: &str, e: &ApiError) {
     if !e.validation_errors.is_empty() {
-        open(out, "validationErrors");
+        open(out, name);
         for (field, messages) in &e.validation_errors {
             for m in messages {
                 if is_element_name(field) {
@@ -762,9 +696,8 @@ pub(crate) fn write_api_error(out: &mut Vec<u8>, e: &ApiError) {
                 }
             }
         }
-        close(out, "validationErrors");
+        close(out, name);
     }
-    out.extend_from_slice(b"</serviceException></requestError></ApiException>");
 }
 
 #[cfg(test)]

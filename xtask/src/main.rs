@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod fuzz;
+mod package;
 mod testenv;
 
 type Result<T = (), E = String> = std::result::Result<T, E>;
@@ -61,6 +62,13 @@ const STEPS: &[Step] = &[
         name: "tidy",
         about: "dependency direction per design.md, //! headers, no dbg!/todo!/unimplemented!",
         run: tidy,
+    },
+    Step {
+        name: "package",
+        about: "cargo package --workspace; each published crate's tests, benches, examples and doc \
+                tests build from its .crate alone; no path reaches outside a crate; mirrored \
+                fixtures equal their originals",
+        run: package::ci,
     },
     Step {
         name: "fuzz",

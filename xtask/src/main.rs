@@ -44,7 +44,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "doc",
         about: "cargo doc -D warnings: the workspace with all features, each library crate with no \
-                and with default features, and as docs.rs builds it (--cfg docsrs)",
+                features, its default features and each feature alone, and as docs.rs builds it \
+                (--cfg docsrs)",
         run: doc,
     },
     Step {
@@ -383,19 +384,22 @@ fn doc(root: &Path) -> Result {
         "--all-features",
     ]);
     run(cmd)?;
-    // Each feature set a user documents: a broken link or a doc example that only
-    // resolves with some feature shows here, not on docs.rs.
+    // Each feature set a user documents (none, the defaults, each feature alone): a broken
+    // link or a doc example that only resolves with some feature shows here, not on docs.rs.
     for package in metadata(root)? {
         if !package.is_lib || !package.manifest_dir.starts_with(root.join("crates")) {
             continue;
         }
-        for no_default in [true, false] {
+        // No features, the defaults, then each feature alone.
+        let mut sets: Vec<Vec<&str>> = vec![vec!["--no-default-features"], vec![]];
+        for feature in &package.features {
+            sets.push(vec!["--no-default-features", "--features", feature]);
+        }
+        for set in sets {
             let mut cmd = cargo(root);
             cmd.env("RUSTDOCFLAGS", "-D warnings")
-                .args(["doc", "--no-deps", "-p", &package.name]);
-            if no_default {
-                cmd.arg("--no-default-features");
-            }
+                .args(["doc", "--no-deps", "-p", &package.name])
+                .args(set);
             run(cmd)?;
         }
     }

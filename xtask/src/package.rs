@@ -7,9 +7,9 @@
 //!    must name a file inside the package, and nothing may climb out of
 //!    `CARGO_MANIFEST_DIR` at run time.
 //! 3. The unpacked crates become a workspace of their own, our crates patched in for
-//!    crates.io (they are not published yet), and `cargo check --all-targets --all-features`
-//!    plus `cargo test --doc --all-features` build every test, bench, example and doc test of
-//!    them from the packaged files only. This replaces cargo's own verification, which builds
+//!    crates.io (they are not published yet), and `cargo check --all-targets` (with the
+//!    default features, then all) plus `cargo test --doc --all-features` build every test,
+//!    bench, example and doc test of them from the packaged files only. This replaces cargo's own verification, which builds
 //!    only each library (and takes longer, one crate at a time).
 //! 4. A fixture two crates need lives in one and is mirrored byte for byte into the other
 //!    ([`MIRRORS`]): a copy that drifts from its original fails here.
@@ -100,17 +100,14 @@ pub(crate) fn ci(root: &Path) -> Result {
     // Check mode writes no binary into target/debug, so sharing the target directory only
     // shares the third-party artifacts; our crates build apart (their paths differ).
     let target = root.join("target");
-    let mut check = cargo(&check_dir);
-    check
-        .args([
-            "check",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--target-dir",
-        ])
-        .arg(&target);
-    run(check)?;
+    // Default features too: a package loses its path-only dev-dependencies, among them a
+    // dev-dependency on itself that turned a feature on for its tests in the workspace.
+    for features in [None, Some("--all-features")] {
+        let mut check = cargo(&check_dir);
+        check.args(["check", "--workspace", "--all-targets"]);
+        check.args(features).arg("--target-dir").arg(&target);
+        run(check)?;
+    }
     let mut doc = cargo(&check_dir);
     doc.args([
         "test",

@@ -4,7 +4,6 @@
 //! its steps also runs alone (`cargo xtask ci clippy`). `cargo xtask ci --help` lists them.
 //! Its `test` step prepares what the tests need (see `testenv.rs`); `cargo xtask env` prints it.
 
-use std::collections::BTreeMap;
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +11,8 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod fuzz;
+mod layers;
+mod package;
 mod testenv;
 
 type Result<T = (), E = String> = std::result::Result<T, E>;
@@ -43,7 +44,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "doc",
         about: "cargo doc -D warnings: the workspace with all features, each library crate with no \
-                and with default features, and as docs.rs builds it (--cfg docsrs)",
+                features, its default features and each feature alone, and as docs.rs builds it \
+                (--cfg docsrs)",
         run: doc,
     },
     Step {
@@ -59,8 +61,16 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "tidy",
-        about: "dependency direction per design.md, //! headers, no dbg!/todo!/unimplemented!",
+        about: "the dependency rules ARCHITECTURE.md states (parsed from its table), //! headers, \
+                no dbg!/todo!/unimplemented!",
         run: tidy,
+    },
+    Step {
+        name: "package",
+        about: "cargo package --workspace; each published crate's tests, benches, examples and doc \
+                tests build from its .crate alone; no path reaches outside a crate; mirrored \
+                fixtures equal their originals",
+        run: package::ci,
     },
     Step {
         name: "fuzz",
@@ -374,19 +384,22 @@ fn doc(root: &Path) -> Result {
         "--all-features",
     ]);
     run(cmd)?;
-    // Each feature set a user documents: a broken link or a doc example that only
-    // resolves with some feature shows here, not on docs.rs.
+    // Each feature set a user documents (none, the defaults, each feature alone): a broken
+    // link or a doc example that only resolves with some feature shows here, not on docs.rs.
     for package in metadata(root)? {
         if !package.is_lib || !package.manifest_dir.starts_with(root.join("crates")) {
             continue;
         }
-        for no_default in [true, false] {
+        // No features, the defaults, then each feature alone.
+        let mut sets: Vec<Vec<&str>> = vec![vec!["--no-default-features"], vec![]];
+        for feature in &package.features {
+            sets.push(vec!["--no-default-features", "--features", feature]);
+        }
+        for set in sets {
             let mut cmd = cargo(root);
             cmd.env("RUSTDOCFLAGS", "-D warnings")
-                .args(["doc", "--no-deps", "-p", &package.name]);
-            if no_default {
-                cmd.arg("--no-default-features");
-            }
+                .args(["doc", "--no-deps", "-p", &package.name])
+                .args(set);
             run(cmd)?;
         }
     }
@@ -581,100 +594,26 @@ fn facade_stack_leaks(root: &Path, features: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Which of our crates each layer may depend on (normal dependencies), per design.md.
-fn layer_rules() -> BTreeMap<&'static str, &'static [&'static str]> {
-    BTreeMap::from([
-        ("ivr-reports-model", &[][..]),
-        ("ivr-reports-codec", &["ivr-reports-model"][..]),
-        ("ivr-reports-transport", &[][..]),
-        (
-            "ivr-reports",
-            &[
-                "ivr-reports-model",
-                "ivr-reports-codec",
-                "ivr-reports-transport",
-            ][..],
-        ),
-        (
-            "ivr-reports-sandbox",
-            &[
-                "ivr-reports-model",
-                "ivr-reports-codec",
-                "ivr-reports-transport",
-            ][..],
-        ),
-        (
-            "ivr-reports-collector",
-            &[
-                "ivr-reports",
-                "ivr-reports-model",
-                "ivr-reports-codec",
-                "ivr-reports-transport",
-            ][..],
-        ),
-        (
-            "ivr-reports-cli",
-            &[
-                "ivr-reports",
-                "ivr-reports-sandbox",
-                "ivr-reports-collector",
-                "ivr-reports-model",
-                "ivr-reports-codec",
-                "ivr-reports-transport",
-            ][..],
-        ),
-    ])
+/// The dependency problems of the crates under `crates/`, against the rules ARCHITECTURE.md
+/// states (see `layers.rs`).
+fn layer_problems(root: &Path) -> Result<Vec<String>> {
+    let path = root.join("ARCHITECTURE.md");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rules = layers::parse(&text)?;
+    let packages = metadata(root)?;
+    let crates: Vec<layers::Node<'_>> = packages
+        .iter()
+        .filter(|p| p.manifest_dir.starts_with(root.join("crates")))
+        .map(|p| layers::Node {
+            name: &p.name,
+            deps: &p.deps,
+        })
+        .collect();
+    Ok(layers::check(&rules, &crates))
 }
 
-/// Third-party crates a layer must never depend on: model and codec do no I/O.
-const NO_IO: &[&str] = &[
-    "hyper",
-    "hyper-util",
-    "http",
-    "http-body-util",
-    "tokio",
-    "tokio-postgres",
-];
-
 fn tidy(root: &Path) -> Result {
-    let mut problems = Vec::new();
-    let rules = layer_rules();
-    for package in metadata(root)? {
-        if !package.manifest_dir.starts_with(root.join("crates")) {
-            continue;
-        }
-        let Some(allowed) = rules.get(package.name.as_str()) else {
-            problems.push(format!(
-                "{}: a crate design.md does not list; add its layer rule to xtask",
-                package.name
-            ));
-            continue;
-        };
-        for dep in &package.deps {
-            let ours = dep == "ivr-reports" || dep.starts_with("ivr-reports-");
-            if ours && !allowed.contains(&dep.as_str()) {
-                problems.push(format!(
-                    "{} depends on {dep}: dependencies flow downward only (design.md)",
-                    package.name
-                ));
-            }
-            let io_free =
-                ["ivr-reports-model", "ivr-reports-codec"].contains(&package.name.as_str());
-            if io_free && NO_IO.contains(&dep.as_str()) {
-                problems.push(format!(
-                    "{} depends on {dep}: model and codec do no I/O",
-                    package.name
-                ));
-            }
-            let report_free = package.name == "ivr-reports-transport";
-            if report_free && ours {
-                problems.push(format!(
-                    "{} depends on {dep}: transport knows no report type",
-                    package.name
-                ));
-            }
-        }
-    }
+    let mut problems = layer_problems(root)?;
 
     let forbidden = [
         concat!("dbg", "!("),
@@ -760,6 +699,63 @@ mod tests {
         );
         let without = facade_stack_leaks(&root, "json,xml").unwrap();
         assert!(without.is_empty(), "{without:?}");
+    }
+
+    #[test]
+    fn the_workspace_keeps_the_rules_architecture_md_states() {
+        let problems = layer_problems(&workspace_root()).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// The real document and the real dependency graph, with one upward edge added: tidy's
+    /// check must name it.
+    #[test]
+    fn tidy_fails_on_an_edge_architecture_md_forbids() {
+        let root = workspace_root();
+        let text = fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        let rules = layers::parse(&text).unwrap();
+        let mut packages = metadata(&root).unwrap();
+        packages.retain(|p| p.manifest_dir.starts_with(root.join("crates")));
+        for p in &mut packages {
+            if p.name == "ivr-reports-codec" {
+                p.deps.push("ivr-reports-transport".into());
+            }
+            if p.name == "ivr-reports-model" {
+                p.deps.push("tokio".into());
+            }
+        }
+        let nodes: Vec<layers::Node<'_>> = packages
+            .iter()
+            .map(|p| layers::Node {
+                name: &p.name,
+                deps: &p.deps,
+            })
+            .collect();
+        let problems = layers::check(&rules, &nodes);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("ivr-reports-codec depends on ivr-reports-transport")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("ivr-reports-model depends on tokio")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn architecture_md_lists_every_ci_step() {
+        let text = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+        let names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+        let list = names.join(", ");
+        assert!(
+            text.contains(&list),
+            "ARCHITECTURE.md's list of steps is not `{list}`"
+        );
     }
 
     #[test]

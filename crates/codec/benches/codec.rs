@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 // ---- baseline: what a plain serde user would write ----
 
-#[path = "../../../tests/fixtures/baseline.rs"]
+#[path = "support/baseline.rs"]
 mod baseline;
 use baseline::{BasePage, BaseReport};
 

@@ -20,12 +20,12 @@ const REPORTS: usize = 100_000;
 const ROUNDS: usize = 3;
 const KEY: &str = "bench-key";
 
-#[path = "../../../tests/fixtures/spec_report.rs"]
+#[path = "support/spec_report.rs"]
 mod spec_report;
 use spec_report::{report, template};
 
 // The baseline's own types: what a hand-written client would decode into.
-#[path = "../../../tests/fixtures/baseline.rs"]
+#[path = "support/baseline.rs"]
 mod baseline;
 use baseline::BasePage;
 

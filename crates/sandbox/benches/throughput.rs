@@ -25,7 +25,7 @@ const REQUESTS: u64 = 15_000;
 const CONNECTIONS: usize = 16;
 const TIME_CAP: Duration = Duration::from_secs(60);
 
-#[path = "../../../tests/fixtures/spec_report.rs"]
+#[path = "support/spec_report.rs"]
 mod spec_report;
 use spec_report::{report, template};
 

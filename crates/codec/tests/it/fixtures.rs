@@ -7,10 +7,10 @@ use ivr_reports_codec::model::{Decimal, ErrorGroup, StatusGroup, VoiceReport};
 
 use crate::codec;
 
-const ONE_JSON: &[u8] = include_bytes!("../../../../tests/fixtures/v1/one-report.json");
-const ONE_XML: &[u8] = include_bytes!("../../../../tests/fixtures/v1/one-report.xml");
-const TWO_JSON: &[u8] = include_bytes!("../../../../tests/fixtures/v1/two-reports.json");
-const TWO_XML: &[u8] = include_bytes!("../../../../tests/fixtures/v1/two-reports.xml");
+const ONE_JSON: &[u8] = include_bytes!("../fixtures/v1/one-report.json");
+const ONE_XML: &[u8] = include_bytes!("../fixtures/v1/one-report.xml");
+const TWO_JSON: &[u8] = include_bytes!("../fixtures/v1/two-reports.json");
+const TWO_XML: &[u8] = include_bytes!("../fixtures/v1/two-reports.xml");
 
 fn decode(format: Format, body: &[u8]) -> Vec<VoiceReport> {
     let batch = codec(format).decode_page::<VoiceReport>(body).unwrap();

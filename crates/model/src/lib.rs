@@ -61,6 +61,7 @@ mod codes;
 mod error;
 mod price;
 mod query;
+mod results_page;
 #[cfg(feature = "serde")]
 mod serde_util;
 mod status;
@@ -76,6 +77,7 @@ pub use crate::codes::{
 pub use crate::error::{Error, ErrorKind};
 pub use crate::price::Price;
 pub use crate::query::{Limit, ReportsQuery};
+pub use crate::results_page::ResultsPage;
 pub use crate::status::{ReportError, Status};
 pub use crate::timestamp::Timestamp;
 pub use crate::v1::VoiceReport;

@@ -9,6 +9,7 @@
 
 use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
 
 use rust_decimal::Decimal;
@@ -555,6 +556,13 @@ pub(crate) fn opt_voice_call<'de, D: Deserializer<'de>>(
 /// `deserialize_with`: optional IVR data; an object that says nothing is absent.
 pub(crate) fn opt_ivr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IvrData>, D::Error> {
     Ok(Option::<IvrData>::deserialize(d)?.filter(|i| *i != IvrData::new()))
+}
+
+/// `deserialize_with`: the `results` of a page; null is an empty page.
+pub(crate) fn results<'de, D: Deserializer<'de>, R: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<R>, D::Error> {
+    Option::<Vec<R>>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

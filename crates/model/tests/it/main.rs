@@ -94,6 +94,7 @@ fn spec_reports_carry_what_the_page_says() {
 #[cfg(feature = "serde")]
 mod serde {
     use super::*;
+    use ivr_reports_model::ResultsPage;
 
     /// The JSON page of "Getting the two initial delivery reports", as printed on the page.
     const SPEC_PAGE: &str = r#"{
@@ -132,14 +133,9 @@ mod serde {
        ]
     }"#;
 
-    #[derive(::serde::Deserialize)]
-    struct Page {
-        results: Vec<VoiceReport>,
-    }
-
     #[test]
     fn the_spec_page_deserializes_to_the_spec_reports() {
-        let page: Page = serde_json::from_str(SPEC_PAGE).unwrap();
+        let page: ResultsPage<VoiceReport> = serde_json::from_str(SPEC_PAGE).unwrap();
         assert_eq!(page.results.len(), 2);
         assert_eq!(page.results[1], spec_report_two_full());
         assert_eq!(page.results[0].mcc_mnc.as_deref(), Some("21901"));
@@ -240,5 +236,23 @@ mod serde {
         let json = serde_json::to_string(&ok).unwrap();
         assert!(json.contains(r#""groupId":0"#), "{json}");
         assert_eq!(serde_json::from_str::<ReportError>(&json).unwrap(), ok);
+    }
+
+    #[test]
+    fn a_results_page_is_the_wire_envelope() {
+        let page = ResultsPage::new(vec![spec_report_two_full()]);
+        let json = serde_json::to_string(&page).unwrap();
+        assert!(json.starts_with(r#"{"results":[{"bulkId":"#), "{json}");
+        assert!(json.ends_with("}]}"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<ResultsPage<VoiceReport>>(&json).unwrap(),
+            page
+        );
+        let empty: ResultsPage<VoiceReport> = serde_json::from_str(r#"{"results":[]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"results":[]}"#);
+        let null: ResultsPage<VoiceReport> = serde_json::from_str(r#"{"results":null}"#).unwrap();
+        assert_eq!(null, ResultsPage::default());
+        let err = serde_json::from_str::<ResultsPage<VoiceReport>>("{}").unwrap_err();
+        assert!(err.to_string().contains("missing field `results`"), "{err}");
     }
 }

@@ -19,10 +19,10 @@
 //! - request parameters ([`ReportsQuery`], [`Limit`]) and the API's error body ([`ApiError`])
 //!   are validated values.
 //!
-//! What it does **not** do: read or write the wire formats (JSON and XML, with their quirks,
-//! are `ivr-reports-codec`'s job), or talk HTTP. With the `serde` feature every type derives
-//! `Serialize`/`Deserialize` in the API's camelCase JSON shape (decimals as strings; see the
-//! feature notes below), which is handy for storage, but it is not the lenient wire decoder.
+//! What it does **not** do: talk HTTP, or read XML and whole pages with per-report error
+//! recovery (that is `ivr-reports-codec`'s job). With the `serde` feature every type
+//! implements `Serialize`/`Deserialize` in the API's JSON form, as the codec writes and reads
+//! it; see [the feature notes](#the-serde-form) below.
 //!
 //! The crate is `#![no_std]` and needs only `alloc`.
 //!
@@ -46,10 +46,46 @@
 //! # Features
 //! - `std` (default): enables `std` in `rust_decimal` and converts [`Timestamp`] into
 //!   `std::time::SystemTime`.
-//! - `serde`: `Serialize`/`Deserialize` for every type. Timestamps are written in the
-//!   documented form and read from any accepted form or epoch milliseconds; decimals are
-//!   written as strings (`"0.01"`) so they never pass through `f64`, and read from strings or
-//!   numbers.
+//! - `serde`: `Serialize`/`Deserialize` for every type, in the wire form described below.
+//!   Pulls in `serde_json` (with `alloc` and `raw_value` only: still `no_std`).
+//!
+//! ## The serde form
+//! With serde_json, a report serializes to the same bytes as `ivr-reports-codec` writes
+//! (field names and order, absent fields left out; only U+0008 and U+000C in strings are
+//! escaped differently, `\b` and `\f` against `\u0008` and `\u000c`, the same text either
+//! way), and reads everything the codec's JSON decoder reads, to the same value. A property test in the codec's tests checks both ways
+//! on generated v1 and v2 reports and [`ResultsPage`]s.
+//!
+//! - Decimals (prices, `fileDuration`) are JSON numbers with every digit (`0.01`,
+//!   `12345678901234567.0123456789`), never through `f64`: serde_json's `raw_value` hook
+//!   carries the text, both ways. Read from numbers or strings, with exponents; more than
+//!   28 significant digits are rounded to fit, as the codec does.
+//! - Timestamps are written in the documented form (`"2015-02-12T09:58:20.323+0100"`, with
+//!   the offset and digits they were read with) and read from every form
+//!   [`Timestamp::parse`] accepts, epoch milliseconds included (number or string).
+//! - The codec's leniency: whole numbers from `10`, `10.0` or `"10.00"`; `permanent` from
+//!   `true`, `"true"` or `"1"`; `null` and `""` are absent for every non-string field;
+//!   numbers and booleans are taken as their text in string fields; `null`, `{}` and
+//!   objects that say nothing (a price without amount, empty `voiceCall`/`ivr`) are absent;
+//!   a missing status or error group or name is filled in from the code tables; a missing
+//!   or `null` `to` is `""`; unknown fields are skipped.
+//! - An error whose group is [`ErrorGroup::Unknown(0)`](ErrorGroup::Unknown) (no group
+//!   known) is written without `groupId`, as the codec writes it: `groupId` 0 means OK.
+//!
+//! Where serde differs from the codec (tested, the compact case in this crate and the others
+//! in the codec's `serde_parity` tests, except the last two):
+//! - a field sent twice is refused (`duplicate field`); the codec takes one of them;
+//! - a price with both `pricePerSecond` and `pricePerMessage` takes `pricePerSecond`; the
+//!   codec takes the later one;
+//! - a page ([`ResultsPage`]) with one unreadable report is refused whole; the codec sets
+//!   that report aside and keeps the others;
+//! - a UTF-8 byte order mark is refused by serde_json; the codec skips it;
+//! - through a deserializer other than serde_json's own (another format, or serde's
+//!   buffering for `#[serde(flatten)]` and untagged enums) numbers arrive as `f64`: exact up
+//!   to 15 significant digits only;
+//! - other human-readable serializers see a decimal as serde_json's raw-value struct, a
+//!   one-entry map; compact (not human-readable) ones get the decimal as a string;
+//! - error messages are serde's (with serde_json's line and column), not the codec's.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -66,6 +102,7 @@ mod error;
 mod price;
 mod query;
 mod report;
+mod results_page;
 #[cfg(feature = "serde")]
 mod serde_util;
 mod status;
@@ -82,6 +119,7 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::price::Price;
 pub use crate::query::{Limit, ReportsQuery};
 pub use crate::report::{AnyReport, Generation, Report, ReportRef};
+pub use crate::results_page::ResultsPage;
 pub use crate::status::{ReportError, Status};
 pub use crate::timestamp::Timestamp;
 pub use crate::v1::VoiceReport;

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 /// assert_eq!(p.cost_of(10).unwrap().to_string(), "0.10");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Price {
     /// Price per second (`pricePerSecond`; `pricePerMessage` in v1 XML).
@@ -25,8 +25,7 @@ pub struct Price {
         feature = "serde",
         serde(
             rename = "pricePerSecond",
-            alias = "pricePerMessage",
-            with = "crate::serde_util::decimal"
+            serialize_with = "crate::serde_util::decimal::serialize"
         )
     )]
     pub per_second: Decimal,

@@ -20,7 +20,7 @@ use crate::codes::{ErrorGroup, StatusGroup, error_info, status_info};
 /// assert_eq!(custom.group_name, "");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 #[non_exhaustive]
 pub struct Status {
@@ -34,7 +34,6 @@ pub struct Status {
     /// Status name, as sent.
     pub name: Cow<'static, str>,
     /// Human-readable description, as sent.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub description: Cow<'static, str>,
 }
 
@@ -76,12 +75,19 @@ impl Status {
 /// assert!(!e.permanent);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 #[non_exhaustive]
 pub struct ReportError {
-    /// Error group (`groupId` on the wire).
-    #[cfg_attr(feature = "serde", serde(rename = "groupId"))]
+    /// Error group (`groupId` on the wire; left out for `ErrorGroup::Unknown(0)`, the codec's
+    /// "no group known", since `groupId` 0 means OK).
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "groupId",
+            skip_serializing_if = "crate::serde_util::is_no_error_group"
+        )
+    )]
     pub group: ErrorGroup,
     /// Error group name, as sent (`groupName`).
     pub group_name: Cow<'static, str>,
@@ -90,10 +96,8 @@ pub struct ReportError {
     /// Error name, as sent.
     pub name: Cow<'static, str>,
     /// Human-readable description, as sent.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub description: Cow<'static, str>,
     /// Whether retrying the same call cannot succeed.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub permanent: bool,
 }
 

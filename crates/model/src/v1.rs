@@ -34,47 +34,83 @@ pub struct VoiceReport {
     /// Bulk id: present when the request had more than one destination.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub bulk_id: Option<String>,
     /// Message id: unique per call, the key to deduplicate by.
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::serde_util::string")
+    )]
     pub message_id: String,
     /// Destination number.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "crate::serde_util::string_or_empty")
+    )]
     pub to: String,
     /// When the call was sent.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub sent_at: Option<Timestamp>,
     /// When Infobip finished processing the call.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub done_at: Option<Timestamp>,
     /// When the call started ringing.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub start_time: Option<Timestamp>,
     /// When the call ended.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub end_time: Option<Timestamp>,
     /// When the call was answered.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub answer_time: Option<Timestamp>,
     /// Call duration in whole seconds.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_u32"
+        )
     )]
     pub duration: Option<u32>,
     /// Duration of the played audio file, in seconds (exact decimal).
@@ -90,67 +126,111 @@ pub struct VoiceReport {
     /// Mobile country and network codes (`"0"` when unknown).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub mcc_mnc: Option<String>,
     /// The `callbackData` given when sending, echoed back.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub callback_data: Option<String>,
     /// DTMF codes the callee entered (`""` when none).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub dtmf_codes: Option<String>,
     /// URL of the call recording: absolute, or relative (`/tts/3/files/{messageId}/{to}`).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub recorded_audio_file_url: Option<String>,
     /// IVR scenario id, for IVR calls.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub scenario_id: Option<String>,
     /// IVR scenario name, for IVR calls.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub scenario_name: Option<String>,
     /// Price per second.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_price"
+        )
     )]
     pub price: Option<Price>,
     /// Delivery status.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_status"
+        )
     )]
     pub status: Option<Status>,
     /// Why the call ended (group `OK` for answered calls).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_error"
+        )
     )]
     pub error: Option<ReportError>,
     /// Push only: the DTMF codes as a JSON array encoded in a string.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub dtmf_codes_as_json: Option<String>,
     /// Push only: URL of the transcription of the recorded audio.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub transcribed_audio_file_url: Option<String>,
 }

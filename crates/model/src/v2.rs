@@ -30,59 +30,103 @@ pub struct CallReport {
     /// Bulk id.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub bulk_id: Option<String>,
     /// Message id: unique per call, the key to deduplicate by.
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::serde_util::string")
+    )]
     pub message_id: String,
     /// Caller id the call was made from.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub from: Option<String>,
     /// Destination number.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "crate::serde_util::string_or_empty")
+    )]
     pub to: String,
     /// When the call was sent.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub sent_at: Option<Timestamp>,
     /// Mobile country and network codes.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub mcc_mnc: Option<String>,
     /// The `callbackData` given when sending, echoed back.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub callback_data: Option<String>,
     /// Price per second.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_price"
+        )
     )]
     pub price: Option<Price>,
     /// Delivery status.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_status"
+        )
     )]
     pub status: Option<Status>,
     /// Why the call ended (group `OK` for answered calls).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_error"
+        )
     )]
     pub error: Option<ReportError>,
     /// Details of the call itself.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_voice_call"
+        )
     )]
     pub voice_call: Option<VoiceCall>,
 }
@@ -130,37 +174,61 @@ pub struct VoiceCall {
     /// The product feature, e.g. `Voice-message` or `Text-to-Speech`.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub feature: Option<String>,
     /// When the call started ringing.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub start_time: Option<Timestamp>,
     /// When the call was answered.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub answer_time: Option<Timestamp>,
     /// When the call ended.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_timestamp"
+        )
     )]
     pub end_time: Option<Timestamp>,
     /// Call duration in whole seconds.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_u32"
+        )
     )]
     pub duration: Option<u32>,
     /// Charged duration in whole seconds.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_u32"
+        )
     )]
     pub charged_duration: Option<u32>,
     /// Duration of the played audio file, in seconds (exact decimal).
@@ -182,7 +250,11 @@ pub struct VoiceCall {
     /// DTMF codes entered, e.g. `"3, 9"`.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub dtmf_codes: Option<String>,
     /// Who answered, when machine detection ran.
@@ -194,13 +266,21 @@ pub struct VoiceCall {
     /// Id of the call recording file.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub call_recording_file_id: Option<String>,
     /// IVR scenario data, for IVR calls.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_ivr"
+        )
     )]
     pub ivr: Option<IvrData>,
 }
@@ -223,37 +303,61 @@ pub struct IvrData {
     /// IVR scenario id.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub scenario_id: Option<String>,
     /// IVR scenario name.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub scenario_name: Option<String>,
     /// DTMF input collected by the scenario (JSON in a string).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub collected_dtmfs: Option<String>,
     /// Collected DTMF input after mapping (JSON in a string).
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub collected_mapped_dtmfs: Option<String>,
     /// Speech recognised by the scenario.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub spoken_input: Option<String>,
     /// Recognised speech matched to the scenario's expectations.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::serde_util::opt_string"
+        )
     )]
     pub matched_spoken_input: Option<String>,
 }
@@ -316,7 +420,8 @@ macro_rules! wire_enum {
         #[cfg(feature = "serde")]
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let value = <String as serde::Deserialize>::deserialize(d)?;
+                // Numbers and booleans as their text, as the codec reads them.
+                let value = crate::serde_util::wire_text(d)?;
                 Ok(Self::from_wire(&value))
             }
         }

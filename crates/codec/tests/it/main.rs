@@ -11,6 +11,7 @@ mod hostile;
 mod isolation;
 mod leniency;
 mod roundtrip;
+mod serde_parity;
 mod strategies;
 
 use ivr_reports_codec::{Codec, Format};

@@ -94,6 +94,7 @@ fn spec_reports_carry_what_the_page_says() {
 #[cfg(feature = "serde")]
 mod serde {
     use super::*;
+    use ivr_reports_model::ResultsPage;
 
     /// The JSON page of "Getting the two initial delivery reports", as printed on the page.
     const SPEC_PAGE: &str = r#"{
@@ -132,14 +133,9 @@ mod serde {
        ]
     }"#;
 
-    #[derive(::serde::Deserialize)]
-    struct Page {
-        results: Vec<VoiceReport>,
-    }
-
     #[test]
     fn the_spec_page_deserializes_to_the_spec_reports() {
-        let page: Page = serde_json::from_str(SPEC_PAGE).unwrap();
+        let page: ResultsPage<VoiceReport> = serde_json::from_str(SPEC_PAGE).unwrap();
         assert_eq!(page.results.len(), 2);
         assert_eq!(page.results[1], spec_report_two_full());
         assert_eq!(page.results[0].mcc_mnc.as_deref(), Some("21901"));
@@ -163,7 +159,7 @@ mod serde {
                 r#""sentAt":"2015-02-12T09:58:20.323+0100","doneAt":"2015-02-12T09:58:20.337+0100","#,
                 r#""duration":10,"mccMnc":"21901","dtmfCodes":"1","#,
                 r#""recordedAudioFileUrl":"https://api.infobip.com/tts/3/files/ff4804ef-6ab6-4abd-984d-ab3b1387e852/385981178","#,
-                r#""price":{"pricePerSecond":"0.01","currency":"EUR"},"#,
+                r#""price":{"pricePerSecond":0.01,"currency":"EUR"},"#,
                 r#""status":{"groupId":3,"groupName":"DELIVERED","id":5,"name":"DELIVERED_TO_HANDSET","description":"Message delivered to handset"},"#,
                 r#""error":{"groupId":0,"groupName":"OK","id":5000,"name":"VOICE_ANSWERED","description":"Call answered by human","permanent":true}}"#
             )
@@ -215,5 +211,48 @@ mod serde {
         let e: ivr_reports_model::ApiError = serde_json::from_str(json).unwrap();
         assert_eq!(e.validation_errors["limit"], ["must be between 1 and 1000"]);
         assert_eq!(serde_json::to_string(&e).unwrap(), json);
+    }
+
+    /// An error whose group nobody named (the codec's "no group": `Unknown(0)`) is written
+    /// without `groupId`, as the codec writes it: `groupId` 0 would read back as OK.
+    #[test]
+    fn an_error_without_a_group_is_written_without_group_id_and_reads_back_so() {
+        let e = ReportError::new(7777, ErrorGroup::Unknown(0), "SOMETHING_NEW");
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(!json.contains("groupId"), "{json}");
+        let back: ReportError = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.group, ErrorGroup::Unknown(0));
+        assert_ne!(back.group, ErrorGroup::Ok);
+        assert_eq!(back, e);
+
+        let mut r = VoiceReport::new("m", "1");
+        r.error = Some(e);
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains("groupId"), "{json}");
+        assert_eq!(serde_json::from_str::<VoiceReport>(&json).unwrap(), r);
+
+        // The OK group itself still says so.
+        let ok = ReportError::known(5000).unwrap();
+        let json = serde_json::to_string(&ok).unwrap();
+        assert!(json.contains(r#""groupId":0"#), "{json}");
+        assert_eq!(serde_json::from_str::<ReportError>(&json).unwrap(), ok);
+    }
+
+    #[test]
+    fn a_results_page_is_the_wire_envelope() {
+        let page = ResultsPage::new(vec![spec_report_two_full()]);
+        let json = serde_json::to_string(&page).unwrap();
+        assert!(json.starts_with(r#"{"results":[{"bulkId":"#), "{json}");
+        assert!(json.ends_with("}]}"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<ResultsPage<VoiceReport>>(&json).unwrap(),
+            page
+        );
+        let empty: ResultsPage<VoiceReport> = serde_json::from_str(r#"{"results":[]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"results":[]}"#);
+        let null: ResultsPage<VoiceReport> = serde_json::from_str(r#"{"results":null}"#).unwrap();
+        assert_eq!(null, ResultsPage::default());
+        let err = serde_json::from_str::<ResultsPage<VoiceReport>>("{}").unwrap_err();
+        assert!(err.to_string().contains("missing field `results`"), "{err}");
     }
 }

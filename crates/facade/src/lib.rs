@@ -94,7 +94,7 @@ pub use crate::page::{Page, ResponseMeta};
 pub use crate::request::ReportsRequest;
 
 // What a user needs from the layers below, so `ivr-reports` is the only dependency.
-pub use ivr_reports_codec::{Format, Rejected};
+pub use ivr_reports_codec::{Format, QueryString, Rejected};
 pub use ivr_reports_model::{
     AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Limit, Price,
     ReportError, ReportsQuery, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,

@@ -151,10 +151,6 @@ impl<R: ReportKind> Endpoint for Reports<R> {
                 "reports could not be decoded: their raw bytes are in Page::rejected"
             );
         }
-        Ok(Page {
-            reports: batch.reports,
-            rejected: batch.rejected,
-            meta,
-        })
+        Ok(Page::new(batch.reports, batch.rejected, meta))
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Request, Response, Uri};
+use http::{HeaderMap, Request, Response, Uri};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
 #[cfg(feature = "client")]
@@ -114,8 +114,8 @@ impl Client {
         &self.inner.base
     }
 
-    /// Sends any [`Endpoint`]: builds the request (base URL, path, query, `Accept`,
-    /// authorization), sends it through the transport, and decodes a 2xx response with
+    /// Sends any [`Endpoint`]: builds the request (base URL, path, query, `Accept`, the
+    /// endpoint's own [`headers`](Endpoint::headers), authorization), sends it through the transport, and decodes a 2xx response with
     /// [`Endpoint::decode`].
     ///
     /// # Errors
@@ -142,16 +142,11 @@ impl Client {
             _ => url.clone(),
         };
         let format = endpoint.format(self.inner.format);
-        let mut builder = Request::builder()
-            .method(endpoint.method())
-            .uri(full)
-            .header(header::ACCEPT, HeaderValue::from_static(format.mime()));
-        if let Some(auth) = &self.inner.auth {
-            builder = builder.header(header::AUTHORIZATION, auth.clone());
-        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(format.mime()));
         let body = match endpoint.body() {
             Some((body_format, body)) => {
-                builder = builder.header(
+                headers.insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(body_format.mime()),
                 );
@@ -159,9 +154,35 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        let request = builder.body(body).map_err(|e| {
-            Error::invalid(format!("cannot build a request to {url}")).with_source(e)
-        })?;
+        endpoint.headers(&mut headers);
+        // Credentials are the client's alone (see `Endpoint::headers`).
+        match &self.inner.auth {
+            Some(auth) => {
+                if headers
+                    .insert(header::AUTHORIZATION, auth.clone())
+                    .is_some()
+                {
+                    tracing::warn!(
+                        "the endpoint's Authorization header was replaced by the client's"
+                    );
+                }
+            }
+            None => {
+                if headers.remove(header::AUTHORIZATION).is_some() {
+                    tracing::warn!(
+                        "the endpoint's Authorization header was dropped: credentials are set on the client"
+                    );
+                }
+            }
+        }
+        let mut request = Request::builder()
+            .method(endpoint.method())
+            .uri(full)
+            .body(body)
+            .map_err(|e| {
+                Error::invalid(format!("cannot build a request to {url}")).with_source(e)
+            })?;
+        *request.headers_mut() = headers;
         let response = self
             .inner
             .transport

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use http::{Method, Response};
+use http::{HeaderMap, Method, Response};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
 
@@ -14,7 +14,7 @@ use crate::page::{Page, ResponseMeta};
 /// One API operation: how to build its request and read its (2xx) response.
 ///
 /// [`Client::send`](crate::Client::send) does the rest: base URL, authorization, the
-/// `Accept` header, transport, and turning error statuses into [`ErrorKind::Api`] errors with
+/// `Accept` header (unless [`headers`](Self::headers) sets another), transport, and turning error statuses into [`ErrorKind::Api`] errors with
 /// the parsed Infobip error body. The two report endpoints are built on it; add your own for
 /// other operations.
 ///
@@ -66,6 +66,34 @@ pub trait Endpoint {
     /// The request body and its format. Default none.
     fn body(&self) -> Option<(Format, Bytes)> {
         None
+    }
+
+    /// Sets or overrides request headers. Called after the client has set its own
+    /// (`Accept` from [`format`](Self::format), `Content-Type` from [`body`](Self::body)),
+    /// so an endpoint may replace those, e.g. `Accept: audio/wav` for a recording.
+    /// Default: nothing.
+    ///
+    /// `Authorization` is the client's alone: whatever the endpoint does to it is undone
+    /// (the client's credentials, if any, are put back; none otherwise), so credentials are
+    /// only ever the ones [`ClientBuilder::auth`](crate::ClientBuilder::auth) checked
+    /// against the base URL. The transport below sets `Host`, `User-Agent` (when none is
+    /// set here) and the body's length.
+    ///
+    /// ```
+    /// use ivr_reports::http::{HeaderMap, HeaderValue, header};
+    /// # use ivr_reports::{Endpoint, Error};
+    /// # struct Recording;
+    /// # impl Endpoint for Recording {
+    /// #     type Output = ivr_reports::bytes::Bytes;
+    /// #     fn path(&self) -> std::borrow::Cow<'_, str> { "/voice/ivr/1/files/f-1".into() }
+    /// #     fn decode(&self, r: ivr_reports::http::Response<Self::Output>) -> Result<Self::Output, Error> { Ok(r.into_body()) }
+    /// fn headers(&self, headers: &mut HeaderMap) {
+    ///     headers.insert(header::ACCEPT, HeaderValue::from_static("audio/wav"));
+    /// }
+    /// # }
+    /// ```
+    fn headers(&self, headers: &mut HeaderMap) {
+        let _ = headers;
     }
 
     /// Reads a successful (2xx) response.

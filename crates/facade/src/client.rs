@@ -15,7 +15,7 @@ use ivr_reports_transport::RetryPolicy;
 use ivr_reports_transport::{Auth, HttpTransport, SharedTransport, redact_url};
 
 use crate::drain::Drain;
-use crate::endpoint::{Endpoint, ReportKind};
+use crate::endpoint::{Endpoint, Paged, ReportKind, Reports};
 use crate::error::Error;
 use crate::request::ReportsRequest;
 use tracing::Instrument;
@@ -98,8 +98,34 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn drain<R: ReportKind>(&self, query: ReportsQuery) -> Drain<R> {
-        Drain::new(self.clone(), query)
+    pub fn drain<R: ReportKind>(&self, query: ReportsQuery) -> Drain<Reports<R>> {
+        self.drain_endpoint(Reports::new(query))
+    }
+
+    /// Fetches every page of any [`Paged`] endpoint: sends it, then what
+    /// [`Paged::next_page`] says, until a page holds no items or was the last. A
+    /// [`Stream`](futures_core::Stream) of pages (also usable with [`Drain::next`]); on an
+    /// error it yields the error and ends.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ivr_reports::Client) -> Result<(), ivr_reports::Error> {
+    /// use ivr_reports::{CallReport, ReportsQuery, Reports};
+    ///
+    /// // The report endpoints are paged too; so is any endpoint implementing `Paged`.
+    /// let endpoint = Reports::<CallReport>::new(ReportsQuery::new().bulk_id("campaign-7"));
+    /// let mut pages = client.drain_endpoint(endpoint);
+    /// while let Some(page) = pages.next().await {
+    ///     println!("{} reports", page?.reports.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn drain_endpoint<E>(&self, endpoint: E) -> Drain<E>
+    where
+        E: Paged + Send + Sync + 'static,
+        E::Output: Send,
+    {
+        Drain::new(self.clone(), endpoint)
     }
 
     /// The wire format the client asks for.

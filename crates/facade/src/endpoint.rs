@@ -1,4 +1,4 @@
-//! The `Endpoint` extension point, and the two report endpoints built on it.
+//! The `Endpoint` and `Paged` extension points, and the two report endpoints built on them.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -104,6 +104,70 @@ pub trait Endpoint {
     fn decode(&self, response: Response<Bytes>) -> Result<Self::Output, Error>;
 }
 
+/// An [`Endpoint`] whose answers are pages: what [`Client::drain_endpoint`] needs to fetch
+/// every page until there is no more.
+///
+/// The drain sends the endpoint, and then:
+/// - a page with no items ([`items`](Self::items) is 0) ends it, and is not yielded;
+/// - any other page is yielded, and [`next_page`](Self::next_page) says what to send next:
+///   `Some(endpoint)` continues with it, `None` ends the drain after this page.
+///
+/// The report endpoints ([`Reports`]) hand each report out once, so the next page is the
+/// same request again and only an empty page ends. An endpoint paged by a number or a
+/// cursor returns the request for the following page, and `None` after the last.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use ivr_reports::{Endpoint, Error, Paged, QueryString};
+///
+/// /// `GET /example/logs?page=N`, paged by number; `decode` reads the items and whether
+/// /// more pages follow.
+/// struct Logs {
+///     page: u32,
+/// }
+///
+/// struct LogPage {
+///     lines: Vec<String>,
+///     more: bool,
+/// }
+///
+/// impl Endpoint for Logs {
+///     type Output = LogPage;
+///     fn path(&self) -> Cow<'_, str> {
+///         "/example/logs".into()
+///     }
+///     fn query(&self) -> Option<String> {
+///         QueryString::new().push("page", self.page).into_query()
+///     }
+///     fn decode(&self, response: http::Response<bytes::Bytes>) -> Result<LogPage, Error> {
+///         let more = response.headers().contains_key("x-more-pages");
+///         let body = response.into_body();
+///         let text = std::str::from_utf8(&body).map_err(|e| Error::decode(body.clone(), e))?;
+///         let lines = text.lines().map(str::to_string).collect();
+///         Ok(LogPage { lines, more })
+///     }
+/// }
+///
+/// impl Paged for Logs {
+///     fn items(page: &LogPage) -> usize {
+///         page.lines.len()
+///     }
+///     fn next_page(&self, page: &LogPage) -> Option<Self> {
+///         page.more.then(|| Logs { page: self.page + 1 })
+///     }
+/// }
+/// ```
+///
+/// [`Client::drain_endpoint`]: crate::Client::drain_endpoint
+pub trait Paged: Endpoint + Sized {
+    /// How many items `page` holds. A page of none ends the drain and is not yielded.
+    fn items(page: &Self::Output) -> usize;
+
+    /// The endpoint fetching the page after `page` (which held items), or `None` when
+    /// `page` is the last: the drain yields it and ends.
+    fn next_page(&self, page: &Self::Output) -> Option<Self>;
+}
+
 /// A report generation: which endpoint serves it. Implemented for
 /// [`VoiceReport`] (v1, `GET /tts/3/reports`) and [`CallReport`] (v2, `GET /voice/1/reports`).
 pub trait ReportKind: ivr_reports_codec::Report + Send + Sync + 'static {
@@ -121,12 +185,22 @@ impl ReportKind for CallReport {
 
 /// The report endpoint of generation `R`, for one query. Built by
 /// [`Client::reports`](crate::Client::reports) and friends; public so it can be sent with
-/// [`Client::send`](crate::Client::send) or wrapped.
-#[derive(Clone, Debug)]
+/// [`Client::send`](crate::Client::send), drained with
+/// [`Client::drain_endpoint`](crate::Client::drain_endpoint) or wrapped.
+#[derive(Debug)]
 #[must_use]
 pub struct Reports<R> {
     query: ReportsQuery,
     kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Reports<R> {
+    fn clone(&self) -> Self {
+        Self {
+            query: self.query.clone(),
+            kind: PhantomData,
+        }
+    }
 }
 
 impl<R: ReportKind> Reports<R> {
@@ -180,5 +254,17 @@ impl<R: ReportKind> Endpoint for Reports<R> {
             );
         }
         Ok(Page::new(batch.reports, batch.rejected, meta))
+    }
+}
+
+/// Each report is handed out once: the next page is the same request again, and only an
+/// empty page ends a drain.
+impl<R: ReportKind> Paged for Reports<R> {
+    fn items(page: &Page<R>) -> usize {
+        page.len()
+    }
+
+    fn next_page(&self, _page: &Page<R>) -> Option<Self> {
+        Some(self.clone())
     }
 }

@@ -88,7 +88,7 @@ mod request;
 // The API of this crate.
 pub use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crate::drain::Drain;
-pub use crate::endpoint::{Endpoint, ReportKind, Reports};
+pub use crate::endpoint::{Endpoint, Paged, ReportKind, Reports};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::page::{Page, ResponseMeta};
 pub use crate::request::ReportsRequest;

@@ -1,10 +1,11 @@
 //! The facade's extension points against real hyper servers on 127.0.0.1: custom endpoints
-//! with their own headers and bodies.
+//! with their own headers and bodies, custom paged endpoints drained.
 #![cfg(all(feature = "client", feature = "json"))]
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod endpoint;
+mod paged;
 
 use std::future::Future;
 use std::net::SocketAddr;

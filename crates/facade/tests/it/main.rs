@@ -1,9 +1,11 @@
-//! The facade's extension points against real hyper servers on 127.0.0.1: custom endpoints
-//! with their own headers and bodies, custom paged endpoints drained.
+//! The facade's extension points and builder against real hyper servers on 127.0.0.1: custom
+//! endpoints with their own headers and bodies, custom paged endpoints drained, and the
+//! builder's settings reaching the built-in transport.
 #![cfg(all(feature = "client", feature = "json"))]
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod builder;
 mod endpoint;
 mod paged;
 

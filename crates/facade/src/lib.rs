@@ -55,7 +55,14 @@
 //! `ivr-reports-collector` crate.
 //!
 //! # Extending
-//! - Other operations: implement [`Endpoint`] and call [`Client::send`].
+//! - Other operations: implement [`Endpoint`] and call [`Client::send`]. Build the query
+//!   with [`QueryString`] (the report endpoints' percent-encoding), set or override request
+//!   headers in [`Endpoint::headers`] (a recording asks for `Accept: audio/wav`;
+//!   `Authorization` stays the client's), and return a [`Page::new`] from
+//!   [`Endpoint::decode`] when the answer is a page.
+//! - Paged operations: implement [`Paged`] too (how many items a page holds, which request
+//!   fetches the next) and [`Client::drain_endpoint`] fetches every page; the report
+//!   endpoints ([`Reports`]) are paged the same way.
 //! - Another HTTP stack, a proxy, a recording double: implement [`HttpTransport`] and pass it
 //!   to [`ClientBuilder::transport`].
 //!
@@ -63,8 +70,9 @@
 //! - `json` (default): the JSON wire format.
 //! - `xml` (default): the XML wire format ([`ClientBuilder::format`]).
 //! - `client` (default): the built-in HTTP client (hyper and tokio), with
-//!   `ClientBuilder::{connect_timeout, response_timeout, retry, max_response_body}` and
-//!   `RetryPolicy`. Without it the crate pulls in neither hyper nor tokio: requests, drains,
+//!   `ClientBuilder::{connect_timeout, response_timeout, retry, max_response_body}`,
+//!   `ClientBuilder::http_client` for every other setting of the transport's builder (whose
+//!   defaults and checks are the ones used), and `RetryPolicy`. Without it the crate pulls in neither hyper nor tokio: requests, drains,
 //!   errors and every type stay, and you pass your own [`HttpTransport`] to
 //!   [`ClientBuilder::transport`] (`build()` fails without one).
 //! - `rustls` (default, implies `client`): `https://` through rustls with the bundled web PKI

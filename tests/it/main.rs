@@ -71,5 +71,5 @@ fn public_types_are_send_and_sync() {
     check::<ivr_reports::Rejected>();
     // A stream is moved between tasks, not shared: Send is what matters.
     fn send<T: Send>() {}
-    send::<ivr_reports::Drain<ivr_reports::CallReport>>();
+    send::<ivr_reports::Drain<ivr_reports::Reports<ivr_reports::CallReport>>>();
 }

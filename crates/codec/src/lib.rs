@@ -18,7 +18,8 @@
 //! - Hostile input cannot make it panic or work without bound: nesting depth is limited,
 //!   XML doctypes and custom entities are refused, never expanded.
 //! - [`Format`] picks JSON or XML from a `Content-Type` or by negotiating an `Accept` header;
-//!   [`encode_query`] and [`parse_query`] handle the report endpoints' query strings.
+//!   [`QueryString`] builds query strings (custom endpoints use it too); [`encode_query`]
+//!   and [`parse_query`] handle the report endpoints' ones.
 //!
 //! What it does **not** do: I/O of any kind, or HTTP (no HTTP library is a dependency); the
 //! transport and facade crates do that. It only ever sees byte slices.
@@ -78,7 +79,7 @@ pub use crate::batch::{Batch, Rejected};
 pub use crate::codec::{Codec, PriceName};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::format::Format;
-pub use crate::query::{encode_query, parse_query};
+pub use crate::query::{QueryString, encode_query, parse_query};
 /// The domain types this crate encodes and decodes (`ivr-reports-model`).
 pub use ivr_reports_model as model;
 /// The report generations the codec reads and writes (from the model).

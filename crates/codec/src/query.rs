@@ -1,14 +1,109 @@
-//! Query strings of the report endpoints: `ReportsQuery` to `bulkId=..&limit=..` and back.
+//! Query strings: the `QueryString` builder, and the report endpoints' `ReportsQuery` to
+//! `bulkId=..&limit=..` and back.
 
 use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
 use ivr_reports_model::{Limit, ReportsQuery};
 
 use crate::{Error, ErrorKind};
 
+/// A query string being built, without the leading `?`: `name=value` pairs joined by `&`,
+/// in the order pushed, names and values percent-encoded (everything but
+/// `A-Z a-z 0-9 - . _ ~`, so a space is `%20`, never `+`). The report endpoints' query
+/// ([`encode_query`]) is built with it; custom endpoints use it for theirs.
+///
+/// ```
+/// use ivr_reports_codec::QueryString;
+///
+/// let page: Option<u32> = Some(2);
+/// let cursor: Option<&str> = None;
+/// let q = QueryString::new()
+///     .push("bulkId", "bulk 1/2")
+///     .push_opt("page", page)
+///     .push_opt("cursor", cursor);
+/// assert_eq!(q.as_str(), "bulkId=bulk%201%2F2&page=2");
+/// assert_eq!(q.into_query().as_deref(), Some("bulkId=bulk%201%2F2&page=2"));
+/// assert_eq!(QueryString::new().into_query(), None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct QueryString {
+    text: String,
+}
+
+impl QueryString {
+    /// An empty query string.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `name=value`, both percent-encoded; `value` is written through its
+    /// [`Display`](fmt::Display) form (a `&str`, a number, a [`Limit`], ...).
+    pub fn push(mut self, name: &str, value: impl fmt::Display) -> Self {
+        if !self.text.is_empty() {
+            self.text.push('&');
+        }
+        percent_encode(name, &mut self.text);
+        self.text.push('=');
+        // Writing into a `String` cannot fail.
+        let _ = write!(Encoder(&mut self.text), "{value}");
+        self
+    }
+
+    /// Appends `name=value` when `value` is `Some`; nothing when it is `None`.
+    pub fn push_opt(self, name: &str, value: Option<impl fmt::Display>) -> Self {
+        match value {
+            Some(value) => self.push(name, value),
+            None => self,
+        }
+    }
+
+    /// Whether nothing was pushed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The query string so far (empty when nothing was pushed).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The query string, `None` when nothing was pushed: what
+    /// `Endpoint::query` of the `ivr-reports` crate returns.
+    #[must_use]
+    pub fn into_query(self) -> Option<String> {
+        (!self.text.is_empty()).then_some(self.text)
+    }
+}
+
+impl fmt::Display for QueryString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<QueryString> for String {
+    fn from(query: QueryString) -> Self {
+        query.text
+    }
+}
+
+/// A [`fmt::Write`] that percent-encodes what is written into a `String`.
+struct Encoder<'a>(&'a mut String);
+
+impl fmt::Write for Encoder<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        percent_encode(s, self.0);
+        Ok(())
+    }
+}
+
 /// The query string for a report request, without the leading `?`: `bulkId`, `messageId`
-/// and `limit` in that order, each only when set, values percent-encoded (everything but
-/// `A-Z a-z 0-9 - . _ ~`). Empty when nothing is set.
+/// and `limit` in that order, each only when set, values percent-encoded by
+/// [`QueryString`]. Empty when nothing is set.
 ///
 /// ```
 /// use ivr_reports_codec::encode_query;
@@ -20,25 +115,11 @@ use crate::{Error, ErrorKind};
 /// ```
 #[must_use]
 pub fn encode_query(query: &ReportsQuery) -> String {
-    let mut out = String::new();
-    let mut param = |name: &str, value: &str| {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        percent_encode(value, &mut out);
-    };
-    if let Some(bulk_id) = &query.bulk_id {
-        param("bulkId", bulk_id);
-    }
-    if let Some(message_id) = &query.message_id {
-        param("messageId", message_id);
-    }
-    if let Some(limit) = query.limit {
-        param("limit", &limit.to_string());
-    }
-    out
+    QueryString::new()
+        .push_opt("bulkId", query.bulk_id.as_deref())
+        .push_opt("messageId", query.message_id.as_deref())
+        .push_opt("limit", query.limit)
+        .into()
 }
 
 /// Parses a report request's query string (with or without the leading `?`), as the
@@ -148,6 +229,18 @@ mod tests {
         let q = parse_query("bulkId=x&bulkId=y").unwrap();
         assert_eq!(q.bulk_id.as_deref(), Some("y"));
         assert_eq!(q.message_id, None);
+    }
+
+    #[test]
+    fn query_strings_encode_names_and_values_alike() {
+        let q = QueryString::new()
+            .push("a b", "x&y=z")
+            .push("n", 42)
+            .push_opt("none", None::<&str>)
+            .push("€", "");
+        assert_eq!(q.to_string(), "a%20b=x%26y%3Dz&n=42&%E2%82%AC=");
+        assert!(!q.is_empty());
+        assert!(QueryString::new().is_empty());
     }
 
     proptest! {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Request, Response, Uri};
+use http::{HeaderMap, Request, Response, Uri};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
 #[cfg(feature = "client")]
@@ -15,7 +15,7 @@ use ivr_reports_transport::RetryPolicy;
 use ivr_reports_transport::{Auth, HttpTransport, SharedTransport, redact_url};
 
 use crate::drain::Drain;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Paged, Reports};
 use crate::error::Error;
 use crate::request::ReportsRequest;
 use ivr_reports_model::Report;
@@ -99,8 +99,34 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn drain<R: Report>(&self, query: ReportsQuery) -> Drain<R> {
-        Drain::new(self.clone(), query)
+    pub fn drain<R: Report>(&self, query: ReportsQuery) -> Drain<Reports<R>> {
+        self.drain_endpoint(Reports::new(query))
+    }
+
+    /// Fetches every page of any [`Paged`] endpoint: sends it, then what
+    /// [`Paged::next_page`] says, until a page holds no items or was the last. A
+    /// [`Stream`](futures_core::Stream) of pages (also usable with [`Drain::next`]); on an
+    /// error it yields the error and ends.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ivr_reports::Client) -> Result<(), ivr_reports::Error> {
+    /// use ivr_reports::{CallReport, ReportsQuery, Reports};
+    ///
+    /// // The report endpoints are paged too; so is any endpoint implementing `Paged`.
+    /// let endpoint = Reports::<CallReport>::new(ReportsQuery::new().bulk_id("campaign-7"));
+    /// let mut pages = client.drain_endpoint(endpoint);
+    /// while let Some(page) = pages.next().await {
+    ///     println!("{} reports", page?.reports.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn drain_endpoint<E>(&self, endpoint: E) -> Drain<E>
+    where
+        E: Paged + Send + Sync + 'static,
+        E::Output: Send,
+    {
+        Drain::new(self.clone(), endpoint)
     }
 
     /// The wire format the client asks for.
@@ -115,8 +141,8 @@ impl Client {
         &self.inner.base
     }
 
-    /// Sends any [`Endpoint`]: builds the request (base URL, path, query, `Accept`,
-    /// authorization), sends it through the transport, and decodes a 2xx response with
+    /// Sends any [`Endpoint`]: builds the request (base URL, path, query, `Accept`, the
+    /// endpoint's own [`headers`](Endpoint::headers), authorization), sends it through the transport, and decodes a 2xx response with
     /// [`Endpoint::decode`].
     ///
     /// # Errors
@@ -143,16 +169,11 @@ impl Client {
             _ => url.clone(),
         };
         let format = endpoint.format(self.inner.format);
-        let mut builder = Request::builder()
-            .method(endpoint.method())
-            .uri(full)
-            .header(header::ACCEPT, HeaderValue::from_static(format.mime()));
-        if let Some(auth) = &self.inner.auth {
-            builder = builder.header(header::AUTHORIZATION, auth.clone());
-        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(format.mime()));
         let body = match endpoint.body() {
             Some((body_format, body)) => {
-                builder = builder.header(
+                headers.insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(body_format.mime()),
                 );
@@ -160,9 +181,35 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        let request = builder.body(body).map_err(|e| {
-            Error::invalid(format!("cannot build a request to {url}")).with_source(e)
-        })?;
+        endpoint.headers(&mut headers);
+        // Credentials are the client's alone (see `Endpoint::headers`).
+        match &self.inner.auth {
+            Some(auth) => {
+                if headers
+                    .insert(header::AUTHORIZATION, auth.clone())
+                    .is_some()
+                {
+                    tracing::warn!(
+                        "the endpoint's Authorization header was replaced by the client's"
+                    );
+                }
+            }
+            None => {
+                if headers.remove(header::AUTHORIZATION).is_some() {
+                    tracing::warn!(
+                        "the endpoint's Authorization header was dropped: credentials are set on the client"
+                    );
+                }
+            }
+        }
+        let mut request = Request::builder()
+            .method(endpoint.method())
+            .uri(full)
+            .body(body)
+            .map_err(|e| {
+                Error::invalid(format!("cannot build a request to {url}")).with_source(e)
+            })?;
+        *request.headers_mut() = headers;
         let response = self
             .inner
             .transport
@@ -201,32 +248,33 @@ fn api_error(response: Response<Bytes>) -> Error {
 /// Configures a [`Client`]. `build()` checks everything once.
 ///
 /// With the `client` feature (default) requests travel through the built-in hyper client,
-/// tuned by the timeout, retry and body-cap settings. Without it there is no built-in client:
-/// pass your own [`HttpTransport`] to [`transport`](Self::transport), or `build()` fails.
+/// the transport's `ClientBuilder`, which this builder wraps: its settings, defaults and
+/// checks are the transport's (the common ones have setters here, every other one is
+/// reached through `http_client`). Without it there is no built-in client: pass your own
+/// [`HttpTransport`] to [`transport`](Self::transport), or `build()` fails.
 #[must_use]
 pub struct ClientBuilder {
     base_url: String,
     auth: Option<Auth>,
     format: Format,
-    #[cfg(feature = "client")]
-    connect_timeout: Duration,
-    #[cfg(feature = "client")]
-    response_timeout: Duration,
-    #[cfg(feature = "client")]
-    retry: RetryPolicy,
-    #[cfg(feature = "client")]
-    max_response_body: u64,
     allow_insecure_http: bool,
     transport: Option<SharedTransport>,
+    /// The built-in client's own builder: its defaults are the ones used.
+    #[cfg(feature = "client")]
+    http: ivr_reports_transport::ClientBuilder,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("base_url", &redact_url(&self.base_url))
+        let mut s = f.debug_struct("ClientBuilder");
+        s.field("base_url", &redact_url(&self.base_url))
             .field("auth", &self.auth)
             .field("format", &self.format)
-            .finish_non_exhaustive()
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("transport", &self.transport.as_ref().map(|_| "custom"));
+        #[cfg(feature = "client")]
+        s.field("http", &self.http);
+        s.finish()
     }
 }
 
@@ -236,16 +284,10 @@ impl Default for ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_string(),
             auth: None,
             format: Format::Json,
-            #[cfg(feature = "client")]
-            connect_timeout: Duration::from_secs(10),
-            #[cfg(feature = "client")]
-            response_timeout: Duration::from_secs(60),
-            #[cfg(feature = "client")]
-            retry: RetryPolicy::new(),
-            #[cfg(feature = "client")]
-            max_response_body: 64 * 1024 * 1024,
             allow_insecure_http: false,
             transport: None,
+            #[cfg(feature = "client")]
+            http: ivr_reports_transport::ClientBuilder::default(),
         }
     }
 }
@@ -270,37 +312,67 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed to connect. Default 10 s.
+    /// Time allowed to connect: the transport's
+    /// [`connect_timeout`](ivr_reports_transport::ClientBuilder::connect_timeout) (default
+    /// 10 s).
     #[cfg(feature = "client")]
     #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.http_client(|http| http.connect_timeout(timeout))
     }
 
-    /// Time allowed for the whole response once the request is sent. Default 60 s. When it
-    /// runs out the error is [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost).
+    /// Time allowed for the whole response once the request is sent: the transport's
+    /// [`response_timeout`](ivr_reports_transport::ClientBuilder::response_timeout)
+    /// (default 60 s). When it runs out the error is
+    /// [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost).
     #[cfg(feature = "client")]
     #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = timeout;
-        self
+    pub fn response_timeout(self, timeout: Duration) -> Self {
+        self.http_client(|http| http.response_timeout(timeout))
     }
 
-    /// When requests that provably were not processed are retried. Default
-    /// [`RetryPolicy::new`]; [`RetryPolicy::never`] turns retries off.
+    /// When requests that provably were not processed are retried: the transport's
+    /// [`retry`](ivr_reports_transport::ClientBuilder::retry) (default
+    /// [`RetryPolicy::default`]); [`RetryPolicy::never`] turns retries off.
     #[cfg(feature = "client")]
     #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
+    pub fn retry(self, policy: RetryPolicy) -> Self {
+        self.http_client(|http| http.retry(policy))
     }
 
-    /// The largest response body accepted. Default 64 MiB.
+    /// The largest response body accepted: the transport's
+    /// [`max_response_body`](ivr_reports_transport::ClientBuilder::max_response_body)
+    /// (default 64 MiB).
     #[cfg(feature = "client")]
     #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-    pub fn max_response_body(mut self, bytes: u64) -> Self {
-        self.max_response_body = bytes;
+    pub fn max_response_body(self, bytes: u64) -> Self {
+        self.http_client(|http| http.max_response_body(bytes))
+    }
+
+    /// Any other setting of the built-in client (user agent, pool, HTTP/2 keep-alive, root
+    /// certificates, ...), on the transport's
+    /// [`ClientBuilder`](ivr_reports_transport::ClientBuilder) itself; its checks run at
+    /// [`build`](Self::build). Credentials and `allow_insecure_http` belong to this builder
+    /// ([`auth`](Self::auth), [`allow_insecure_http`](Self::allow_insecure_http)): `build()`
+    /// hands the transport this builder's `allow_insecure_http`.
+    ///
+    /// ```
+    /// use ivr_reports::Client;
+    ///
+    /// let client = Client::builder()
+    ///     .http_client(|http| http.user_agent("my-app/1.0").pool_max_idle_per_host(4))
+    ///     .build()?;
+    /// # Ok::<(), ivr_reports::Error>(())
+    /// ```
+    #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+    pub fn http_client(
+        mut self,
+        configure: impl FnOnce(
+            ivr_reports_transport::ClientBuilder,
+        ) -> ivr_reports_transport::ClientBuilder,
+    ) -> Self {
+        self.http = configure(self.http);
         self
     }
 
@@ -312,7 +384,8 @@ impl ClientBuilder {
     }
 
     /// Send through this transport instead of the built-in hyper client (the timeouts, retry
-    /// policy and body cap above then do not apply: the transport has its own). Without the
+    /// policy, body cap and `http_client` settings then do not apply:
+    /// the transport has its own). Without the
     /// `client` feature this is the only way to send, and `build()` requires it.
     pub fn transport(mut self, transport: impl HttpTransport + 'static) -> Self {
         self.transport = Some(SharedTransport::new(transport));
@@ -360,7 +433,7 @@ impl ClientBuilder {
         if scheme == "http"
             && self.auth.is_some()
             && !self.allow_insecure_http
-            && !is_loopback(authority.host())
+            && !ivr_reports_transport::is_loopback_host(authority.host())
         {
             return Err(Error::invalid(format!(
                 "refusing to send credentials over plain http to {}: use https, or allow_insecure_http(true)",
@@ -381,7 +454,10 @@ impl ClientBuilder {
             .map_err(Error::from_transport)?;
         let transport = match self.transport {
             Some(t) => t,
-            None => self.built_in_transport()?,
+            #[cfg(feature = "client")]
+            None => built_in_transport(self.http, self.allow_insecure_http)?,
+            #[cfg(not(feature = "client"))]
+            None => return Err(no_transport()),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -393,39 +469,30 @@ impl ClientBuilder {
             }),
         })
     }
-
-    /// The built-in hyper client, configured by this builder.
-    #[cfg(feature = "client")]
-    fn built_in_transport(&self) -> Result<SharedTransport, Error> {
-        Ok(SharedTransport::new(
-            ivr_reports_transport::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .response_timeout(self.response_timeout)
-                .retry(self.retry)
-                .max_response_body(self.max_response_body)
-                // Checked above with the credentials in view; the transport never sees them.
-                .allow_insecure_http(true)
-                .build()
-                .map_err(Error::from_transport)?,
-        ))
-    }
-
-    /// Without the `client` feature there is nothing built in to send with.
-    #[cfg(not(feature = "client"))]
-    fn built_in_transport(&self) -> Result<SharedTransport, Error> {
-        Err(Error::invalid(
-            "no transport: the built-in HTTP client is not compiled in (cargo feature `client`); \
-             pass your own with ClientBuilder::transport",
-        ))
-    }
 }
 
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+/// The built-in hyper client, as its builder was configured.
+#[cfg(feature = "client")]
+fn built_in_transport(
+    http: ivr_reports_transport::ClientBuilder,
+    allow_insecure_http: bool,
+) -> Result<SharedTransport, Error> {
+    let client = http
+        // The same rule as checked above with the credentials in view; the transport
+        // applies it again to every request that carries them.
+        .allow_insecure_http(allow_insecure_http)
+        .build()
+        .map_err(Error::from_transport)?;
+    Ok(SharedTransport::new(client))
+}
+
+/// Without the `client` feature there is nothing built in to send with.
+#[cfg(not(feature = "client"))]
+fn no_transport() -> Error {
+    Error::invalid(
+        "no transport: the built-in HTTP client is not compiled in (cargo feature `client`); \
+         pass your own with ClientBuilder::transport",
+    )
 }
 
 #[cfg(test)]
@@ -477,6 +544,10 @@ mod tests {
         assert!(build("http://127.0.0.1:9000", true).is_ok());
         assert!(build("http://localhost:9000", true).is_ok());
         assert!(build("http://[::1]:9000", true).is_ok());
+        // The transport's loopback rule, not one of our own: it sends credentials to
+        // `*.localhost` over plain http, so the builder must not refuse them.
+        assert!(build("http://sandbox.localhost:9000", true).is_ok());
+        assert!(build("http://127.0.0.2:9000", true).is_ok());
         assert!(
             build("http://api.example.com", false).is_ok(),
             "no credentials, no risk"

@@ -1,73 +1,92 @@
-//! `Drain`: every page of reports until the API has nothing more.
+//! `Drain`: every page of a paged endpoint until there is no more.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use ivr_reports_model::ReportsQuery;
-
 use crate::client::Client;
-use crate::endpoint::Reports;
+use crate::endpoint::Paged;
 use crate::error::Error;
-use crate::page::Page;
-use ivr_reports_model::Report;
 use tracing::Instrument;
 
-type PageFuture<R> = Pin<Box<dyn Future<Output = Result<Page<R>, Error>> + Send>>;
+/// One page in flight: the endpoint that fetched it travels with it, to ask for the next.
+type PageFuture<E> =
+    Pin<Box<dyn Future<Output = (E, Result<<E as crate::Endpoint>::Output, Error>)> + Send>>;
 
-/// A stream of pages: fetches until a page comes back empty, then ends. On an error it
-/// yields the error and ends (a [`ResponseLost`](crate::ErrorKind::ResponseLost) error
-/// included: the drain never retries a request that may have consumed reports).
+/// A stream of pages of the [`Paged`] endpoint `E`: fetches until a page holds no items or
+/// the endpoint says it was the last, then ends. On an error it yields the error and ends (a
+/// [`ResponseLost`](crate::ErrorKind::ResponseLost) error included: the drain never retries
+/// a request that may have consumed reports).
 ///
+/// Built by [`Client::drain`] (the report endpoints: `Drain<Reports<R>>`, yielding
+/// [`Page<R>`](crate::Page)s) and [`Client::drain_endpoint`] (any paged endpoint).
 /// Implements [`futures_core::Stream`]; [`Drain::next`] works without any stream library.
 #[must_use = "a drain does nothing until polled"]
-pub struct Drain<R> {
+pub struct Drain<E: Paged> {
     client: Client,
-    query: ReportsQuery,
-    in_flight: Option<PageFuture<R>>,
+    /// The endpoint of the next page; `None` once the drain knows it is over.
+    next: Option<E>,
+    in_flight: Option<PageFuture<E>>,
     error: Option<Error>,
     done: bool,
     /// `drain` span: every page's request runs in it.
     span: tracing::Span,
     pages: u64,
-    reports: u64,
+    items: u64,
 }
 
-impl<R> std::fmt::Debug for Drain<R> {
+// The endpoint is never pinned: it is only moved into and out of the boxed future.
+impl<E: Paged> Unpin for Drain<E> {}
+
+impl<E: Paged> std::fmt::Debug for Drain<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Drain")
-            .field("query", &self.query)
+            .field("path", &self.next.as_ref().map(|e| e.path().into_owned()))
+            .field("pages", &self.pages)
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
 
-impl<R: Report> Drain<R> {
-    pub(crate) fn new(client: Client, query: ReportsQuery) -> Self {
+impl<E> Drain<E>
+where
+    E: Paged + Send + Sync + 'static,
+    E::Output: Send,
+{
+    pub(crate) fn new(client: Client, endpoint: E) -> Self {
+        let span = tracing::info_span!("drain", path = %endpoint.path());
         Self {
             client,
-            query,
+            next: Some(endpoint),
             in_flight: None,
             error: None,
             done: false,
-            span: tracing::info_span!("drain", path = R::GENERATION.path()),
+            span,
             pages: 0,
-            reports: 0,
+            items: 0,
         }
     }
 
     pub(crate) fn failed(client: Client, error: Error) -> Self {
-        let mut drain = Self::new(client, ReportsQuery::new());
-        drain.error = Some(error);
-        drain
+        Self {
+            client,
+            next: None,
+            in_flight: None,
+            error: Some(error),
+            done: false,
+            span: tracing::Span::none(),
+            pages: 0,
+            items: 0,
+        }
     }
 
-    /// The next page, or `None` once a page came back empty or an error was yielded.
-    pub async fn next(&mut self) -> Option<Result<Page<R>, Error>> {
+    /// The next page, or `None` once the drain ended (an empty page, the last page, or an
+    /// error yielded).
+    pub async fn next(&mut self) -> Option<Result<E::Output, Error>> {
         std::future::poll_fn(|cx| self.poll_page(cx)).await
     }
 
-    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Page<R>, Error>>> {
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<E::Output, Error>>> {
         if let Some(e) = self.error.take() {
             self.done = true;
             return Poll::Ready(Some(Err(e)));
@@ -75,45 +94,66 @@ impl<R: Report> Drain<R> {
         if self.done {
             return Poll::Ready(None);
         }
-        let fut = self.in_flight.get_or_insert_with(|| {
+        if self.in_flight.is_none() {
+            let Some(endpoint) = self.next.take() else {
+                self.done = true;
+                return Poll::Ready(None);
+            };
             let page_span =
                 tracing::debug_span!(parent: &self.span, "page", number = self.pages + 1);
             let client = self.client.clone();
-            let endpoint = Reports::<R>::new(self.query.clone());
-            Box::pin(async move { client.send(&endpoint).await }.instrument(page_span))
-        });
-        let result = match fut.as_mut().poll(cx) {
+            self.in_flight = Some(Box::pin(
+                async move {
+                    let result = client.send(&endpoint).await;
+                    (endpoint, result)
+                }
+                .instrument(page_span),
+            ));
+        }
+        let Some(fut) = self.in_flight.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let (endpoint, result) = match fut.as_mut().poll(cx) {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
+            Poll::Ready(out) => out,
         };
         self.in_flight = None;
         let _entered = self.span.enter();
         match result {
-            Ok(page) if page.is_empty() => {
+            Ok(page) if E::items(&page) == 0 => {
                 self.done = true;
                 tracing::info!(
                     pages = self.pages,
-                    reports = self.reports,
+                    items = self.items,
                     "drained: the API has nothing more"
                 );
                 Poll::Ready(None)
             }
             Ok(page) => {
+                let items = E::items(&page);
                 self.pages += 1;
-                self.reports += page.len() as u64;
+                self.items += items as u64;
+                self.next = endpoint.next_page(&page);
                 tracing::debug!(
                     page = self.pages,
-                    reports = page.reports.len(),
-                    rejected = page.rejected.len(),
+                    items,
+                    last = self.next.is_none(),
                     "page received"
                 );
+                if self.next.is_none() {
+                    tracing::info!(
+                        pages = self.pages,
+                        items = self.items,
+                        "drained: that was the last page"
+                    );
+                }
                 Poll::Ready(Some(Ok(page)))
             }
             Err(e) => {
                 self.done = true;
                 tracing::warn!(
                     pages = self.pages,
-                    reports = self.reports,
+                    items = self.items,
                     error = %e,
                     "drain stopped by an error"
                 );
@@ -123,15 +163,23 @@ impl<R: Report> Drain<R> {
     }
 }
 
-impl<R: Report> futures_core::Stream for Drain<R> {
-    type Item = Result<Page<R>, Error>;
+impl<E> futures_core::Stream for Drain<E>
+where
+    E: Paged + Send + Sync + 'static,
+    E::Output: Send,
+{
+    type Item = Result<E::Output, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_page(cx)
     }
 }
 
-impl<R: Report> futures_core::FusedStream for Drain<R> {
+impl<E> futures_core::FusedStream for Drain<E>
+where
+    E: Paged + Send + Sync + 'static,
+    E::Output: Send,
+{
     fn is_terminated(&self) -> bool {
         self.done && self.error.is_none()
     }

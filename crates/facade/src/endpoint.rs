@@ -1,10 +1,10 @@
-//! The `Endpoint` extension point, and the two report endpoints built on it.
+//! The `Endpoint` and `Paged` extension points, and the two report endpoints built on them.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use http::{Method, Response};
+use http::{HeaderMap, Method, Response};
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{Report, ReportsQuery};
 
@@ -14,7 +14,7 @@ use crate::page::{Page, ResponseMeta};
 /// One API operation: how to build its request and read its (2xx) response.
 ///
 /// [`Client::send`](crate::Client::send) does the rest: base URL, authorization, the
-/// `Accept` header, transport, and turning error statuses into [`ErrorKind::Api`] errors with
+/// `Accept` header (unless [`headers`](Self::headers) sets another), transport, and turning error statuses into [`ErrorKind::Api`] errors with
 /// the parsed Infobip error body. The two report endpoints are built on it; add your own for
 /// other operations.
 ///
@@ -68,6 +68,34 @@ pub trait Endpoint {
         None
     }
 
+    /// Sets or overrides request headers. Called after the client has set its own
+    /// (`Accept` from [`format`](Self::format), `Content-Type` from [`body`](Self::body)),
+    /// so an endpoint may replace those, e.g. `Accept: audio/wav` for a recording.
+    /// Default: nothing.
+    ///
+    /// `Authorization` is the client's alone: whatever the endpoint does to it is undone
+    /// (the client's credentials, if any, are put back; none otherwise), so credentials are
+    /// only ever the ones [`ClientBuilder::auth`](crate::ClientBuilder::auth) checked
+    /// against the base URL. The transport below sets `Host`, `User-Agent` (when none is
+    /// set here) and the body's length.
+    ///
+    /// ```
+    /// use ivr_reports::http::{HeaderMap, HeaderValue, header};
+    /// # use ivr_reports::{Endpoint, Error};
+    /// # struct Recording;
+    /// # impl Endpoint for Recording {
+    /// #     type Output = ivr_reports::bytes::Bytes;
+    /// #     fn path(&self) -> std::borrow::Cow<'_, str> { "/voice/ivr/1/files/f-1".into() }
+    /// #     fn decode(&self, r: ivr_reports::http::Response<Self::Output>) -> Result<Self::Output, Error> { Ok(r.into_body()) }
+    /// fn headers(&self, headers: &mut HeaderMap) {
+    ///     headers.insert(header::ACCEPT, HeaderValue::from_static("audio/wav"));
+    /// }
+    /// # }
+    /// ```
+    fn headers(&self, headers: &mut HeaderMap) {
+        let _ = headers;
+    }
+
     /// Reads a successful (2xx) response.
     ///
     /// # Errors
@@ -76,15 +104,89 @@ pub trait Endpoint {
     fn decode(&self, response: Response<Bytes>) -> Result<Self::Output, Error>;
 }
 
+/// An [`Endpoint`] whose answers are pages: what [`Client::drain_endpoint`] needs to fetch
+/// every page until there is no more.
+///
+/// The drain sends the endpoint, and then:
+/// - a page with no items ([`items`](Self::items) is 0) ends it, and is not yielded;
+/// - any other page is yielded, and [`next_page`](Self::next_page) says what to send next:
+///   `Some(endpoint)` continues with it, `None` ends the drain after this page.
+///
+/// The report endpoints ([`Reports`]) hand each report out once, so the next page is the
+/// same request again and only an empty page ends. An endpoint paged by a number or a
+/// cursor returns the request for the following page, and `None` after the last.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use ivr_reports::{Endpoint, Error, Paged, QueryString};
+///
+/// /// `GET /example/logs?page=N`, paged by number; `decode` reads the items and whether
+/// /// more pages follow.
+/// struct Logs {
+///     page: u32,
+/// }
+///
+/// struct LogPage {
+///     lines: Vec<String>,
+///     more: bool,
+/// }
+///
+/// impl Endpoint for Logs {
+///     type Output = LogPage;
+///     fn path(&self) -> Cow<'_, str> {
+///         "/example/logs".into()
+///     }
+///     fn query(&self) -> Option<String> {
+///         QueryString::new().push("page", self.page).into_query()
+///     }
+///     fn decode(&self, response: http::Response<bytes::Bytes>) -> Result<LogPage, Error> {
+///         let more = response.headers().contains_key("x-more-pages");
+///         let body = response.into_body();
+///         let text = std::str::from_utf8(&body).map_err(|e| Error::decode(body.clone(), e))?;
+///         let lines = text.lines().map(str::to_string).collect();
+///         Ok(LogPage { lines, more })
+///     }
+/// }
+///
+/// impl Paged for Logs {
+///     fn items(page: &LogPage) -> usize {
+///         page.lines.len()
+///     }
+///     fn next_page(&self, page: &LogPage) -> Option<Self> {
+///         page.more.then(|| Logs { page: self.page + 1 })
+///     }
+/// }
+/// ```
+///
+/// [`Client::drain_endpoint`]: crate::Client::drain_endpoint
+pub trait Paged: Endpoint + Sized {
+    /// How many items `page` holds. A page of none ends the drain and is not yielded.
+    fn items(page: &Self::Output) -> usize;
+
+    /// The endpoint fetching the page after `page` (which held items), or `None` when
+    /// `page` is the last: the drain yields it and ends.
+    fn next_page(&self, page: &Self::Output) -> Option<Self>;
+}
+
 /// The report endpoint of generation `R` ([`Report::GENERATION`] names its path), for one
 /// query. Built by
 /// [`Client::reports`](crate::Client::reports) and friends; public so it can be sent with
-/// [`Client::send`](crate::Client::send) or wrapped.
-#[derive(Clone, Debug)]
+/// [`Client::send`](crate::Client::send), drained with
+/// [`Client::drain_endpoint`](crate::Client::drain_endpoint) or wrapped.
+#[derive(Debug)]
 #[must_use]
 pub struct Reports<R> {
     query: ReportsQuery,
     kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Reports<R> {
+    fn clone(&self) -> Self {
+        Self {
+            query: self.query.clone(),
+            kind: PhantomData,
+        }
+    }
 }
 
 impl<R: Report> Reports<R> {
@@ -137,10 +239,18 @@ impl<R: Report> Endpoint for Reports<R> {
                 "reports could not be decoded: their raw bytes are in Page::rejected"
             );
         }
-        Ok(Page {
-            reports: batch.reports,
-            rejected: batch.rejected,
-            meta,
-        })
+        Ok(Page::new(batch.reports, batch.rejected, meta))
+    }
+}
+
+/// Each report is handed out once: the next page is the same request again, and only an
+/// empty page ends a drain.
+impl<R: Report> Paged for Reports<R> {
+    fn items(page: &Page<R>) -> usize {
+        page.len()
+    }
+
+    fn next_page(&self, _page: &Page<R>) -> Option<Self> {
+        Some(self.clone())
     }
 }

@@ -55,7 +55,14 @@
 //! `ivr-reports-collector` crate.
 //!
 //! # Extending
-//! - Other operations: implement [`Endpoint`] and call [`Client::send`].
+//! - Other operations: implement [`Endpoint`] and call [`Client::send`]. Build the query
+//!   with [`QueryString`] (the report endpoints' percent-encoding), set or override request
+//!   headers in [`Endpoint::headers`] (a recording asks for `Accept: audio/wav`;
+//!   `Authorization` stays the client's), and return a [`Page::new`] from
+//!   [`Endpoint::decode`] when the answer is a page.
+//! - Paged operations: implement [`Paged`] too (how many items a page holds, which request
+//!   fetches the next) and [`Client::drain_endpoint`] fetches every page; the report
+//!   endpoints ([`Reports`]) are paged the same way.
 //! - Another HTTP stack, a proxy, a recording double: implement [`HttpTransport`] and pass it
 //!   to [`ClientBuilder::transport`].
 //!
@@ -63,8 +70,9 @@
 //! - `json` (default): the JSON wire format.
 //! - `xml` (default): the XML wire format ([`ClientBuilder::format`]).
 //! - `client` (default): the built-in HTTP client (hyper and tokio), with
-//!   `ClientBuilder::{connect_timeout, response_timeout, retry, max_response_body}` and
-//!   `RetryPolicy`. Without it the crate pulls in neither hyper nor tokio: requests, drains,
+//!   `ClientBuilder::{connect_timeout, response_timeout, retry, max_response_body}`,
+//!   `ClientBuilder::http_client` for every other setting of the transport's builder (whose
+//!   defaults and checks are the ones used), and `RetryPolicy`. Without it the crate pulls in neither hyper nor tokio: requests, drains,
 //!   errors and every type stay, and you pass your own [`HttpTransport`] to
 //!   [`ClientBuilder::transport`] (`build()` fails without one).
 //! - `rustls` (default, implies `client`): `https://` through rustls with the bundled web PKI
@@ -88,13 +96,13 @@ mod request;
 // The API of this crate.
 pub use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crate::drain::Drain;
-pub use crate::endpoint::{Endpoint, Reports};
+pub use crate::endpoint::{Endpoint, Paged, Reports};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::page::{Page, ResponseMeta};
 pub use crate::request::ReportsRequest;
 
 // What a user needs from the layers below, so `ivr-reports` is the only dependency.
-pub use ivr_reports_codec::{Format, Rejected};
+pub use ivr_reports_codec::{Format, QueryString, Rejected};
 pub use ivr_reports_model::{
     AnsweredBy, AnyReport, ApiError, CallReport, Decimal, Direction, ErrorGroup, Generation,
     IvrData, Limit, Price, Report, ReportError, ReportRef, ReportsQuery, Status, StatusGroup,
@@ -117,6 +125,11 @@ pub use ivr_reports_codec as codec;
 pub use ivr_reports_model as model;
 /// HTTP exchange (`ivr-reports-transport`).
 pub use ivr_reports_transport as transport;
+
+/// README.md's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 
 /// This crate's README.md example, compiled and run as a doc test.
 #[cfg(doctest)]

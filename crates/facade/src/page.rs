@@ -20,6 +20,27 @@ pub struct Page<R> {
 }
 
 impl<R> Page<R> {
+    /// A page of `reports`, `rejected` and `meta`: what a custom endpoint's
+    /// [`decode`](crate::Endpoint::decode) returns when its answer is a page.
+    ///
+    /// ```
+    /// use ivr_reports::http::Response;
+    /// use ivr_reports::{Page, ResponseMeta, VoiceReport};
+    ///
+    /// let response = Response::new(());
+    /// let page: Page<VoiceReport> = Page::new(Vec::new(), Vec::new(), ResponseMeta::of(&response));
+    /// assert!(page.is_empty());
+    /// assert_eq!(page.meta.status, 200);
+    /// ```
+    #[must_use]
+    pub fn new(reports: Vec<R>, rejected: Vec<Rejected>, meta: ResponseMeta) -> Self {
+        Self {
+            reports,
+            rejected,
+            meta,
+        }
+    }
+
     /// Whether the page holds nothing at all (the end of a drain).
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -48,7 +69,17 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
-    /// The metadata of a response.
+    /// Metadata with this status and no notable header (for tests and transports that
+    /// build pages without a response; [`of`](Self::of) reads a real one).
+    #[must_use]
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            status,
+            ..Self::default()
+        }
+    }
+
+    /// The metadata of a response: its status and notable headers.
     #[must_use]
     pub fn of<B>(response: &Response<B>) -> Self {
         let headers = response.headers();

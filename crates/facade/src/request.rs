@@ -80,7 +80,7 @@ impl<'a, R: Report> ReportsRequest<'a, R> {
     ///
     /// # Errors
     /// The stream's first item is the error when the request is invalid.
-    pub fn drain(self) -> Drain<R> {
+    pub fn drain(self) -> Drain<Reports<R>> {
         match self.invalid {
             Some(e) => Drain::failed(self.client.clone(), e),
             None => self.client.drain(self.query),

@@ -6,6 +6,31 @@ use http::HeaderValue;
 
 use crate::error::{Error, ErrorKind};
 
+/// Whether `host` is loopback: `localhost`, a `*.localhost` name, `127.0.0.0/8` or `::1`
+/// (with or without IPv6 brackets). The one rule for where credentials may travel over plain
+/// `http://` without `allow_insecure_http`, shared by this crate's client and the facade's
+/// builder.
+///
+/// ```
+/// use ivr_reports_transport::is_loopback_host;
+///
+/// assert!(is_loopback_host("127.0.0.1") && is_loopback_host("[::1]"));
+/// assert!(is_loopback_host("localhost") && is_loopback_host("sandbox.localhost"));
+/// assert!(!is_loopback_host("api.infobip.com") && !is_loopback_host("10.0.0.1"));
+/// ```
+#[must_use]
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A secret string (API key, password, token). Its `Debug` and `Display` print `***`.
 ///
 /// Read it with [`expose`](Secret::expose) where it is really needed (building the

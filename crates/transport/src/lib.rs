@@ -88,7 +88,7 @@ mod server;
 mod transport;
 
 // The public API, in one place.
-pub use crate::auth::{Auth, Secret};
+pub use crate::auth::{Auth, Secret, is_loopback_host};
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use crate::client::{Client, ClientBuilder, RetryPolicy};

@@ -5,13 +5,13 @@ use std::fmt::Write as _;
 
 use ivr_reports::bytes::Bytes;
 use ivr_reports::codec::{Error as CodecError, ErrorKind as CodecErrorKind};
-use ivr_reports::http::{Response, header};
+use ivr_reports::http::{HeaderMap, HeaderValue, Response, header};
 use ivr_reports::{Endpoint, Error};
 
 /// `GET /tts/3/files/{id}`: the audio file of a recorded call, as its WAV bytes.
 ///
-/// The client still sends its `Accept` header (JSON or XML): the endpoint trait has no
-/// header hook today; the API serves the file anyway.
+/// It asks for audio (`Accept: audio/wav`, through [`Endpoint::headers`]) instead of the
+/// client's JSON or XML.
 ///
 /// ```
 /// use ivr_reports::Endpoint;
@@ -45,6 +45,11 @@ impl Endpoint for Recording {
 
     fn path(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.path)
+    }
+
+    /// Audio, not the client's report format.
+    fn headers(&self, headers: &mut HeaderMap) {
+        headers.insert(header::ACCEPT, HeaderValue::from_static("audio/wav"));
     }
 
     /// The body, when it is audio in a RIFF container; else a decode error whose source is

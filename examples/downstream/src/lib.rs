@@ -7,7 +7,8 @@
 //! - [`MemorySink`]: a [`Sink`](ivr_reports_collector::Sink) in memory that passes the
 //!   shipped conformance suite (`ivr_reports_collector::testing::check_sink`).
 //! - [`Recording`]: a custom [`Endpoint`](ivr_reports::Endpoint), `GET /tts/3/files/{id}`,
-//!   whose body is audio, not a report page.
+//!   that asks for audio (`Accept: audio/wav`, through `Endpoint::headers`) and whose body
+//!   is audio, not a report page.
 //!
 //! Its tests (`tests/extend.rs`) run them against the sandbox and raw TCP servers on
 //! 127.0.0.1; `cargo xtask ci` runs them with the workspace's.

@@ -36,6 +36,8 @@ enum Then {
     Hold(Duration),
     /// Writes these bytes and closes.
     Reply(&'static [u8]),
+    /// Answers `audio/wav` whose body is `RIFF` and the request head it read, and closes.
+    EchoAsAudio,
 }
 
 /// A server on 127.0.0.1 that takes one connection (within 10 s), reads the request head,
@@ -64,6 +66,16 @@ async fn raw_server(then: Then) -> SocketAddr {
             }
             Then::Reply(bytes) => {
                 let _ = stream.write_all(bytes).await;
+                let _ = stream.shutdown().await;
+            }
+            Then::EchoAsAudio => {
+                let mut reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\n\r\nRIFF",
+                    head.len() + 4
+                )
+                .into_bytes();
+                reply.extend_from_slice(&head);
+                let _ = stream.write_all(&reply).await;
                 let _ = stream.shutdown().await;
             }
         }
@@ -122,6 +134,17 @@ async fn nothing_listening_is_a_transport_error_not_a_loss() {
     let err = client.reports().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err:?}");
     assert!(!err.maybe_processed());
+}
+
+#[tokio::test]
+async fn a_recording_asks_for_audio_through_the_header_hook() {
+    let addr = raw_server(Then::EchoAsAudio).await;
+    let client = client(&format!("http://{addr}"), MiniHttp::new());
+    let wav = client.send(&Recording::new("rec 1")).await.unwrap();
+    let head = String::from_utf8_lossy(&wav).to_ascii_lowercase();
+    assert!(head.starts_with("riffget /tts/3/files/rec%201 "), "{head}");
+    assert!(head.contains("\r\naccept: audio/wav\r\n"), "{head}");
+    assert!(!head.contains("application/json"), "{head}");
 }
 
 #[tokio::test]

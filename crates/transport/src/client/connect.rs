@@ -26,12 +26,7 @@ pub(crate) struct Target {
 
 impl Target {
     pub(crate) fn is_loopback(&self) -> bool {
-        if self.host.eq_ignore_ascii_case("localhost")
-            || self.host.to_ascii_lowercase().ends_with(".localhost")
-        {
-            return true;
-        }
-        self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        crate::is_loopback_host(&self.host)
     }
 }
 

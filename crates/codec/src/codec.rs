@@ -30,11 +30,11 @@ mod sealed {
     impl Sealed for VoiceReport {
         #[cfg(feature = "json")]
         fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
-            crate::schema::v1(src)
+            crate::schema::Schema::read(src)
         }
         #[cfg(feature = "xml")]
         fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
-            crate::schema::v1(src)
+            crate::schema::Schema::read(src)
         }
         #[cfg(feature = "json")]
         fn write_json(&self, out: &mut Vec<u8>) {
@@ -49,11 +49,11 @@ mod sealed {
     impl Sealed for CallReport {
         #[cfg(feature = "json")]
         fn decode_json(src: &mut crate::json::JsonSource<'_>) -> Result<Self, Error> {
-            crate::schema::v2(src)
+            crate::schema::Schema::read(src)
         }
         #[cfg(feature = "xml")]
         fn decode_xml(src: &mut crate::xml::XmlSource<'_>) -> Result<Self, Error> {
-            crate::schema::v2(src)
+            crate::schema::Schema::read(src)
         }
         #[cfg(feature = "json")]
         fn write_json(&self, out: &mut Vec<u8>) {

@@ -877,14 +877,19 @@ impl Writer for JsonWriter<'_> {
     }
 }
 
+/// Writes one report of any type with a [`Schema`](schema::Schema).
+pub(crate) fn write_report<R: schema::Schema>(out: &mut Vec<u8>, r: &R) {
+    r.write(&mut JsonWriter::new(out));
+}
+
 /// Writes one v1 report object.
 pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport) {
-    schema::write_v1(&mut JsonWriter::new(out), r);
+    write_report(out, r);
 }
 
 /// Writes one v2 report object.
 pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport) {
-    schema::write_v2(&mut JsonWriter::new(out), r);
+    write_report(out, r);
 }
 
 /// Writes `{"results":[` fragments joined by `,` `]}`.

@@ -3,14 +3,16 @@
 
 use ivr_reports_model::{AnyReport, ApiError, Generation, Report, ReportRef};
 
+#[cfg(any(feature = "json", feature = "xml"))]
+use crate::schema::Schema;
 use crate::{Batch, Error, ErrorKind, Format};
 
 /// Reads one report of `R`'s generation from an entered object, whichever the format.
 #[cfg(any(feature = "json", feature = "xml"))]
-pub(crate) fn read<'a, R: Report, S: crate::schema::Source<'a>>(src: &mut S) -> Result<R, Error> {
+fn read<'a, R: Report, S: crate::schema::Source<'a>>(src: &mut S) -> Result<R, Error> {
     let any = match R::GENERATION {
-        Generation::V1 => AnyReport::V1(crate::schema::v1(src)?),
-        Generation::V2 => AnyReport::V2(crate::schema::v2(src)?),
+        Generation::V1 => AnyReport::V1(Schema::read(src)?),
+        Generation::V2 => AnyReport::V2(Schema::read(src)?),
     };
     // `from_any` gives back another generation only if `R::GENERATION` lied (it cannot: the
     // trait is sealed); say so rather than panic.
@@ -35,16 +37,16 @@ fn read_xml<R: Report>(src: &mut crate::xml::XmlSource<'_>) -> Result<R, Error> 
 #[cfg(feature = "json")]
 fn write_json(report: ReportRef<'_>, out: &mut Vec<u8>) {
     match report {
-        ReportRef::V1(r) => crate::json::write_v1(out, r),
-        ReportRef::V2(r) => crate::json::write_v2(out, r),
+        ReportRef::V1(r) => crate::json::write_report(out, r),
+        ReportRef::V2(r) => crate::json::write_report(out, r),
     }
 }
 
 #[cfg(feature = "xml")]
 fn write_xml(report: ReportRef<'_>, out: &mut Vec<u8>, price_name: PriceName) {
     match report {
-        ReportRef::V1(r) => crate::xml::write_v1(out, r, price_name),
-        ReportRef::V2(r) => crate::xml::write_v2(out, r, price_name),
+        ReportRef::V1(r) => crate::xml::write_report(out, r, price_name),
+        ReportRef::V2(r) => crate::xml::write_report(out, r, price_name),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ivr_reports_model::{ApiError, CallReport, Decimal, Timestamp, VoiceReport};
+use ivr_reports_model::{ApiError, Decimal, Timestamp};
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
@@ -877,14 +877,9 @@ impl Writer for JsonWriter<'_> {
     }
 }
 
-/// Writes one v1 report object.
-pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport) {
-    schema::write_v1(&mut JsonWriter::new(out), r);
-}
-
-/// Writes one v2 report object.
-pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport) {
-    schema::write_v2(&mut JsonWriter::new(out), r);
+/// Writes one report of any type with a [`Schema`](schema::Schema).
+pub(crate) fn write_report<R: schema::Schema>(out: &mut Vec<u8>, r: &R) {
+    r.write(&mut JsonWriter::new(out));
 }
 
 /// Writes `{"results":[` fragments joined by `,` `]}`.

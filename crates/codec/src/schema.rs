@@ -792,6 +792,38 @@ pub(crate) fn write_v2<W: Writer>(w: &mut W, r: &CallReport) {
     w.end();
 }
 
+/// A report type with a declared wire schema: its decoder and its walk, so each format
+/// reads and writes any of them with one generic function (`json::write_report`, ...).
+/// A new report-like type implements this here, beside its declaration.
+pub(crate) trait Schema: Sized {
+    /// Reads the report from an entered object.
+    fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error>;
+    /// Writes the report as one object.
+    fn write<W: Writer>(&self, w: &mut W);
+}
+
+impl Schema for VoiceReport {
+    #[inline]
+    fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
+        v1(src)
+    }
+    #[inline]
+    fn write<W: Writer>(&self, w: &mut W) {
+        write_v1(w, self);
+    }
+}
+
+impl Schema for CallReport {
+    #[inline]
+    fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
+        v2(src)
+    }
+    #[inline]
+    fn write<W: Writer>(&self, w: &mut W) {
+        write_v2(w, self);
+    }
+}
+
 fn write_voice_call<W: Writer>(w: &mut W, c: &VoiceCall) {
     use CallField as F;
     for &f in F::ALL {
@@ -950,14 +982,12 @@ mod each_field {
 
     use super::*;
 
-    /// A report generation's walk and decoder.
-    trait Walk: PartialEq + Debug + Sized {
+    /// What the test needs of a report type beyond its [`Schema`].
+    trait Walk: Schema + PartialEq + Debug {
         /// The report with only `messageId` set.
         fn base() -> Self;
         /// A report with every field set, each to a value no other field has.
         fn full() -> Self;
-        fn walk<W: Writer>(w: &mut W, r: &Self);
-        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error>;
         /// The objects a report has, by path, and their declared names.
         fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])>;
     }
@@ -992,12 +1022,6 @@ mod each_field {
             r.dtmf_codes_as_json = Some("[1]".into());
             r.transcribed_audio_file_url = Some("https://t".into());
             r
-        }
-        fn walk<W: Writer>(w: &mut W, r: &Self) {
-            write_v1(w, r);
-        }
-        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
-            v1(src)
         }
         fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])> {
             vec![
@@ -1045,12 +1069,6 @@ mod each_field {
             c.ivr = Some(d);
             r.voice_call = Some(c);
             r
-        }
-        fn walk<W: Writer>(w: &mut W, r: &Self) {
-            write_v2(w, r);
-        }
-        fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
-            v2(src)
         }
         fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])> {
             let call = V2Field::VoiceCall.name();
@@ -1190,13 +1208,13 @@ mod each_field {
             #[cfg(feature = "json")]
             Wire::Json => {
                 let mut w = only(crate::json::JsonWriter::new(&mut out), wire, target);
-                R::walk(&mut w, r);
+                r.write(&mut w);
                 w.seen
             }
             #[cfg(feature = "xml")]
             Wire::Xml(name) => {
                 let mut w = only(crate::xml::XmlWriter::new(&mut out, name), wire, target);
-                R::walk(&mut w, r);
+                r.write(&mut w);
                 w.seen
             }
         };

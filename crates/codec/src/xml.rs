@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use ivr_reports_model::{ApiError, CallReport, Decimal, Timestamp, VoiceReport};
+use ivr_reports_model::{ApiError, Decimal, Timestamp};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -631,14 +631,9 @@ impl Writer for XmlWriter<'_> {
     }
 }
 
-/// Writes one v1 report as `<result>...</result>`.
-pub(crate) fn write_v1(out: &mut Vec<u8>, r: &VoiceReport, price_name: PriceName) {
-    schema::write_v1(&mut XmlWriter::new(out, price_name), r);
-}
-
-/// Writes one v2 report as `<result>...</result>`.
-pub(crate) fn write_v2(out: &mut Vec<u8>, r: &CallReport, price_name: PriceName) {
-    schema::write_v2(&mut XmlWriter::new(out, price_name), r);
+/// Writes one report of any type with a [`Schema`](schema::Schema).
+pub(crate) fn write_report<R: schema::Schema>(out: &mut Vec<u8>, r: &R, price_name: PriceName) {
+    r.write(&mut XmlWriter::new(out, price_name));
 }
 
 /// Writes `<reportResponse><results>` fragments `</results></reportResponse>`.

@@ -38,12 +38,14 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(report.generation(), decoded_as);
         let json = canonical_json(report);
         let codec = Codec::new(Format::Json).unwrap();
-        let back = codec.decode_any(report.generation(), &json).unwrap_or_else(|e| {
-            panic!(
-                "stored JSON does not read back: {e}\n{}",
-                String::from_utf8_lossy(&json)
-            )
-        });
+        let back = codec
+            .decode_any(report.generation(), &json)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "stored JSON does not read back: {e}\n{}",
+                    String::from_utf8_lossy(&json)
+                )
+            });
         assert_eq!(&back, report, "{}", String::from_utf8_lossy(&json));
     }
     for item in &rejected {

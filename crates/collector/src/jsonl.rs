@@ -17,7 +17,7 @@ use ivr_reports_model::AnyReport;
 /// A JSONL journal: one stored report per line, never twice.
 ///
 /// **Format.** Each line is `{"generation":1|2,"report":{...}}` where `report` is the
-/// codec's canonical JSON of the report ([`AnyReport::to_json`]): the API's own shape,
+/// codec's canonical JSON of the report ([`canonical_json`](crate::canonical_json)): the API's own shape,
 /// compact, exact decimals, so `jq` and any JSON reader can use the file. Quarantined items
 /// go to a sibling file, `PATH.quarantine`, one JSON object per line with the raw bytes
 /// (`raw` as text when UTF-8, else `rawHex`), the reason, source, format, generation and

@@ -126,11 +126,6 @@ pub use ivr_reports_model as model;
 /// HTTP exchange (`ivr-reports-transport`).
 pub use ivr_reports_transport as transport;
 
-/// README.md's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
-
 /// This crate's README.md example, compiled and run as a doc test.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -15,7 +15,7 @@ use crate::{Fixture, codec};
 
 /// A webhook that refuses the first `failures` pushes with 500, then accepts; every
 /// accepted body (with its content type) goes to the channel.
-fn receiver(
+pub(crate) fn receiver(
     failures: usize,
 ) -> (
     ServerHandle,
@@ -48,7 +48,7 @@ fn receiver(
     (server, rx, attempts)
 }
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Bytes)>) -> (String, Bytes) {
+pub(crate) async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Bytes)>) -> (String, Bytes) {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("no push within 10 s")
@@ -56,7 +56,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Bytes)>) -> (String, Byt
 }
 
 /// Waits (bounded) until the sandbox has counted `n` pushes.
-async fn pushed(f: &Fixture, n: u64) {
+pub(crate) async fn pushed(f: &Fixture, n: u64) {
     for _ in 0..1000 {
         if f.sandbox.counters().pushed >= n {
             return;

@@ -19,7 +19,8 @@
 //!   sent there is ignored, like any unknown field.
 //! - An admin API under `/sandbox/` (its own bearer token, see [`SandboxHandle::admin_token`]):
 //!   `POST /sandbox/reports/v1` and `/sandbox/reports/v2` inject report pages (JSON or XML
-//!   bodies; injected reports are handed out by their own generation's endpoint only),
+//!   bodies; injected reports are handed out by their own generation's endpoint only, with
+//!   their dates in the API's form `2015-02-12T09:58:20.323+0100` whatever form they came in),
 //!   `GET /sandbox/counters` ([`Counters`]), `GET`/`PUT /sandbox/faults` ([`Faults`]: latency,
 //!   429/500/503 rates, and "take the reports then drop the connection"), and
 //!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].

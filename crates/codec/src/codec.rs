@@ -43,7 +43,8 @@ fn write_json(report: ReportRef<'_>, out: &mut Vec<u8>) {
 }
 
 #[cfg(feature = "xml")]
-fn write_xml(report: ReportRef<'_>, out: &mut Vec<u8>, price_name: PriceName) {
+fn write_xml(report: ReportRef<'_>, out: &mut Vec<u8>, price_name: Option<PriceName>) {
+    let price_name = price_name.unwrap_or(PriceName::documented(report.generation()));
     match report {
         ReportRef::V1(r) => crate::xml::write_report(out, r, price_name),
         ReportRef::V2(r) => crate::xml::write_report(out, r, price_name),
@@ -53,24 +54,58 @@ fn write_xml(report: ReportRef<'_>, out: &mut Vec<u8>, price_name: PriceName) {
 /// The name of the price amount element in XML. JSON always says `pricePerSecond`; decoding
 /// accepts both names in both formats.
 ///
+/// Unless told otherwise ([`Codec::price_name`]), the XML writer uses each generation's
+/// documented name ([`PriceName::documented`]): `pricePerMessage` for v1 (the v1 page's XML
+/// example), `pricePerSecond` for v2 (the OpenAPI specification's XML).
+///
 /// ```
 /// use ivr_reports_codec::{Codec, Format, PriceName};
-/// use ivr_reports_codec::model::{Decimal, Price, VoiceReport};
+/// use ivr_reports_codec::model::{CallReport, Decimal, Price, VoiceReport};
 ///
-/// let mut r = VoiceReport::new("m1", "385981178");
-/// r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
-/// let page = Codec::new(Format::Xml)?.price_name(PriceName::PricePerSecond).encode_page(&[r]);
-/// let text = String::from_utf8(page).unwrap();
-/// assert!(text.contains("<price><pricePerSecond>0.01</pricePerSecond><currency>EUR</currency></price>"));
+/// let price = Price::new(Decimal::new(1, 2), "EUR");
+/// let xml = Codec::new(Format::Xml)?;
+/// let mut v1 = VoiceReport::new("m1", "385981178");
+/// v1.price = Some(price.clone());
+/// let page = String::from_utf8(xml.encode_page(&[v1.clone()])).unwrap();
+/// assert!(page.contains("<price><pricePerMessage>0.01</pricePerMessage><currency>EUR</currency></price>"));
+///
+/// let mut v2 = CallReport::new("m2", "385981178");
+/// v2.price = Some(price);
+/// let page = String::from_utf8(xml.encode_page(&[v2])).unwrap();
+/// assert!(page.contains("<price><pricePerSecond>0.01</pricePerSecond><currency>EUR</currency></price>"));
+///
+/// let page = xml.price_name(PriceName::PricePerSecond).encode_page(&[v1]);
+/// assert!(String::from_utf8(page).unwrap().contains("<pricePerSecond>0.01</pricePerSecond>"));
 /// # Ok::<(), ivr_reports_codec::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PriceName {
-    /// `<pricePerMessage>`, as in the v1 page's XML example (the default).
+    /// `<pricePerMessage>`, as in the v1 page's XML example (v1's documented name, and
+    /// `PriceName::default()`).
     #[default]
     PricePerMessage,
     /// `<pricePerSecond>`, as in the OpenAPI specification's XML.
     PricePerSecond,
+}
+
+impl PriceName {
+    /// The name the documentation of `generation` uses in XML: `pricePerMessage` for v1,
+    /// `pricePerSecond` for v2. What the XML writer uses unless [`Codec::price_name`] says
+    /// otherwise.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Generation, PriceName};
+    ///
+    /// assert_eq!(PriceName::documented(Generation::V1), PriceName::PricePerMessage);
+    /// assert_eq!(PriceName::documented(Generation::V2), PriceName::PricePerSecond);
+    /// ```
+    #[must_use]
+    pub const fn documented(generation: Generation) -> Self {
+        match generation {
+            Generation::V1 => Self::PricePerMessage,
+            Generation::V2 => Self::PricePerSecond,
+        }
+    }
 }
 
 /// The decoders and encoders of one wire [`Format`].
@@ -129,7 +164,8 @@ pub enum PriceName {
 #[must_use]
 pub struct Codec {
     format: Format,
-    price_name: PriceName,
+    /// `None`: each generation's documented name.
+    price_name: Option<PriceName>,
 }
 
 impl Codec {
@@ -141,7 +177,7 @@ impl Codec {
         if format.is_supported() {
             Ok(Self {
                 format,
-                price_name: PriceName::default(),
+                price_name: None,
             })
         } else {
             Err(Error::new(
@@ -151,10 +187,10 @@ impl Codec {
         }
     }
 
-    /// The XML name of the price amount. Default: [`PriceName::PricePerMessage`]. No effect
-    /// on JSON.
+    /// The XML name of the price amount, for reports of both generations. Default: each
+    /// generation's documented name ([`PriceName::documented`]). No effect on JSON.
     pub fn price_name(mut self, price_name: PriceName) -> Self {
-        self.price_name = price_name;
+        self.price_name = Some(price_name);
         self
     }
 

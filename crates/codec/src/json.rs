@@ -496,6 +496,12 @@ fn unescape(raw: &[u8], base: usize) -> Result<String, Error> {
 /// The end (exclusive) of the item starting at `start`: brackets matched, strings skipped,
 /// a scalar ends before the next `,` or `]`. `None` when the input breaks off or brackets
 /// do not match.
+///
+/// A `,` ends the item only when what follows it can start the next item (a value or the
+/// `]`). In a damaged page a lost quote turns strings inside out, and the commas of real
+/// texts (`"User was notified, but did not answer call"`) would then cut an intact report
+/// in two; such a comma is followed by text, never by a value, so it is passed over and the
+/// intact report stays whole in the rejected bytes.
 fn span_end(input: &[u8], start: usize) -> Option<usize> {
     let mut stack: Vec<u8> = Vec::new();
     let mut i = start;
@@ -533,12 +539,27 @@ fn span_end(input: &[u8], start: usize) -> Option<usize> {
                 }
                 Some(_) => return None,
             },
-            b',' if stack.is_empty() => return Some(trimmed(i)),
+            b',' if stack.is_empty() && starts_next_item(input, i + 1) => {
+                return Some(trimmed(i));
+            }
             _ => {}
         }
         i += 1;
     }
     None
+}
+
+/// Whether the first non-space byte from `at` can begin a page item or close the list.
+fn starts_next_item(input: &[u8], at: usize) -> bool {
+    let next = input
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'));
+    matches!(
+        next,
+        None | Some(b'{' | b'[' | b']' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    )
 }
 
 /// Decodes a `{"results":[...]}` page item by item.
@@ -973,6 +994,14 @@ mod tests {
         assert_eq!(span_end(s, 16), Some(28));
         assert_eq!(span_end(b"{\"a\":[}", 0), None);
         assert_eq!(span_end(b"{\"a", 0), None);
+        // A comma followed by text is no separator: a string turned inside out.
+        let s = br#"x, but more"},{"a":1}]"#;
+        assert_eq!(span_end(s, 0), None);
+        let s = br#"x, but more", {"a":1}]"#;
+        assert_eq!(span_end(s, 0), None);
+        assert_eq!(span_end(br#"5 ,{"b":1}]"#, 0), Some(1));
+        assert_eq!(span_end(br#"5,]"#, 0), Some(1));
+        assert_eq!(span_end(br#"5, "s"]"#, 0), Some(1));
     }
 
     #[test]

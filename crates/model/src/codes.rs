@@ -209,20 +209,138 @@ const fn er(
 use ErrorGroup as E;
 use StatusGroup as S;
 
-/// Every known voice status, sorted by id.
+/// Every known voice status, sorted by id: the status groups and names of Infobip's response
+/// code pages (the general table, the voice table, and the call outcomes 96 to 100).
+///
+/// Id 87 is `SIGNALS_BLOCKED` in the general table and `REJECTED_INVALID_DELIVERY_TIME_WINDOW`
+/// among the voice statuses; this is a voice table, so the voice name wins.
 pub const STATUSES: &[StatusInfo] = &[
+    st(
+        2,
+        "DELIVERED_TO_OPERATOR",
+        S::Delivered,
+        "Message delivered to operator",
+    ),
+    st(
+        3,
+        "PENDING_WAITING_DELIVERY",
+        S::Pending,
+        "Message sent, waiting for delivery report",
+    ),
+    st(
+        4,
+        "UNDELIVERABLE_REJECTED_OPERATOR",
+        S::Undeliverable,
+        "Message rejected by operator",
+    ),
     st(
         5,
         "DELIVERED_TO_HANDSET",
         S::Delivered,
         "Message delivered to handset",
     ),
+    st(6, "REJECTED_NETWORK", S::Rejected, "Network is forbidden"),
+    st(
+        7,
+        "PENDING_ENROUTE",
+        S::Pending,
+        "Message sent to next instance",
+    ),
+    st(
+        8,
+        "REJECTED_PREFIX_MISSING",
+        S::Rejected,
+        "Number prefix missing",
+    ),
+    st(
+        9,
+        "UNDELIVERABLE_NOT_DELIVERED",
+        S::Undeliverable,
+        "Message sent not delivered",
+    ),
+    st(10, "REJECTED_DND", S::Rejected, "Destination on DND list"),
+    st(11, "REJECTED_SOURCE", S::Rejected, "Invalid source address"),
+    st(
+        12,
+        "REJECTED_NOT_ENOUGH_CREDITS",
+        S::Rejected,
+        "Not enough credits",
+    ),
+    st(13, "REJECTED_SENDER", S::Rejected, "Sender blocklisted"),
+    st(
+        14,
+        "REJECTED_DESTINATION_BLOCKLISTED",
+        S::Rejected,
+        "Destination blocklisted",
+    ),
     st(15, "EXPIRED_EXPIRED", S::Expired, "Message expired"),
+    st(
+        17,
+        "REJECTED_PREPAID_PACKAGE_EXPIRED",
+        S::Rejected,
+        "Account credits expired",
+    ),
+    st(
+        18,
+        "REJECTED_DESTINATION_NOT_REGISTERED",
+        S::Rejected,
+        "Destination not registered",
+    ),
+    st(
+        19,
+        "REJECTED_ROUTE_NOT_AVAILABLE",
+        S::Rejected,
+        "Route not available",
+    ),
+    st(
+        20,
+        "REJECTED_FLOODING_FILTER",
+        S::Rejected,
+        "Rejected flooding",
+    ),
+    st(21, "REJECTED_SYSTEM_ERROR", S::Rejected, "System error"),
+    st(
+        23,
+        "REJECTED_DUPLICATE_MESSAGE_ID",
+        S::Rejected,
+        "Rejected duplicate message ID",
+    ),
+    st(
+        24,
+        "REJECTED_INVALID_UDH",
+        S::Rejected,
+        "Rejected invalid UDH",
+    ),
+    st(
+        25,
+        "REJECTED_MESSAGE_TOO_LONG",
+        S::Rejected,
+        "Rejected message too long",
+    ),
     st(
         26,
         "PENDING_ACCEPTED",
         S::Pending,
-        "Message sent to next instance",
+        "Message accepted, pending for delivery.",
+    ),
+    st(
+        29,
+        "EXPIRED_DLR_UNKNOWN",
+        S::Expired,
+        "Message expired, delivery report unknown",
+    ),
+    st(
+        31,
+        "UNDELIVERABLE_NOT_SENT",
+        S::Undeliverable,
+        "Message not sent",
+    ),
+    st(51, "MISSING_TO", S::Rejected, "Missing destination"),
+    st(
+        52,
+        "REJECTED_DESTINATION",
+        S::Rejected,
+        "Invalid destination address",
     ),
     st(
         53,
@@ -285,16 +403,34 @@ pub const STATUSES: &[StatusInfo] = &[
         "Invalid machine detection",
     ),
     st(
+        63,
+        "REJECTED_INVALID_ACTIONS",
+        S::Rejected,
+        "Invalid actions",
+    ),
+    st(
+        64,
+        "REJECTED_INVALID_ACTION_GROUPS",
+        S::Rejected,
+        "Invalid action groups",
+    ),
+    st(
         83,
         "REJECTED_MACHINE_DETECTION_DISABLED",
         S::Rejected,
         "Machine detection disabled",
     ),
+    st(
+        87,
+        "REJECTED_INVALID_DELIVERY_TIME_WINDOW",
+        S::Rejected,
+        "Invalid delivery time window",
+    ),
     st(91, "REJECTED_INVALID_SSML", S::Rejected, "Invalid SSML"),
     st(96, "NO_ANSWER", S::Undeliverable, "Call not answered"),
     st(97, "BUSY", S::Undeliverable, "Destination busy"),
     st(98, "CANCELLED", S::Undeliverable, "Call cancelled"),
-    st(99, "REJECTED", S::Rejected, "Call rejected"),
+    st(99, "REJECTED", S::Rejected, "Call declined by the end user"),
     st(
         100,
         "UNDELIVERABLE_REJECTED_PLATFORM",
@@ -303,9 +439,17 @@ pub const STATUSES: &[StatusInfo] = &[
     ),
 ];
 
-/// Every known voice error, sorted by id: the legacy 5xxx codes of `/tts/3/reports` and the
-/// 10xxx codes current since 2024-10-09.
+/// Every known voice error, sorted by id: `0 NO_ERROR`, the legacy 5xxx codes of
+/// `/tts/3/reports` and the 10xxx codes current since 2024-10-09.
+///
+/// Names, `permanent` flags and groups follow Infobip's code pages, except where real traffic
+/// disagrees on a group: there the table says what the API really sends (5003
+/// `EC_VOICE_NO_ANSWER` is `USER_ERRORS`; 5480 and 5603 are `OPERATOR_ERRORS`). Real traffic
+/// also spells 5480 `EC_VOICE_ERROR_TEMPORARILY_NOT_AVAILABE`; the table keeps the code page's
+/// spelling, and decoders keep whatever name was sent. 5500 comes from the WebRTC SDK's list of
+/// the same SIP-derived scheme, which the voice code page lacks.
 pub const ERRORS: &[ErrorInfo] = &[
+    er(0, "NO_ERROR", E::Ok, "No error", false),
     er(
         5000,
         "VOICE_ANSWERED",
@@ -323,87 +467,308 @@ pub const ERRORS: &[ErrorInfo] = &[
     er(
         5002,
         "EC_VOICE_USER_BUSY",
-        E::UserErrors,
-        "User was busy",
-        false,
+        E::OperatorErrors,
+        "User was busy during call attempt",
+        true,
     ),
     er(
         5003,
         "EC_VOICE_NO_ANSWER",
         E::UserErrors,
-        "User did not answer",
-        false,
+        "User was notified, but did not answer call",
+        true,
     ),
     er(
         5004,
         "EC_VOICE_ERROR_DOWNLOADING_FILE",
-        E::UserErrors,
-        "Error downloading audio file",
-        false,
+        E::OperatorErrors,
+        "File provided for call could not be downloaded",
+        true,
     ),
     er(
         5005,
         "EC_VOICE_ERROR_UNSUPPORTED_AUDIO_FORMAT",
-        E::UserErrors,
-        "Unsupported audio format",
+        E::OperatorErrors,
+        "Format of file provided for call is not supported",
         true,
     ),
     er(
+        5400,
+        "EC_VOICE_ERROR_BAD_REQUEST",
+        E::OperatorErrors,
+        "Malformed call request",
+        false,
+    ),
+    er(
+        5403,
+        "EC_VOICE_ERROR_FORBIDDEN",
+        E::OperatorErrors,
+        "Call rejected by operator",
+        false,
+    ),
+    er(
         5404,
-        "DESTINATION_NOT_FOUND",
+        "EC_VOICE_ERROR_DESTINATION_NOT_FOUND",
         E::OperatorErrors,
         "Destination not found",
         false,
     ),
     er(
+        5407,
+        "EC_VOICE_ERROR_PROXY_AUTHENTICATION_REQUIRED",
+        E::OperatorErrors,
+        "Proxy authentication required",
+        false,
+    ),
+    er(
         5408,
-        "REQUEST_TIMEOUT",
+        "EC_VOICE_ERROR_REQUEST_TIMEOUT",
         E::OperatorErrors,
         "Request timeout",
         false,
     ),
     er(
+        5410,
+        "EC_VOICE_ERROR_GONE",
+        E::OperatorErrors,
+        "Destination gone",
+        false,
+    ),
+    er(
+        5413,
+        "EC_VOICE_ERROR_REQUEST_ENTITY_TOO_LARGE",
+        E::OperatorErrors,
+        "Request entity too large",
+        false,
+    ),
+    er(
+        5414,
+        "EC_VOICE_ERROR_REQUEST_URI_TOO_LONG",
+        E::OperatorErrors,
+        "Request URI too long",
+        false,
+    ),
+    er(
+        5415,
+        "EC_VOICE_UNSUPPORTED_MEDIA_TYPE",
+        E::OperatorErrors,
+        "Unsupported media type",
+        false,
+    ),
+    er(
         5480,
-        "TEMPORARILY_NOT_AVAILABLE",
-        E::UserErrors,
-        "Destination temporarily not available",
+        "EC_VOICE_ERROR_TEMPORARILY_NOT_AVAILABLE",
+        E::OperatorErrors,
+        "Callee currently unavailable",
+        false,
+    ),
+    er(
+        5481,
+        "EC_VOICE_ERROR_CALL_DOES_NOT_EXIST",
+        E::OperatorErrors,
+        "Call does not exist",
+        false,
+    ),
+    er(
+        5484,
+        "EC_VOICE_ERROR_ADDRESS_INCOMPLETE",
+        E::OperatorErrors,
+        "Address incomplete",
         false,
     ),
     er(
         5487,
-        "REQUEST_TERMINATED",
-        E::UserErrors,
+        "EC_VOICE_ERROR_REQUEST_TERMINATED",
+        E::OperatorErrors,
         "Request terminated",
         false,
     ),
-    er(5603, "EC_DECLINE", E::UserErrors, "Call declined", false),
-    er(10000, "NORMAL_HANGUP", E::Ok, "Call ended normally", false),
+    er(
+        5488,
+        "EC_VOICE_ERROR_NOT_ACCEPTABLE_HERE",
+        E::OperatorErrors,
+        "Not acceptable here",
+        false,
+    ),
+    er(
+        5491,
+        "EC_VOICE_ERROR_REQUEST_PENDING",
+        E::OperatorErrors,
+        "Request pending",
+        false,
+    ),
+    er(
+        5500,
+        "EC_VOICE_INTERNAL_SERVER_ERROR",
+        E::OperatorErrors,
+        "Internal server error",
+        false,
+    ),
+    er(
+        5501,
+        "EC_NOT_IMPLEMENTED",
+        E::OperatorErrors,
+        "Not implemented",
+        true,
+    ),
+    er(
+        5503,
+        "EC_SERVICE_UNAVAILABLE",
+        E::OperatorErrors,
+        "Service unavailable",
+        true,
+    ),
+    er(5603, "EC_DECLINE", E::OperatorErrors, "Decline.", false),
+    er(10000, "NORMAL_HANGUP", E::Ok, "Call ended normally", true),
     er(
         10001,
         "ANSWERED_ELSEWHERE",
         E::Ok,
         "Call answered elsewhere",
-        false,
+        true,
     ),
-    er(10002, "MACHINE_DETECTED", E::Ok, "Machine detected", false),
-    er(10003, "HUMAN_DETECTED", E::Ok, "Human detected", false),
+    er(10002, "MACHINE_DETECTED", E::Ok, "Machine detected", true),
+    er(10003, "HUMAN_DETECTED", E::Ok, "Human detected", true),
     er(
         10004,
         "MAX_DURATION_REACHED",
         E::Ok,
         "Maximum call duration reached",
-        false,
+        true,
     ),
-    er(10200, "NO_ANSWER", E::UserErrors, "No answer", false),
-    er(10201, "BUSY", E::UserErrors, "Destination busy", false),
-    er(10202, "CANCELLED", E::UserErrors, "Call cancelled", false),
-    er(10203, "REJECTED", E::UserErrors, "Call rejected", false),
+    er(
+        10100,
+        "DEVICE_FORBIDDEN",
+        E::HandsetErrors,
+        "Device forbidden",
+        true,
+    ),
+    er(
+        10101,
+        "DEVICE_NOT_FOUND",
+        E::HandsetErrors,
+        "Device not found",
+        true,
+    ),
+    er(
+        10102,
+        "DEVICE_UNAVAILABLE",
+        E::HandsetErrors,
+        "Device unavailable",
+        true,
+    ),
+    er(10103, "MEDIA_ERROR", E::HandsetErrors, "Media error", true),
+    er(10200, "NO_ANSWER", E::UserErrors, "No answer", true),
+    er(10201, "BUSY", E::UserErrors, "Destination busy", true),
+    er(10202, "CANCELLED", E::UserErrors, "Call cancelled", true),
+    er(10203, "REJECTED", E::UserErrors, "Call rejected", true),
     er(
         10204,
         "TEMPORARILY_UNAVAILABLE",
         E::UserErrors,
         "Destination temporarily unavailable",
-        false,
+        true,
+    ),
+    er(10300, "FORBIDDEN", E::OperatorErrors, "Forbidden", true),
+    er(
+        10301,
+        "INSUFFICIENT_FUNDS",
+        E::OperatorErrors,
+        "Insufficient funds",
+        true,
+    ),
+    er(
+        10302,
+        "UNAUTHENTICATED",
+        E::OperatorErrors,
+        "Unauthenticated",
+        true,
+    ),
+    er(
+        10303,
+        "DESTINATION_NOT_FOUND",
+        E::OperatorErrors,
+        "Destination not found",
+        true,
+    ),
+    er(
+        10304,
+        "DESTINATION_UNAVAILABLE",
+        E::OperatorErrors,
+        "Destination unavailable",
+        true,
+    ),
+    er(
+        10305,
+        "INVALID_DESTINATION",
+        E::OperatorErrors,
+        "Invalid destination",
+        true,
+    ),
+    er(
+        10306,
+        "INVALID_REQUEST",
+        E::OperatorErrors,
+        "Invalid request",
+        true,
+    ),
+    er(
+        10307,
+        "REQUEST_TIMEOUT",
+        E::OperatorErrors,
+        "Request timeout",
+        true,
+    ),
+    er(
+        10308,
+        "NETWORK_ERROR",
+        E::OperatorErrors,
+        "Network error",
+        true,
+    ),
+    er(
+        10309,
+        "SERVICE_UNAVAILABLE",
+        E::OperatorErrors,
+        "Service unavailable",
+        true,
+    ),
+    er(10310, "UNKNOWN", E::OperatorErrors, "Unknown error", true),
+    er(
+        10311,
+        "FEATURE_UNAVAILABLE",
+        E::OperatorErrors,
+        "Feature unavailable",
+        true,
+    ),
+    er(10312, "CONGESTION", E::OperatorErrors, "Congestion", true),
+    er(
+        10313,
+        "UNAUTHORIZED",
+        E::OperatorErrors,
+        "Unauthorized",
+        true,
+    ),
+    er(
+        10400,
+        "URL_NOT_FOUND",
+        E::OperatorErrors,
+        "URL not found",
+        true,
+    ),
+    er(
+        10401,
+        "URL_UNREACHABLE",
+        E::OperatorErrors,
+        "URL unreachable",
+        true,
+    ),
+    er(
+        10402,
+        "INVALID_RESPONSE",
+        E::OperatorErrors,
+        "Invalid response",
+        true,
     ),
 ];
 
@@ -474,6 +839,9 @@ mod tests {
         assert_eq!((answered.group, answered.permanent), (E::Ok, true));
         assert_eq!(error_info(5003).unwrap().group, E::UserErrors);
         assert!(!error_info(5480).unwrap().permanent);
+        assert_eq!(error_info(5480).unwrap().group, E::OperatorErrors);
+        assert_eq!(error_info(10300).unwrap().name, "FORBIDDEN");
+        assert_eq!(error_info(10303).unwrap().name, "DESTINATION_NOT_FOUND");
         assert_eq!(error_info(10201).unwrap().name, "BUSY");
     }
 

@@ -72,7 +72,7 @@ impl Status {
 ///
 /// let e = ReportError::known(5003).unwrap();
 /// assert_eq!((e.group, e.name.as_ref()), (ErrorGroup::UserErrors, "EC_VOICE_NO_ANSWER"));
-/// assert!(!e.permanent);
+/// assert!(e.permanent);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -143,7 +143,7 @@ mod tests {
     fn known_fills_from_tables() {
         let s = Status::known(26).unwrap();
         assert_eq!(s.group_name, "PENDING");
-        assert_eq!(s.description, "Message sent to next instance");
+        assert_eq!(s.description, "Message accepted, pending for delivery.");
         assert!(matches!(s.name, Cow::Borrowed(_)));
         assert!(Status::known(1234).is_none());
         let e = ReportError::known(5000).unwrap();

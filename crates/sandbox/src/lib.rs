@@ -12,12 +12,15 @@
 //!   (JSON bodies) place simulated calls whose outcome depends only on the destination number
 //!   (see [`Outcome`] for the table of test numbers), answer with `bulkId`/`messageId`s and
 //!   status 26 `PENDING_ACCEPTED`, and keep client-given ids. A simulated call's report is
-//!   available from both report endpoints (once). Calls sent with `notifyUrl` are pushed there
-//!   instead (v1 or v2 per `notifyContentVersion`, JSON or XML per `notifyContentType`),
-//!   retried with backoff until the receiver answers 200.
+//!   available from both report endpoints (once). Calls sent to `/tts/3/advanced` or
+//!   `/voice/ivr/1/messages` with `notifyUrl` are pushed there instead (v1 or v2 per
+//!   `notifyContentVersion`, JSON or XML per `notifyContentType`), retried with backoff until
+//!   the receiver answers 200. As in the real API, single and multi have no `notifyUrl`: one
+//!   sent there is ignored, like any unknown field.
 //! - An admin API under `/sandbox/` (its own bearer token, see [`SandboxHandle::admin_token`]):
 //!   `POST /sandbox/reports/v1` and `/sandbox/reports/v2` inject report pages (JSON or XML
-//!   bodies; injected reports are handed out by their own generation's endpoint only),
+//!   bodies; injected reports are handed out by their own generation's endpoint only, with
+//!   their dates in the API's form `2015-02-12T09:58:20.323+0100` whatever form they came in),
 //!   `GET /sandbox/counters` ([`Counters`]), `GET`/`PUT /sandbox/faults` ([`Faults`]: latency,
 //!   429/500/503 rates, and "take the reports then drop the connection"), and
 //!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].

@@ -1,8 +1,8 @@
 //! The test-number table: how a simulated call ends, decided by its destination number alone.
 
 use ivr_reports_model::{
-    AnsweredBy, CallReport, Decimal, Direction, ErrorGroup, IvrData, Price, ReportError, Status,
-    Timestamp, VoiceCall, VoiceReport,
+    AnsweredBy, CallReport, Decimal, Direction, IvrData, Price, ReportError, Status, Timestamp,
+    VoiceCall, VoiceReport,
 };
 
 /// How a simulated call ends. The **last digit** of the destination number decides:
@@ -16,9 +16,13 @@ use ivr_reports_model::{
 /// | 4 | busy | `41790000004` | 97 BUSY / 5002 EC_VOICE_USER_BUSY | 97 / 10201 BUSY |
 /// | 5 | no answer | `41790000005` | 15 EXPIRED_EXPIRED / 5003 EC_VOICE_NO_ANSWER | 15 / 10200 NO_ANSWER |
 /// | 6 | declined by the callee | `41790000006` | 15 / 5603 EC_DECLINE | 15 / 10203 REJECTED |
-/// | 7 | temporarily unavailable | `41790000007` | 15 / 5480 TEMPORARILY_NOT_AVAILABLE | 15 / 10204 TEMPORARILY_UNAVAILABLE |
-/// | 8 | invalid destination | `41790000008` | 15 / 5404 DESTINATION_NOT_FOUND | 15 / 10300 DESTINATION_NOT_FOUND |
+/// | 7 | temporarily unavailable | `41790000007` | 15 / 5480 EC_VOICE_ERROR_TEMPORARILY_NOT_AVAILABLE | 15 / 10204 TEMPORARILY_UNAVAILABLE |
+/// | 8 | invalid destination | `41790000008` | 15 / 5404 EC_VOICE_ERROR_DESTINATION_NOT_FOUND | 15 / 10303 DESTINATION_NOT_FOUND |
 /// | 9 | rejected at send: no call is placed | `41790000009` | 100 UNDELIVERABLE_REJECTED_PLATFORM / none | 100 / none |
+///
+/// Names, groups, descriptions and `permanent` flags come from the model's code tables
+/// ([`ivr_reports_model::ERRORS`]), which follow Infobip's code pages and, where real traffic
+/// differs, real traffic.
 ///
 /// A number without any digit counts as an invalid destination. Answered calls last
 /// 5 to 60 seconds (machines 20 to 29), derived from the number's digits, so the same number
@@ -157,12 +161,7 @@ impl Outcome {
             Self::NoAnswer => 10200,
             Self::Declined => 10203,
             Self::Unavailable => 10204,
-            Self::InvalidDestination => {
-                let mut e =
-                    ReportError::new(10300, ErrorGroup::OperatorErrors, "DESTINATION_NOT_FOUND");
-                e.description = "Destination not found".into();
-                return Some(e);
-            }
+            Self::InvalidDestination => 10303,
             Self::Rejected => return None,
         };
         ReportError::known(id)

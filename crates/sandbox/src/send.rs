@@ -169,7 +169,13 @@ pub(crate) fn parse(kind: SendKind, body: &[u8]) -> Result<Plan, Invalid> {
                 }
             },
         };
-        let notify = notify(&raw, &path, &mut invalid);
+        // Only advanced and IVR messages have a `notifyUrl` in the real API; on single and
+        // multi the notify fields are unknown fields, ignored like any other, and the reports
+        // wait to be pulled.
+        let notify = match kind {
+            SendKind::Advanced | SendKind::Ivr => notify(&raw, &path, &mut invalid),
+            SendKind::Single | SendKind::Multi => None,
+        };
         messages.push(Message {
             from: raw.from,
             destinations,
@@ -353,6 +359,17 @@ mod tests {
             (PushFormat::Xml, Generation::V1)
         );
         assert_eq!(m.callback_data.as_deref(), Some("cb"));
+    }
+
+    #[test]
+    fn single_and_multi_ignore_notify_fields() {
+        let hook = r#""notifyUrl":"ftp://not-checked","notifyContentType":"text/plain","notifyContentVersion":9"#;
+        let single = format!(r#"{{"to":"1","text":"Hi",{hook}}}"#);
+        let multi = format!(r#"{{"messages":[{{"to":["1"],"text":"Hi",{hook}}}]}}"#);
+        for (kind, body) in [(SendKind::Single, single), (SendKind::Multi, multi)] {
+            let plan = parse(kind, body.as_bytes()).unwrap();
+            assert_eq!(plan.messages[0].notify, None, "{kind:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use ivr_reports_codec::{Codec, Format};
-use ivr_reports_model::{ApiError, Report, ReportsQuery};
+use ivr_reports_model::{AnyReport, ApiError, Report, ReportRef, ReportsQuery, Timestamp};
 
 use crate::error::{Error, ErrorKind};
 use crate::store::{Entry, Generation};
@@ -35,10 +35,15 @@ impl Codecs {
         }
     }
 
-    /// A report as canonical JSON: how injected reports wait in the store.
+    /// A report as canonical JSON: how injected reports wait in the store. Its dates are
+    /// rewritten to the documented millisecond form first (see [`documented_dates`]), so
+    /// every page and format that later serves it writes them as the real API does.
     pub(crate) fn json_of<R: Report>(&self, report: &R) -> Vec<u8> {
         let mut out = Vec::with_capacity(1024);
-        self.json.encode_report(report, &mut out);
+        match documented_dates(report.as_any()) {
+            Some(rewritten) => self.json.encode_any(rewritten.as_ref(), &mut out),
+            None => self.json.encode_report(report, &mut out),
+        }
         out
     }
 
@@ -119,6 +124,69 @@ impl Codecs {
             .decode_page::<R>(body)
             .map_err(|e| e.to_string())?;
         Ok((batch.reports, batch.rejected.len()))
+    }
+}
+
+/// The report with every date in the API's documented form, `yyyy-MM-dd'T'HH:mm:ss.SSSZ`
+/// (millisecond precision, the original offset), or `None` when it already is.
+///
+/// Injected reports may carry any form the decoder accepts (`Z`, no fraction, nanoseconds);
+/// the real API renders its own dates and never echoes those, so neither does the sandbox.
+fn documented_dates(report: ReportRef<'_>) -> Option<AnyReport> {
+    fn needs(t: Option<&Timestamp>) -> bool {
+        t.is_some_and(|t| t.precision() != Timestamp::DOCUMENTED_PRECISION)
+    }
+    fn fix(t: &mut Option<Timestamp>) {
+        if let Some(ts) = t.as_mut() {
+            *ts = ts
+                .with_precision(Timestamp::DOCUMENTED_PRECISION)
+                .unwrap_or(*ts);
+        }
+    }
+    match report {
+        ReportRef::V1(r) => {
+            let dates = [
+                &r.sent_at,
+                &r.done_at,
+                &r.start_time,
+                &r.answer_time,
+                &r.end_time,
+            ];
+            if !dates.into_iter().any(|t| needs(t.as_ref())) {
+                return None;
+            }
+            let mut r = r.clone();
+            for t in [
+                &mut r.sent_at,
+                &mut r.done_at,
+                &mut r.start_time,
+                &mut r.answer_time,
+                &mut r.end_time,
+            ] {
+                fix(t);
+            }
+            Some(AnyReport::V1(r))
+        }
+        ReportRef::V2(r) => {
+            let call = r.voice_call.as_ref();
+            let dates = [
+                r.sent_at.as_ref(),
+                call.and_then(|c| c.start_time.as_ref()),
+                call.and_then(|c| c.answer_time.as_ref()),
+                call.and_then(|c| c.end_time.as_ref()),
+            ];
+            if !dates.into_iter().any(needs) {
+                return None;
+            }
+            let mut r = r.clone();
+            fix(&mut r.sent_at);
+            if let Some(c) = r.voice_call.as_mut() {
+                fix(&mut c.start_time);
+                fix(&mut c.answer_time);
+                fix(&mut c.end_time);
+            }
+            Some(AnyReport::V2(r))
+        }
     }
 }
 

@@ -56,10 +56,13 @@ fn json_numbers_as_strings_nulls_and_epoch_millis() {
     let error = r.error.unwrap();
     assert_eq!(
         (error.group, error.permanent),
-        (ErrorGroup::UserErrors, false)
+        (ErrorGroup::UserErrors, true)
     );
     assert_eq!(error.name, "SOMETHING_ELSE");
-    assert_eq!(error.description, "User did not answer");
+    assert_eq!(
+        error.description,
+        "User was notified, but did not answer call"
+    );
 }
 
 #[test]
@@ -277,4 +280,40 @@ fn errors_are_send_sync_and_static() {
     assert_traits::<ivr_reports_codec::Error>();
     fn assert_batch<T: Send + Sync>() {}
     assert_batch::<ivr_reports_codec::Batch<VoiceReport>>();
+}
+
+/// Names and groups as older sources wrote them (the sandbox before the code tables followed
+/// the code pages, the code pages' groups where real traffic differs, real traffic's typo)
+/// still decode, in both formats: ids, names and groups as sent, the rest from the tables.
+#[test]
+fn old_spellings_of_codes_still_decode() {
+    let old: [(u32, Option<u32>, &str); 8] = [
+        (5404, Some(3), "DESTINATION_NOT_FOUND"),
+        (5408, Some(3), "REQUEST_TIMEOUT"),
+        (5480, Some(2), "TEMPORARILY_NOT_AVAILABLE"),
+        (5480, Some(1), "EC_VOICE_ERROR_TEMPORARILY_NOT_AVAILABLE"),
+        (5480, Some(3), "EC_VOICE_ERROR_TEMPORARILY_NOT_AVAILABE"),
+        (5487, None, "REQUEST_TERMINATED"),
+        (5603, Some(1), "EC_DECLINE"),
+        (10300, Some(3), "DESTINATION_NOT_FOUND"),
+    ];
+    for (id, group, name) in old {
+        let json_group = group.map_or(String::new(), |g| format!(r#""groupId":{g},"#));
+        let xml_group = group.map_or(String::new(), |g| format!("<groupId>{g}</groupId>"));
+        let json = format!(
+            r#"{{"results":[{{"messageId":"m","error":{{{json_group}"id":{id},"name":"{name}"}}}}]}}"#
+        );
+        let xml = format!(
+            "<reportResponse><results><result><messageId>m</messageId><error>{xml_group}<id>{id}</id><name>{name}</name></error></result></results></reportResponse>"
+        );
+        for (format, body) in [(Format::Json, json), (Format::Xml, xml)] {
+            let e = v1(format, &body).error.unwrap();
+            assert_eq!((e.id, e.name.as_ref()), (id, name), "{format:?} {body}");
+            let want = group.map_or_else(
+                || ivr_reports_codec::model::error_info(id).unwrap().group,
+                ErrorGroup::from_id,
+            );
+            assert_eq!(e.group, want, "{format:?} {body}");
+        }
+    }
 }

@@ -3,6 +3,8 @@
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod code_tables;
+
 use ivr_reports_model::{
     Decimal, ErrorGroup, Price, ReportError, Status, StatusGroup, Timestamp, VoiceReport,
 };

@@ -1,7 +1,7 @@
 //! Each test number gives its documented report, in v1 and in v2, over HTTP.
 
 use ivr_reports_codec::Format;
-use ivr_reports_model::{AnsweredBy, StatusGroup};
+use ivr_reports_model::{AnsweredBy, ReportError, Status, StatusGroup, error_info, status_info};
 use ivr_reports_sandbox::Outcome;
 
 use crate::Fixture;
@@ -40,11 +40,41 @@ const TABLE: [Row; 10] = [
         Outcome::InvalidDestination,
         15,
         Some(5404),
-        Some(10300),
+        Some(10303),
         None,
     ),
     (Outcome::Rejected, 100, None, None, None),
 ];
+
+/// The status and error the sandbox wrote are the code tables' rows: name, group, group name,
+/// description and `permanent` as the tables (and so the spec) say for their id.
+fn as_in_the_tables(status: Option<&Status>, error: Option<&ReportError>) {
+    if let Some(s) = status {
+        let known = status_info(s.id).unwrap();
+        assert_eq!(
+            (s.name.as_ref(), s.group, s.description.as_ref()),
+            (known.name, known.group, known.description),
+            "status {}",
+            s.id
+        );
+        assert_eq!(s.group_name, known.group.name().unwrap());
+    }
+    if let Some(e) = error {
+        let known = error_info(e.id).unwrap();
+        assert_eq!(
+            (
+                e.name.as_ref(),
+                e.group,
+                e.permanent,
+                e.description.as_ref()
+            ),
+            (known.name, known.group, known.permanent, known.description),
+            "error {}",
+            e.id
+        );
+        assert_eq!(e.group_name, known.group.name().unwrap());
+    }
+}
 
 async fn place(f: &Fixture, to: &str, message_id: &str) {
     let body = format!(
@@ -58,7 +88,11 @@ async fn place(f: &Fixture, to: &str, message_id: &str) {
     } else {
         26
     };
-    assert_eq!(sent["messages"][0]["status"]["id"], expected_status);
+    let status = &sent["messages"][0]["status"];
+    assert_eq!(status["id"], expected_status);
+    let known = status_info(expected_status).unwrap();
+    assert_eq!(status["name"], known.name);
+    assert_eq!(status["description"], known.description);
 }
 
 #[tokio::test]
@@ -77,6 +111,7 @@ async fn every_test_number_gives_its_documented_reports() {
             "{outcome:?}"
         );
         assert_eq!(v1.error.as_ref().map(|e| e.id), v1_error, "{outcome:?}");
+        as_in_the_tables(v1.status.as_ref(), v1.error.as_ref());
         assert_eq!(v1.dtmf_codes.as_deref(), dtmf, "{outcome:?}");
         assert_eq!(v1.callback_data.as_deref(), Some("cb"));
         assert_eq!(v1.price.as_ref().unwrap().per_second.to_string(), "0.03");
@@ -118,6 +153,7 @@ async fn every_test_number_gives_its_documented_reports() {
             "{outcome:?}"
         );
         assert_eq!(v2.error.as_ref().map(|e| e.id), v2_error, "{outcome:?}");
+        as_in_the_tables(v2.status.as_ref(), v2.error.as_ref());
         assert_eq!(v2.from.as_deref(), Some("41790000100"));
         match &v2.voice_call {
             None => assert_eq!(v2.status_group(), Some(StatusGroup::Rejected)),

@@ -1,0 +1,176 @@
+//! The sandbox's message log behind `GET /tts/3/logs`: its clock, retention and rate limit.
+
+// The route that reads the log book and applies the throttle lands with the logs codec.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::outcomes::Call;
+
+/// How long a log entry stays readable, in sandbox time: 48 hours, as with the real API.
+pub(crate) const RETENTION_MS: i64 = 48 * 3600 * 1000;
+
+/// The most log entries kept at once, whatever their age: the oldest go first. A sandbox
+/// that runs for days with heavy traffic stays bounded in memory.
+pub(crate) const MAX_ENTRIES: usize = 1_000_000;
+
+/// How far ahead of the machine's clock sandbox time may go: 100 years.
+pub(crate) const MAX_OFFSET_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// The sandbox clock: the machine's clock plus an offset that only grows (the admin API
+/// advances it). Calls are sent at sandbox time, and retention is judged by it.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock {
+    /// Sandbox time now, in epoch milliseconds.
+    pub(crate) fn now_ms(&self) -> i64 {
+        crate::app::now_millis().saturating_add(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves sandbox time forward, by at most [`MAX_OFFSET_MS`] in all: an absurd advance
+    /// pins the clock a century ahead, where timestamps are still valid.
+    pub(crate) fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| {
+                Some(o.saturating_add(ms).min(MAX_OFFSET_MS))
+            });
+    }
+
+    /// Back to the machine's clock.
+    pub(crate) fn reset(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
+    }
+}
+
+/// One message the sandbox placed. Compact: the call is shared with the report store (one
+/// allocation for both), the text with the other destinations of its message.
+#[derive(Clone, Debug)]
+pub(crate) struct Logged {
+    pub(crate) call: Arc<Call>,
+    pub(crate) text: Option<Arc<str>>,
+}
+
+/// Every message placed in the last 48 hours of sandbox time, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct LogBook {
+    entries: VecDeque<Logged>,
+}
+
+impl LogBook {
+    pub(crate) fn push(&mut self, entry: Logged) {
+        if self.entries.len() >= MAX_ENTRIES {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// Forgets every entry sent before `cutoff_ms`.
+    pub(crate) fn prune(&mut self, cutoff_ms: i64) {
+        self.entries.retain(|e| e.call.sent_at_ms >= cutoff_ms);
+    }
+
+    /// The entries, newest first.
+    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &Logged> {
+        self.entries.iter().rev()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries = VecDeque::new();
+    }
+}
+
+/// A sliding-window rate limit per credential: at most `limit` requests in any `window`.
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    limit: usize,
+    window: Duration,
+    hits: Mutex<HashMap<&'static str, VecDeque<Instant>>>,
+}
+
+impl Throttle {
+    /// `limit` 0 means no limit.
+    pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            window,
+            hits: Mutex::default(),
+        }
+    }
+
+    /// Counts a request by `who`; `Err(seconds)` when it is over the limit, with the
+    /// whole seconds until a request would be accepted again (at least 1). Refused
+    /// requests do not count.
+    pub(crate) fn check(&self, who: &'static str) -> Result<(), u64> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = hits.entry(who).or_default();
+        while mine
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            mine.pop_front();
+        }
+        if mine.len() < self.limit {
+            mine.push_back(now);
+            return Ok(());
+        }
+        let oldest = mine.front().copied().unwrap_or(now);
+        let wait = self.window.saturating_sub(now.duration_since(oldest));
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Err(secs.max(1))
+    }
+
+    pub(crate) fn reset(&self) {
+        self.hits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_counts_per_credential_and_says_when() {
+        let t = Throttle::new(2, Duration::from_secs(60));
+        assert_eq!(t.check("App"), Ok(()));
+        assert_eq!(t.check("App"), Ok(()));
+        let wait = t.check("App").unwrap_err();
+        assert!((59..=60).contains(&wait), "{wait}");
+        assert_eq!(t.check("Basic"), Ok(()));
+        t.reset();
+        assert_eq!(t.check("App"), Ok(()));
+        let off = Throttle::new(0, Duration::from_secs(60));
+        assert!((0..1000).all(|_| off.check("App").is_ok()));
+    }
+
+    #[test]
+    fn clock_only_moves_forward_by_the_advance() {
+        let c = Clock::default();
+        let before = c.now_ms();
+        c.advance(Duration::from_secs(3600));
+        let after = c.now_ms();
+        assert!(after - before >= 3_600_000 && after - before < 3_660_000);
+        c.advance(Duration::MAX);
+        assert!(c.now_ms() > after);
+        c.reset();
+        assert!(c.now_ms() < after);
+    }
+}

@@ -311,6 +311,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Bytes>) -> Reply {
         (Method::GET, path) if path == Generation::V2.path() => {
             reports(&state, &req, Generation::V2).await
         }
+        (Method::GET, "/tts/3/logs") => logs(&state, &req).into(),
         (Method::POST, "/tts/3/single") => send(&state, &req, SendKind::Single).into(),
         (Method::POST, "/tts/3/multi") => send(&state, &req, SendKind::Multi).into(),
         (Method::POST, "/tts/3/advanced") => send(&state, &req, SendKind::Advanced).into(),
@@ -347,6 +348,7 @@ fn known_path(p: &str) -> bool {
         p,
         "/tts/3/reports"
             | "/voice/1/reports"
+            | "/tts/3/logs"
             | "/tts/3/single"
             | "/tts/3/multi"
             | "/tts/3/advanced"
@@ -369,16 +371,18 @@ pub(crate) fn check_head(state: &State, head: &http::request::Parts) -> Result<(
     };
     let format = accept_or_json_in(headers);
     let refusal = match (&head.method, path) {
-        (&Method::GET, "/tts/3/reports" | "/voice/1/reports") => match negotiate_in(headers) {
-            None => Some(error(
-                &state.codecs,
-                Format::Json,
-                StatusCode::NOT_ACCEPTABLE,
-                "NOT_ACCEPTABLE",
-                "Only application/json and application/xml can be served",
-            )),
-            Some(format) => (!authorized()).then(|| unauthorized(&state.codecs, format)),
-        },
+        (&Method::GET, "/tts/3/reports" | "/voice/1/reports" | "/tts/3/logs") => {
+            match negotiate_in(headers) {
+                None => Some(error(
+                    &state.codecs,
+                    Format::Json,
+                    StatusCode::NOT_ACCEPTABLE,
+                    "NOT_ACCEPTABLE",
+                    "Only application/json and application/xml can be served",
+                )),
+                Some(format) => (!authorized()).then(|| unauthorized(&state.codecs, format)),
+            }
+        }
         (
             &Method::POST,
             "/tts/3/single" | "/tts/3/multi" | "/tts/3/advanced" | "/voice/ivr/1/messages",
@@ -591,6 +595,63 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
             .into()
         }
     }
+}
+
+/// `GET /tts/3/logs`: every message placed in the last 48 hours of sandbox time that the
+/// query asks for, newest first, at most `limit` (default 50); never consumes. Throttled
+/// per credential.
+fn logs(state: &State, req: &Request<Bytes>) -> Response<Bytes> {
+    let Some(format) = negotiate(req) else {
+        return error(
+            &state.codecs,
+            Format::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "Only application/json and application/xml can be served",
+        );
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let Some(who) = state.credentials.identify(authorization) else {
+        return unauthorized(&state.codecs, format);
+    };
+    if let Err(secs) = state.logs_throttle.check(who) {
+        LiveCounters::add(&state.counters.logs_throttled, 1);
+        let r = error(
+            &state.codecs,
+            format,
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many requests",
+        );
+        return with_retry_after(r, secs);
+    }
+    let query = match wire::parse_logs_query(req.uri().query().unwrap_or("")) {
+        Ok(q) => q,
+        Err((field, problem)) => {
+            let mut problems = send::Invalid::new();
+            problems.insert(field, vec![problem]);
+            return invalid(&state.codecs, format, problems);
+        }
+    };
+    // Held ids first, then the log book: never both locks at once.
+    let held = {
+        let store = lock(&state.store);
+        if store.held_len() == 0 {
+            None
+        } else {
+            Some(store.held_ids())
+        }
+    };
+    let is_held = |id: &str| held.as_ref().is_some_and(|h| h.contains(id));
+    let entries = state.logbook_now().select(&query, is_held, &state.base_url);
+    respond(
+        StatusCode::OK,
+        format,
+        state.codecs.logs_page(format, &entries),
+    )
 }
 
 fn send(state: &State, req: &Request<Bytes>, kind: SendKind) -> Response<Bytes> {

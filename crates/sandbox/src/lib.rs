@@ -15,12 +15,25 @@
 //!   available from both report endpoints (once). Calls sent with `notifyUrl` are pushed there
 //!   instead (v1 or v2 per `notifyContentVersion`, JSON or XML per `notifyContentType`),
 //!   retried with backoff until the receiver answers 200.
+//! - `GET /tts/3/logs`: a log entry for every message placed (sends and campaigns, pushed
+//!   ones too; injected reports are not messages the sandbox placed and have none) with its
+//!   *current* status, never consumed, for the last 48 hours of a sandbox clock the admin
+//!   API can advance ([`SandboxHandle::advance_clock`]). Filters `from`, `to`, `bulkId`*,
+//!   `messageId`*, `generalStatus`, `sentSince` (inclusive), `sentUntil` (exclusive),
+//!   `mcc`, `mnc`; newest first, `limit` 1 to 1000 (default 50), no cursor. A message is
+//!   final as soon as it is placed unless held ([`SandboxHandle::hold`]): then it is
+//!   PENDING and its report cannot be fetched until released. Throttled per credential at
+//!   120 requests a minute ([`SandboxBuilder::logs_rate_limit`]): `429` with the legacy
+//!   error body and `Retry-After`.
 //! - An admin API under `/sandbox/` (its own bearer token, see [`SandboxHandle::admin_token`]):
 //!   `POST /sandbox/reports/v1` and `/sandbox/reports/v2` inject report pages (JSON or XML
 //!   bodies; injected reports are handed out by their own generation's endpoint only),
 //!   `GET /sandbox/counters` ([`Counters`]), `GET`/`PUT /sandbox/faults` ([`Faults`]: latency,
-//!   429/500/503 rates, and "take the reports then drop the connection"), and
-//!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
+//!   429/500/503 rates, and "take the reports then drop the connection"),
+//!   `GET /sandbox/records` ([`Records`]: which message ids were handed out, lost in transit
+//!   or pushed), `GET /sandbox/clock`, `POST /sandbox/clock/advance` `{"seconds": N}`,
+//!   `POST /sandbox/hold` and `/sandbox/release` `{"messageIds": [...], "bulkIds": [...]}`,
+//!   and `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
 //!
 //! Credentials come before bodies: a request's head is judged before its body is read, so
 //! an unauthenticated (or misrouted) upload is refused at once and costs no memory; bodies

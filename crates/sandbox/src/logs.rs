@@ -1,12 +1,11 @@
 //! The sandbox's message log behind `GET /tts/3/logs`: its clock, retention and rate limit.
 
-// The route that reads the log book and applies the throttle lands with the logs codec.
-#![allow(dead_code)]
-
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use ivr_reports_model::{LogEntry, LogsQuery, Status};
 
 use crate::outcomes::Call;
 
@@ -58,6 +57,51 @@ pub(crate) struct Logged {
     pub(crate) text: Option<Arc<str>>,
 }
 
+impl Logged {
+    /// The log entry as `GET /tts/3/logs` shows it now: a held message is PENDING
+    /// (`PENDING_ACCEPTED`, its price known, nothing else yet); any other is final, with
+    /// every field its report carries that logs carry.
+    pub(crate) fn entry(&self, held: bool, base_url: &str) -> LogEntry {
+        let call = &self.call;
+        let mut e = LogEntry::new(call.message_id.clone(), call.to.clone());
+        e.bulk_id.clone_from(&call.bulk_id);
+        e.from.clone_from(&call.from);
+        e.text = self.text.as_deref().map(str::to_string);
+        let report = call.v1_report(base_url);
+        e.sent_at = report.sent_at;
+        e.price = report.price;
+        if held {
+            e.status = Status::known(26);
+            return e;
+        }
+        e.done_at = report.done_at;
+        e.duration = report.duration;
+        e.mcc_mnc = report.mcc_mnc;
+        e.status = report.status;
+        e.error = report.error;
+        e
+    }
+
+    /// A cheap first look, before the entry is built: whether the query's filters on the
+    /// call's own fields (ids, numbers, send time) let it through.
+    pub(crate) fn may_match(&self, q: &LogsQuery) -> bool {
+        let call = &self.call;
+        let millis = |t: &ivr_reports_model::Timestamp| t.unix_millis();
+        (q.bulk_id.is_empty() || call.bulk_id.as_ref().is_some_and(|b| q.bulk_id.contains(b)))
+            && (q.message_id.is_empty() || q.message_id.contains(&call.message_id))
+            && q.to.as_ref().is_none_or(|t| *t == call.to)
+            && q.from
+                .as_ref()
+                .is_none_or(|f| Some(f) == call.from.as_ref())
+            && q.sent_since
+                .as_ref()
+                .is_none_or(|s| call.sent_at_ms >= millis(s))
+            && q.sent_until
+                .as_ref()
+                .is_none_or(|u| call.sent_at_ms < millis(u))
+    }
+}
+
 /// Every message placed in the last 48 hours of sandbox time, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct LogBook {
@@ -77,13 +121,26 @@ impl LogBook {
         self.entries.retain(|e| e.call.sent_at_ms >= cutoff_ms);
     }
 
-    /// The entries, newest first.
-    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &Logged> {
-        self.entries.iter().rev()
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The entries `query` asks for, newest first, at most its limit.
+    pub(crate) fn select(
+        &self,
+        query: &LogsQuery,
+        is_held: impl Fn(&str) -> bool,
+        base_url: &str,
+    ) -> Vec<LogEntry> {
+        let limit = usize::from(query.effective_limit().get());
+        self.entries
+            .iter()
+            .rev()
+            .filter(|l| l.may_match(query))
+            .map(|l| l.entry(is_held(&l.call.message_id), base_url))
+            .filter(|e| query.matches(e))
+            .take(limit)
+            .collect()
     }
 
     pub(crate) fn clear(&mut self) {

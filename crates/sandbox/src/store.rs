@@ -166,7 +166,6 @@ impl Store {
     }
 
     /// The message ids of the held reports.
-    #[allow(dead_code)] // read by the logs route, which lands with the logs codec
     pub(crate) fn held_ids(&self) -> HashSet<String> {
         self.held
             .iter()

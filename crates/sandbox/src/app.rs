@@ -156,9 +156,12 @@ impl State {
     }
 
     pub(crate) fn inject<R: Report>(&self, reports: impl IntoIterator<Item = R>) -> usize {
+        let now = self.clock.now_ms();
+        let mut logged = Vec::new();
         let entries: Vec<Entry> = reports
             .into_iter()
             .map(|r| {
+                logged.push(Logged::injected(&r, now));
                 let json = self.codecs.json_of(&r);
                 Entry::Encoded(Encoded::new(
                     R::GENERATION,
@@ -168,6 +171,8 @@ impl State {
                 ))
             })
             .collect();
+        // Logged first: a report never leaves the sandbox before its log entry exists.
+        self.log(logged);
         self.push_entries(entries)
     }
 
@@ -191,10 +196,7 @@ impl State {
                     sent_at_ms: now,
                 };
                 let call = Arc::new(call);
-                logged.push(Logged {
-                    call: Arc::clone(&call),
-                    text: None,
-                });
+                logged.push(Logged::placed(Arc::clone(&call), None));
                 Entry::Call(call)
             })
             .collect();
@@ -262,10 +264,7 @@ impl State {
                     "messageId": message_id,
                 }));
                 let call = Arc::new(call);
-                logged.push(Logged {
-                    call: Arc::clone(&call),
-                    text: text.clone(),
-                });
+                logged.push(Logged::placed(Arc::clone(&call), text.clone()));
                 match &message.notify {
                     Some(notify) => {
                         pushes.push(PushJob::new(&self.codecs, notify, &call, &self.base_url));

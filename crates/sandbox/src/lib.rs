@@ -16,8 +16,8 @@
 //!   instead (v1 or v2 per `notifyContentVersion`, JSON or XML per `notifyContentType`),
 //!   retried with backoff until the receiver answers 200.
 //! - `GET /tts/3/logs`: a log entry for every message placed (sends and campaigns, pushed
-//!   ones too; injected reports are not messages the sandbox placed and have none) with its
-//!   *current* status, never consumed, for the last 48 hours of a sandbox clock the admin
+//!   ones too; and every injected report, with the fields it carries that logs carry,
+//!   kept 48 hours from its injection whatever its `sentAt`) with its *current* status, never consumed, for the last 48 hours of a sandbox clock the admin
 //!   API can advance ([`SandboxHandle::advance_clock`]). Filters `from`, `to`, `bulkId`*,
 //!   `messageId`*, `generalStatus`, `sentSince` (inclusive), `sentUntil` (exclusive),
 //!   `mcc`, `mnc`; newest first, `limit` 1 to 1000 (default 50), no cursor. A message is

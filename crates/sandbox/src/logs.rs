@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ivr_reports_model::{LogEntry, LogsQuery, Status};
+use ivr_reports_model::{LogEntry, LogsQuery, Report, Status};
 
 use crate::outcomes::Call;
 
@@ -52,12 +52,83 @@ impl Clock {
 /// One message the sandbox placed. Compact: the call is shared with the report store (one
 /// allocation for both), the text with the other destinations of its message.
 #[derive(Clone, Debug)]
-pub(crate) struct Logged {
+pub(crate) struct Placed {
     pub(crate) call: Arc<Call>,
     pub(crate) text: Option<Arc<str>>,
 }
 
+/// One log book entry.
+#[derive(Clone, Debug)]
+pub(crate) enum Logged {
+    /// A call the sandbox placed (a send or a campaign).
+    Placed(Placed),
+    /// An injected report's message: the fields of the report that logs carry, kept from
+    /// `at_ms` (sandbox time of the injection) for the retention, whatever its `sentAt`.
+    Injected { entry: Box<LogEntry>, at_ms: i64 },
+}
+
 impl Logged {
+    pub(crate) fn placed(call: Arc<Call>, text: Option<Arc<str>>) -> Self {
+        Self::Placed(Placed { call, text })
+    }
+
+    /// The log entry of an injected report.
+    pub(crate) fn injected<R: Report>(report: &R, at_ms: i64) -> Self {
+        let mut e = LogEntry::new(report.message_id(), report.to());
+        e.bulk_id = report.bulk_id().map(str::to_string);
+        e.sent_at = report.sent_at();
+        e.done_at = report.done_at();
+        e.duration = report.duration();
+        e.mcc_mnc = report.mcc_mnc().map(str::to_string);
+        e.price = report.price().cloned();
+        e.status = report.status().cloned();
+        e.error = report.error().cloned();
+        Self::Injected {
+            entry: Box::new(e),
+            at_ms,
+        }
+    }
+
+    /// When the entry was logged, for the retention (sandbox time).
+    fn logged_at_ms(&self) -> i64 {
+        match self {
+            Self::Placed(p) => p.call.sent_at_ms,
+            Self::Injected { at_ms, .. } => *at_ms,
+        }
+    }
+
+    pub(crate) fn message_id(&self) -> &str {
+        match self {
+            Self::Placed(p) => &p.call.message_id,
+            Self::Injected { entry, .. } => &entry.message_id,
+        }
+    }
+
+    /// The entry now; see [`Placed::entry`]. A held injected report shows PENDING too.
+    pub(crate) fn entry(&self, held: bool, base_url: &str) -> LogEntry {
+        match self {
+            Self::Placed(p) => p.entry(held, base_url),
+            Self::Injected { entry, .. } if held => {
+                let mut e = LogEntry::new(entry.message_id.clone(), entry.to.clone());
+                e.bulk_id.clone_from(&entry.bulk_id);
+                e.sent_at = entry.sent_at;
+                e.price.clone_from(&entry.price);
+                e.status = Status::known(26);
+                e
+            }
+            Self::Injected { entry, .. } => (**entry).clone(),
+        }
+    }
+
+    fn may_match(&self, q: &LogsQuery) -> bool {
+        match self {
+            Self::Placed(p) => p.may_match(q),
+            Self::Injected { .. } => true,
+        }
+    }
+}
+
+impl Placed {
     /// The log entry as `GET /tts/3/logs` shows it now: a held message is PENDING
     /// (`PENDING_ACCEPTED`, its price known, nothing else yet); any other is final, with
     /// every field its report carries that logs carry.
@@ -118,7 +189,7 @@ impl LogBook {
 
     /// Forgets every entry sent before `cutoff_ms`.
     pub(crate) fn prune(&mut self, cutoff_ms: i64) {
-        self.entries.retain(|e| e.call.sent_at_ms >= cutoff_ms);
+        self.entries.retain(|e| e.logged_at_ms() >= cutoff_ms);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -137,7 +208,7 @@ impl LogBook {
             .iter()
             .rev()
             .filter(|l| l.may_match(query))
-            .map(|l| l.entry(is_held(&l.call.message_id), base_url))
+            .map(|l| l.entry(is_held(l.message_id()), base_url))
             .filter(|e| query.matches(e))
             .take(limit)
             .collect()

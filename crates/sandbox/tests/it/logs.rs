@@ -522,3 +522,58 @@ async fn logs_refuse_what_reports_refuse() {
     assert_eq!(f.get("/tts/3/logs", "text/csv").await.status(), 406);
     assert_eq!(f.post("/tts/3/logs", "{}").await.status(), 405);
 }
+
+#[tokio::test]
+async fn injected_reports_are_logged_with_the_fields_they_carry() {
+    let f = Fixture::start().await;
+    let v1 = crate::v1_reports("inj", Some("bulk-inj"), 3);
+    let page = codec(Format::Json).encode_page(&v1);
+    let r = f
+        .admin(
+            "POST",
+            "/sandbox/reports/v1",
+            std::str::from_utf8(&page).unwrap(),
+        )
+        .await;
+    assert_eq!(json(&r)["injected"], 3);
+    let mut v2 = ivr_reports_model::CallReport::new("inj-v2", "385981178");
+    v2.from = Some("41793026727".into());
+    v2.status = ivr_reports_model::Status::known(5);
+    f.sandbox.inject_v2([v2]);
+
+    let all = logs(&f, "?limit=1000", Format::Json).await;
+    assert_eq!(ids(&all), ["inj-v2", "inj-2", "inj-1", "inj-0"]);
+    let e = &all[1];
+    assert_eq!(
+        (
+            e.bulk_id.as_deref(),
+            e.duration,
+            e.sent_at,
+            &e.price,
+            &e.status
+        ),
+        (
+            Some("bulk-inj"),
+            v1[2].duration,
+            v1[2].sent_at,
+            &v1[2].price,
+            &v1[2].status
+        )
+    );
+    assert!(e.is_final());
+    // Filters see the report's own sentAt (2015), the retention the injection time.
+    let since = query_time("2016-01-01T00:00:00.000+0000".parse().unwrap());
+    assert_eq!(
+        ids(&logs(&f, &format!("?sentSince={since}"), Format::Json).await),
+        [] as [&str; 0]
+    );
+    assert_eq!(logs(&f, "?bulkId=bulk-inj", Format::Json).await.len(), 3);
+    assert_eq!(f.sandbox.hold(&["inj-0"]), 1);
+    let held = logs(&f, "?generalStatus=PENDING", Format::Json).await;
+    assert_eq!(ids(&held), ["inj-0"]);
+    f.sandbox.advance_clock(Duration::from_secs(48 * 3600 + 1));
+    assert!(
+        logs(&f, "", Format::Json).await.is_empty(),
+        "48 h after injection"
+    );
+}

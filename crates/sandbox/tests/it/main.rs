@@ -6,6 +6,7 @@
 mod admin;
 mod fidelity;
 mod load;
+mod logs;
 mod outcomes;
 mod push;
 mod python;

@@ -483,8 +483,12 @@ impl Codec {
             #[cfg(feature = "xml")]
             Format::Xml => {
                 out.extend_from_slice(b"<logsResponse><results>");
+                // Logs are of the /tts/3 family: their XML is "as for reports", i.e. v1's.
+                let price_name = self
+                    .price_name
+                    .unwrap_or(PriceName::documented(Generation::V1));
                 for log in logs {
-                    crate::xml::write_report(&mut out, log, self.price_name);
+                    crate::xml::write_report(&mut out, log, price_name);
                 }
                 out.extend_from_slice(b"</results></logsResponse>");
             }

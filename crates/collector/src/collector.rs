@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::incident::{self, Incident, IncidentReason};
 use crate::quarantine::{Quarantined, Scope, Source};
 use crate::replay::{self, ReplaySummary};
-use crate::sink::{Sink, Stored};
+use crate::sink::{Origin, Sink, Stored};
 use crate::spool::{InFlight, Spool};
 use ivr_reports_model::{AnyReport, Generation, Report};
 
@@ -965,13 +965,14 @@ impl Shared {
     /// alone, with the sink's reason. Other errors end it (a retry stores the rest).
     async fn store_isolating(
         &self,
+        origin: Origin,
         reports: &[AnyReport],
     ) -> Result<(Stored, Vec<(AnyReport, String)>), Error> {
         let mut total = Stored::default();
         let mut refused = Vec::new();
         let mut todo = vec![reports];
         while let Some(chunk) = todo.pop() {
-            match self.sink.store(chunk).await {
+            match self.sink.store_from(origin, chunk).await {
                 Ok(stored) => total.add(stored),
                 Err(e) if e.kind() == ErrorKind::Rejected => match chunk {
                     [] => {}
@@ -1017,7 +1018,7 @@ impl Shared {
                     .into_iter()
                     .partition(|r| r.message_id().trim().is_empty());
                 reports = with_id;
-                let (stored, refused) = self.store_isolating(&reports).await?;
+                let (stored, refused) = self.store_isolating(source.origin(), &reports).await?;
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;
                 ingested.conflicts = stored.conflicts.len() as u64;

@@ -124,7 +124,7 @@ pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::canonical_json;
-pub use crate::sink::{Conflict, Sink, SinkSpec, Stored};
+pub use crate::sink::{Conflict, Origin, Sink, SinkSpec, Stored, StoredReport};
 #[doc(hidden)]
 pub use crate::webhook::decode_push_body;
 pub use crate::webhook::{Webhook, WebhookConfig};

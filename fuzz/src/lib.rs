@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use ivr_reports_codec::model::ApiError;
+use ivr_reports_codec::model::{ApiError, LogEntry};
 use ivr_reports_codec::{Codec, Format, Report};
 
 /// Decodes `data` as a page of `R` in `format` (which must not panic, whatever `data` is);
@@ -105,6 +105,69 @@ pub fn api_error_round_trip(format: Format, data: &[u8]) {
         "{format} error round trip changed it\n{}",
         lossy(&body)
     );
+}
+
+/// Decodes `data` as a page of voice logs in `format` (which must not panic); when entries
+/// were accepted, they must survive `encode_logs` and `decode_logs` in both formats, and one
+/// by one through `decode_log`, unchanged and with nothing rejected.
+pub fn logs_round_trip(format: Format, data: &[u8]) {
+    let Ok(codec) = Codec::new(format) else {
+        return;
+    };
+    let Ok(batch) = codec.decode_logs(data) else {
+        return;
+    };
+    for rejected in &batch.rejected {
+        assert!(
+            contains(data, &rejected.raw),
+            "rejected log {} raw bytes are not from the input",
+            rejected.index
+        );
+        let _ = rejected.error.to_string();
+    }
+    if batch.reports.is_empty() {
+        return;
+    }
+    for other in [Format::Json, Format::Xml] {
+        let Ok(other) = Codec::new(other) else {
+            continue;
+        };
+        let page = other.encode_logs(&batch.reports);
+        let back = other.decode_logs(&page).unwrap_or_else(|e| {
+            panic!(
+                "the {format} logs as {} do not decode: {e}\n{}",
+                other.format(),
+                lossy(&page)
+            )
+        });
+        assert!(
+            back.rejected.is_empty(),
+            "our own {} logs page has rejected items: {:?}\n{}",
+            other.format(),
+            back.rejected,
+            lossy(&page)
+        );
+        assert_eq!(
+            back.reports,
+            batch.reports,
+            "{format} logs written as {} changed\n{}",
+            other.format(),
+            lossy(&page)
+        );
+    }
+    for log in &batch.reports {
+        let one = codec.encode_logs(std::slice::from_ref(log));
+        let again: Vec<LogEntry> = codec
+            .decode_logs(&one)
+            .map(|b| b.reports)
+            .unwrap_or_default();
+        assert_eq!(
+            again.as_slice(),
+            std::slice::from_ref(log),
+            "{}",
+            lossy(&one)
+        );
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

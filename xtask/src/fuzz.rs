@@ -38,12 +38,16 @@ const TARGETS: &[(&str, &str)] = &[
         "Codec(Xml).decode_page::<CallReport>; accepted reports round-trip",
     ),
     (
+        "logs_page",
+        "Codec::decode_logs in JSON and XML; accepted log entries round-trip in both",
+    ),
+    (
         "api_error",
         "decode_api_error in JSON and XML; accepted errors round-trip",
     ),
     (
         "query",
-        "parse_query (as the sandbox reads it) round-trips through encode_query; Accept/Content-Type",
+        "parse_query and parse_logs_query (as the sandbox reads them) round-trip; Accept/Content-Type",
     ),
     ("timestamp", "Timestamp::parse; parse(format(t)) == t"),
     (
@@ -266,7 +270,7 @@ fn dictionary(target: &str) -> &'static str {
         "json.dict"
     } else if target.starts_with("xml_") {
         "xml.dict"
-    } else if matches!(target, "api_error" | "webhook_body") {
+    } else if matches!(target, "api_error" | "webhook_body" | "logs_page") {
         "any.dict"
     } else {
         "none"

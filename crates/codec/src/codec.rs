@@ -1,7 +1,7 @@
 //! `Codec`: one format's decoders and encoders behind one value, for every report
 //! generation (the model's [`Report`] trait).
 
-use ivr_reports_model::{AnyReport, ApiError, Generation, Report, ReportRef};
+use ivr_reports_model::{AnyReport, ApiError, Generation, LogEntry, Report, ReportRef};
 
 #[cfg(any(feature = "json", feature = "xml"))]
 use crate::schema::Schema;
@@ -350,6 +350,111 @@ impl Codec {
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = reports;
+            }
+        }
+        out
+    }
+
+    /// Decodes a page of voice logs (`GET /tts/3/logs`): JSON `{"results":[...]}`, XML
+    /// `<logsResponse><results><result>...` (any root name; items `result` or `results`),
+    /// with the same leniency and per-item isolation as
+    /// [`decode_page`](Self::decode_page): an entry without `messageId`, or with a value
+    /// that cannot be read, becomes a [`Rejected`](crate::Rejected) item with its raw bytes.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Codec, Format};
+    ///
+    /// let body = br#"{"results":[
+    ///   {"bulkId":"b1","messageId":"m1","to":"385981178","from":"41793026727","text":"Hi",
+    ///    "sentAt":"2026-12-01T10:00:00.000+0100","duration":4,"status":{"id":5}},
+    ///   {"messageId":"m2","duration":"four"}
+    /// ]}"#;
+    /// let batch = Codec::new(Format::Json)?.decode_logs(body)?;
+    /// assert!(batch.reports[0].is_final());
+    /// assert_eq!(batch.reports[0].text.as_deref(), Some("Hi"));
+    /// assert_eq!(
+    ///     batch.rejected[0].error.to_string(),
+    ///     "results[1].duration: expected a whole number of seconds, found \"four\" (line 4, column 32)"
+    /// );
+    /// # Ok::<(), ivr_reports_codec::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`decode_page`](Self::decode_page): only a broken envelope fails the whole call.
+    pub fn decode_logs(&self, body: &[u8]) -> Result<Batch<LogEntry>, Error> {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::decode_page(body, |src| Schema::read(src)),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::decode_page(body, |src| Schema::read(src)),
+            #[allow(unreachable_patterns)]
+            _ => Err(self.unsupported(Some(body))),
+        }
+    }
+
+    /// Decodes one log entry: a JSON object or an XML element (of any name), e.g. the `raw`
+    /// bytes of a [`Rejected`](crate::Rejected) item of [`decode_logs`](Self::decode_logs).
+    ///
+    /// # Errors
+    /// As [`decode_report`](Self::decode_report).
+    pub fn decode_log(&self, raw: &[u8]) -> Result<LogEntry, Error> {
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => crate::json::decode_one(raw, |src| Schema::read(src)),
+            #[cfg(feature = "xml")]
+            Format::Xml => crate::xml::decode_one(raw, |src| Schema::read(src)),
+            #[allow(unreachable_patterns)]
+            _ => Err(self.unsupported(Some(raw))),
+        }
+    }
+
+    /// Encodes a page of voice logs: JSON `{"results":[...]}`, XML
+    /// `<logsResponse><results><result>...` (the price amount named as
+    /// [`price_name`](Self::price_name) says), absent fields left out.
+    ///
+    /// ```
+    /// use ivr_reports_codec::{Codec, Format};
+    /// use ivr_reports_codec::model::LogEntry;
+    ///
+    /// let mut log = LogEntry::new("m1", "385981178");
+    /// log.from = Some("41793026727".into());
+    /// let xml = Codec::new(Format::Xml)?.encode_logs(std::slice::from_ref(&log));
+    /// assert_eq!(
+    ///     String::from_utf8(xml).unwrap(),
+    ///     "<logsResponse><results><result><messageId>m1</messageId><to>385981178</to>\
+    ///      <from>41793026727</from></result></results></logsResponse>"
+    /// );
+    /// let json = Codec::new(Format::Json)?.encode_logs(&[log]);
+    /// assert_eq!(json, br#"{"results":[{"messageId":"m1","to":"385981178","from":"41793026727"}]}"#);
+    /// # Ok::<(), ivr_reports_codec::Error>(())
+    /// ```
+    #[must_use]
+    pub fn encode_logs(&self, logs: &[LogEntry]) -> Vec<u8> {
+        #[allow(unused_mut)] // with no format compiled in, nothing writes
+        let mut out = Vec::with_capacity(64 + logs.len() * 384);
+        match self.format {
+            #[cfg(feature = "json")]
+            Format::Json => {
+                out.extend_from_slice(b"{\"results\":[");
+                for (i, log) in logs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::json::write_report(&mut out, log);
+                }
+                out.extend_from_slice(b"]}");
+            }
+            #[cfg(feature = "xml")]
+            Format::Xml => {
+                out.extend_from_slice(b"<logsResponse><results>");
+                for log in logs {
+                    crate::xml::write_report(&mut out, log, self.price_name);
+                }
+                out.extend_from_slice(b"</results></logsResponse>");
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = logs;
             }
         }
         out

@@ -19,7 +19,10 @@
 //!   XML doctypes and custom entities are refused, never expanded.
 //! - [`Format`] picks JSON or XML from a `Content-Type` or by negotiating an `Accept` header;
 //!   [`QueryString`] builds query strings (custom endpoints use it too); [`encode_query`]
-//!   and [`parse_query`] handle the report endpoints' ones.
+//!   and [`parse_query`] handle the report endpoints' ones, [`encode_logs_query`] and
+//!   [`parse_logs_query`] the logs endpoint's.
+//! - The voice logs (`GET /tts/3/logs`) are read and written the same way:
+//!   [`Codec::decode_logs`] and [`Codec::encode_logs`] (XML root `logsResponse`).
 //!
 //! What it does **not** do: I/O of any kind, or HTTP (no HTTP library is a dependency); the
 //! transport and facade crates do that. It only ever sees byte slices.
@@ -79,7 +82,9 @@ pub use crate::batch::{Batch, Rejected};
 pub use crate::codec::{Codec, PriceName};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::format::Format;
-pub use crate::query::{QueryString, encode_query, parse_query};
+pub use crate::query::{
+    QueryString, encode_logs_query, encode_query, parse_logs_query, parse_query,
+};
 /// The domain types this crate encodes and decodes (`ivr-reports-model`).
 pub use ivr_reports_model as model;
 /// The report generations the codec reads and writes (from the model).

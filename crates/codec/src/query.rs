@@ -1,10 +1,10 @@
-//! Query strings: the `QueryString` builder, and the report endpoints' `ReportsQuery` to
-//! `bulkId=..&limit=..` and back.
+//! Query strings: the `QueryString` builder, the report endpoints' `ReportsQuery` to
+//! `bulkId=..&limit=..` and back, and the logs endpoint's `LogsQuery`.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
-use ivr_reports_model::{Limit, ReportsQuery};
+use ivr_reports_model::{Limit, LogsQuery, ReportsQuery, StatusGroup, Timestamp};
 
 use crate::{Error, ErrorKind};
 
@@ -167,6 +167,178 @@ pub fn parse_query(query: &str) -> Result<ReportsQuery, Error> {
     Ok(out)
 }
 
+/// A time as the logs endpoint's query takes it, `yyyy-MM-dd'T'HH:mm:ss.SSSXXX`:
+/// milliseconds (further digits truncated), the offset the timestamp carries written
+/// `+01:00`, or `Z` for UTC (as Java's `XXX` writes it).
+struct QueryTime<'a>(&'a Timestamp);
+
+impl fmt::Display for QueryTime<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (year, month, day, hour, minute, second) = self.0.local_date_time();
+        let millis = self.0.subsec_nanos() / 1_000_000;
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}"
+        )?;
+        let offset = self.0.offset_minutes();
+        if offset == 0 {
+            return f.write_str("Z");
+        }
+        let sign = if offset < 0 { '-' } else { '+' };
+        let abs = offset.unsigned_abs();
+        write!(f, "{sign}{:02}:{:02}", abs / 60, abs % 60)
+    }
+}
+
+/// A status group as `generalStatus` names it: its name, `ACCEPTED` for group 0, the number
+/// of any other group the tables do not know.
+struct GroupName(StatusGroup);
+
+impl fmt::Display for GroupName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0.name(), self.0) {
+            (Some(name), _) => f.write_str(name),
+            (None, StatusGroup::Unknown(0)) => f.write_str("ACCEPTED"),
+            (None, group) => write!(f, "{}", group.id()),
+        }
+    }
+}
+
+/// The query string for a logs request (`GET /tts/3/logs`), without the leading `?`:
+/// `from`, `to`, each `bulkId`, each `messageId`, `generalStatus`, `sentSince`,
+/// `sentUntil`, `limit`, `mcc`, `mnc`, in that order and each only when set; values
+/// percent-encoded by [`QueryString`] (so the `+` of an offset is `%2B`). Times are written
+/// `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` in the offset they carry, milliseconds only.
+///
+/// ```
+/// use ivr_reports_codec::encode_logs_query;
+/// use ivr_reports_codec::model::{Limit, LogsQuery, StatusGroup, Timestamp};
+///
+/// let q = LogsQuery::new()
+///     .bulk_id("b 1")
+///     .bulk_id("b2")
+///     .message_id("m1")
+///     .general_status(StatusGroup::Delivered)
+///     .sent_since(Timestamp::parse("2026-12-01T10:00:00.000+0100")?)
+///     .sent_until(Timestamp::parse("2026-12-01T10:30:00Z")?)
+///     .limit(Limit::MAX);
+/// assert_eq!(
+///     encode_logs_query(&q),
+///     "bulkId=b%201&bulkId=b2&messageId=m1&generalStatus=DELIVERED\
+///      &sentSince=2026-12-01T10%3A00%3A00.000%2B01%3A00\
+///      &sentUntil=2026-12-01T10%3A30%3A00.000Z&limit=1000"
+/// );
+/// assert_eq!(encode_logs_query(&LogsQuery::new()), "");
+/// # Ok::<(), ivr_reports_codec::model::Error>(())
+/// ```
+#[must_use]
+pub fn encode_logs_query(query: &LogsQuery) -> String {
+    let mut q = QueryString::new()
+        .push_opt("from", query.from.as_deref())
+        .push_opt("to", query.to.as_deref());
+    for bulk_id in &query.bulk_id {
+        q = q.push("bulkId", bulk_id);
+    }
+    for message_id in &query.message_id {
+        q = q.push("messageId", message_id);
+    }
+    q.push_opt("generalStatus", query.general_status.map(GroupName))
+        .push_opt("sentSince", query.sent_since.as_ref().map(QueryTime))
+        .push_opt("sentUntil", query.sent_until.as_ref().map(QueryTime))
+        .push_opt("limit", query.limit)
+        .push_opt("mcc", query.mcc.as_deref())
+        .push_opt("mnc", query.mnc.as_deref())
+        .into()
+}
+
+/// Parses a logs request's query string (with or without the leading `?`), as the sandbox
+/// receives it.
+///
+/// Every parameter of [`LogsQuery`] is read (percent-decoding, `+` as a space, so an
+/// unencoded offset `+01:00` arrives as a space and is refused); `bulkId` and `messageId`
+/// collect every value in order; other repeated parameters keep their last value; empty
+/// values count as absent; unknown parameters are ignored. Times take every form
+/// [`Timestamp::parse`] accepts and are kept to milliseconds (as they are sent);
+/// `generalStatus` takes a group name (any case), `ACCEPTED` (group 0) or a group number.
+///
+/// ```
+/// use ivr_reports_codec::{ErrorKind, parse_logs_query};
+/// use ivr_reports_codec::model::StatusGroup;
+///
+/// let q = parse_logs_query("?bulkId=b1&bulkId=b2&generalStatus=pending&sentSince=2026-12-01T10%3A00%3A00.000%2B01%3A00")?;
+/// assert_eq!(q.bulk_id, ["b1", "b2"]);
+/// assert_eq!(q.general_status, Some(StatusGroup::Pending));
+/// assert_eq!(q.sent_since.unwrap().to_string(), "2026-12-01T10:00:00.000+0100");
+///
+/// let err = parse_logs_query("sentSince=2026-12-01T10:00:00.000+01:00").unwrap_err();
+/// assert_eq!((err.kind(), err.path()), (ErrorKind::InvalidQuery, "sentSince"));
+/// # Ok::<(), ivr_reports_codec::Error>(())
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::InvalidQuery`] with the parameter's name as path: a `limit` that is not a
+/// whole number from 1 to 1000, a time [`Timestamp::parse`] refuses, an unknown
+/// `generalStatus`.
+pub fn parse_logs_query(query: &str) -> Result<LogsQuery, Error> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut out = LogsQuery::new();
+    let invalid =
+        |name: &str, message: String| Error::new(ErrorKind::InvalidQuery, message).in_field(name);
+    let time = |name: &str, value: &str| {
+        Timestamp::parse(value)
+            .and_then(|t| t.with_precision(3))
+            .map_err(|e| invalid(name, e.to_string()))
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name);
+        let value = percent_decode(value);
+        let text = || (!value.is_empty()).then(|| value.clone().into_owned());
+        match name.as_ref() {
+            "from" => out.from = text(),
+            "to" => out.to = text(),
+            "bulkId" => out.bulk_id.extend(text()),
+            "messageId" => out.message_id.extend(text()),
+            "mcc" => out.mcc = text(),
+            "mnc" => out.mnc = text(),
+            _ if value.is_empty() && name != "limit" => {}
+            "generalStatus" => {
+                out.general_status = Some(parse_group(&value).ok_or_else(|| {
+                    invalid(
+                        "generalStatus",
+                        format!(
+                            "unknown status group {value:?}: expected ACCEPTED, PENDING, \
+                             UNDELIVERABLE, DELIVERED, EXPIRED or REJECTED"
+                        ),
+                    )
+                })?);
+            }
+            "sentSince" => out.sent_since = Some(time("sentSince", &value)?),
+            "sentUntil" => out.sent_until = Some(time("sentUntil", &value)?),
+            "limit" => {
+                let limit = value
+                    .parse::<Limit>()
+                    .map_err(|e| invalid("limit", e.to_string()))?;
+                out.limit = Some(limit);
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn parse_group(value: &str) -> Option<StatusGroup> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse::<u32>().ok().map(StatusGroup::from_id);
+    }
+    let upper = value.to_ascii_uppercase();
+    if upper == "ACCEPTED" {
+        return Some(StatusGroup::Unknown(0));
+    }
+    StatusGroup::from_name(&upper)
+}
+
 fn percent_encode(value: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in value.as_bytes() {
@@ -232,6 +404,59 @@ mod tests {
     }
 
     #[test]
+    fn logs_query_times_and_groups() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let q = LogsQuery::new()
+            .sent_since(t("0001-01-01T00:00:00.123456-0930"))
+            .sent_until(t("2026-12-01T10:00:00+01:00"))
+            .general_status(StatusGroup::Unknown(0))
+            .from("41 79")
+            .to("385981178")
+            .mcc("219")
+            .mnc("01");
+        let text = encode_logs_query(&q);
+        assert_eq!(
+            text,
+            "from=41%2079&to=385981178&generalStatus=ACCEPTED\
+             &sentSince=0001-01-01T00%3A00%3A00.123-09%3A30\
+             &sentUntil=2026-12-01T10%3A00%3A00.000%2B01%3A00&mcc=219&mnc=01"
+        );
+        let back = parse_logs_query(&text).unwrap();
+        assert_eq!(
+            back.sent_since.unwrap().to_string(),
+            "0001-01-01T00:00:00.123-0930"
+        );
+        assert_eq!(back.general_status, Some(StatusGroup::Unknown(0)));
+        assert_eq!(
+            encode_logs_query(&LogsQuery::new().general_status(StatusGroup::Unknown(9))),
+            "generalStatus=9"
+        );
+        for (input, path, message) in [
+            (
+                "limit=0",
+                "limit",
+                "limit: invalid limit 0: must be between 1 and 1000",
+            ),
+            (
+                "generalStatus=GONE",
+                "generalStatus",
+                "generalStatus: unknown status group \"GONE\": expected ACCEPTED, PENDING, UNDELIVERABLE, DELIVERED, EXPIRED or REJECTED",
+            ),
+            ("sentUntil=yesterday", "sentUntil", ""),
+        ] {
+            let err = parse_logs_query(input).unwrap_err();
+            assert_eq!(
+                (err.kind(), err.path()),
+                (ErrorKind::InvalidQuery, path),
+                "{input}"
+            );
+            assert!(err.to_string().starts_with(message), "{err}");
+        }
+        let q = parse_logs_query("bulkId=&messageId=a&messageId=b&mcc=&sentSince=&x=1").unwrap();
+        assert_eq!(q, LogsQuery::new().message_id("a").message_id("b"));
+    }
+
+    #[test]
     fn query_strings_encode_names_and_values_alike() {
         let q = QueryString::new()
             .push("a b", "x&y=z")
@@ -259,6 +484,39 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = parse_query(&s);
+            let _ = parse_logs_query(&s);
+        }
+
+        #[test]
+        fn logs_queries_round_trip(
+            from in proptest::option::of("\\PC{1,8}"),
+            to in proptest::option::of("[0-9+ ]{1,8}"),
+            bulk in proptest::collection::vec("\\PC{1,8}", 0..3),
+            message in proptest::collection::vec("\\PC{1,8}", 0..3),
+            group in proptest::option::of(0u32..8),
+            since in proptest::option::of((0i64..4_000_000_000_000, -1439i16..=1439)),
+            until in proptest::option::of((0i64..4_000_000_000_000, -1439i16..=1439)),
+            limit in proptest::option::of(1u16..=1000),
+            mcc in proptest::option::of("[0-9]{3}"),
+            mnc in proptest::option::of("[0-9]{2,3}"),
+        ) {
+            let time = |(millis, offset): (i64, i16)| {
+                Timestamp::from_unix_millis(millis).unwrap().with_offset(offset).unwrap()
+            };
+            let mut q = LogsQuery::new();
+            q.from = from;
+            q.to = to;
+            q.bulk_id = bulk;
+            q.message_id = message;
+            q.general_status = group.map(StatusGroup::from_id);
+            q.sent_since = since.map(time);
+            q.sent_until = until.map(time);
+            q.limit = limit.and_then(Limit::new);
+            q.mcc = mcc;
+            q.mnc = mnc;
+            let text = encode_logs_query(&q);
+            prop_assert!(!text.contains('+') && !text.contains(':'), "{}", text);
+            prop_assert_eq!(parse_logs_query(&text).unwrap(), q);
         }
     }
 }

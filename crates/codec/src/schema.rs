@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ivr_reports_model::{
-    AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, Price, ReportError,
-    Status, StatusGroup, Timestamp, VoiceCall, VoiceReport, error_info, status_info,
+    AnsweredBy, ApiError, CallReport, Decimal, Direction, ErrorGroup, IvrData, LogEntry, Price,
+    ReportError, Status, StatusGroup, Timestamp, VoiceCall, VoiceReport, error_info, status_info,
 };
 
 use crate::{Error, ErrorKind, Format, PriceName};
@@ -301,6 +301,25 @@ fields! {
 }
 
 fields! {
+    /// A voice log entry (`/tts/3/logs`): a v1 report's identity, timing, price, status and
+    /// error, with `from` and `text`.
+    LogField {
+        BulkId = "bulkId",
+        MessageId = "messageId",
+        To = "to",
+        From = "from",
+        Text = "text",
+        SentAt = "sentAt",
+        DoneAt = "doneAt",
+        Duration = "duration",
+        MccMnc = "mccMnc",
+        Price = "price",
+        Status = "status",
+        Error = "error",
+    }
+}
+
+fields! {
     /// A v2 call's `ivr`.
     IvrField {
         ScenarioId = "scenarioId",
@@ -573,6 +592,33 @@ pub(crate) fn v2<'a, S: Source<'a>>(src: &mut S) -> Result<CallReport, Error> {
     Ok(r)
 }
 
+/// Reads a log entry from an entered object. `messageId` is required; `to` defaults to "".
+pub(crate) fn log<'a, S: Source<'a>>(src: &mut S) -> Result<LogEntry, Error> {
+    use LogField as F;
+    let mut r = LogEntry::new(String::new(), String::new());
+    let mut message_id = None;
+    let mut hint = 0;
+    while let Some(f) = next::<F, _>(src, &mut hint)? {
+        let res = match f {
+            F::BulkId => string(src).map(|v| r.bulk_id = v),
+            F::MessageId => string(src).map(|v| message_id = v),
+            F::To => string(src).map(|v| r.to = v.unwrap_or_default()),
+            F::From => string(src).map(|v| r.from = v),
+            F::Text => string(src).map(|v| r.text = v),
+            F::SentAt => opt_timestamp(src).map(|v| r.sent_at = v),
+            F::DoneAt => opt_timestamp(src).map(|v| r.done_at = v),
+            F::Duration => opt_u32(src, "a whole number of seconds").map(|v| r.duration = v),
+            F::MccMnc => string(src).map(|v| r.mcc_mnc = v),
+            F::Price => price(src).map(|v| r.price = v),
+            F::Status => status(src).map(|v| r.status = v),
+            F::Error => report_error(src).map(|v| r.error = v),
+        };
+        res.map_err(|e| e.in_field(f.name()))?;
+    }
+    r.message_id = message_id.ok_or_else(|| missing(F::MessageId.name()))?;
+    Ok(r)
+}
+
 fn voice_call<'a, S: Source<'a>>(src: &mut S) -> Result<Option<VoiceCall>, Error> {
     use CallField as F;
     if !src.enter()? {
@@ -821,6 +867,41 @@ impl Schema for CallReport {
     #[inline]
     fn write<W: Writer>(&self, w: &mut W) {
         write_v2(w, self);
+    }
+}
+
+/// Writes one log entry object.
+pub(crate) fn write_log<W: Writer>(w: &mut W, r: &LogEntry) {
+    use LogField as F;
+    w.begin();
+    for &f in F::ALL {
+        let n = f.name();
+        match f {
+            F::BulkId => w.opt_str(n, r.bulk_id.as_deref()),
+            F::MessageId => w.str(n, &r.message_id),
+            F::To => w.str(n, &r.to),
+            F::From => w.opt_str(n, r.from.as_deref()),
+            F::Text => w.opt_str(n, r.text.as_deref()),
+            F::SentAt => w.opt_ts(n, r.sent_at.as_ref()),
+            F::DoneAt => w.opt_ts(n, r.done_at.as_ref()),
+            F::Duration => w.opt_u32(n, r.duration),
+            F::MccMnc => w.opt_str(n, r.mcc_mnc.as_deref()),
+            F::Price => w.opt_object(n, r.price.as_ref(), write_price),
+            F::Status => w.opt_object(n, r.status.as_ref(), write_status),
+            F::Error => w.opt_object(n, r.error.as_ref(), write_error),
+        }
+    }
+    w.end();
+}
+
+impl Schema for LogEntry {
+    #[inline]
+    fn read<'a, S: Source<'a>>(src: &mut S) -> Result<Self, Error> {
+        log(src)
+    }
+    #[inline]
+    fn write<W: Writer>(&self, w: &mut W) {
+        write_log(w, self);
     }
 }
 
@@ -1083,6 +1164,34 @@ mod each_field {
         }
     }
 
+    impl Walk for LogEntry {
+        fn base() -> Self {
+            LogEntry::new("m", "")
+        }
+        fn full() -> Self {
+            let mut r = LogEntry::new("m", "385981178");
+            r.bulk_id = Some("b".into());
+            r.from = Some("41793026727".into());
+            r.text = Some("Hello".into());
+            r.sent_at = Some(ts("2015-02-12T09:58:20.323+0100"));
+            r.done_at = Some(ts("2015-02-12T09:58:21.323+0100"));
+            r.duration = Some(17);
+            r.mcc_mnc = Some("21901".into());
+            r.price = Some(Price::new(Decimal::new(1, 2), "EUR"));
+            r.status = Status::known(5);
+            r.error = ReportError::known(5000);
+            r
+        }
+        fn objects() -> Vec<(Vec<&'static str>, &'static [&'static str])> {
+            vec![
+                (vec![], LogField::NAMES),
+                (vec![LogField::Price.name()], PriceField::NAMES),
+                (vec![LogField::Status.name()], StatusField::NAMES),
+                (vec![LogField::Error.name()], ErrorField::NAMES),
+            ]
+        }
+    }
+
     /// A format as the writers see it.
     #[derive(Clone, Copy, Debug)]
     enum Wire {
@@ -1281,6 +1390,7 @@ mod each_field {
     fn json_each_field_alone_round_trips() {
         every_field_alone::<VoiceReport>(Wire::Json);
         every_field_alone::<CallReport>(Wire::Json);
+        every_field_alone::<LogEntry>(Wire::Json);
     }
 
     #[cfg(feature = "xml")]
@@ -1289,6 +1399,7 @@ mod each_field {
         for name in [PriceName::PricePerMessage, PriceName::PricePerSecond] {
             every_field_alone::<VoiceReport>(Wire::Xml(name));
             every_field_alone::<CallReport>(Wire::Xml(name));
+            every_field_alone::<LogEntry>(Wire::Xml(name));
         }
     }
 
@@ -1304,6 +1415,7 @@ mod each_field {
         }
         check::<V1Field>();
         check::<V2Field>();
+        check::<LogField>();
         check::<CallField>();
         check::<IvrField>();
         check::<PriceField>();

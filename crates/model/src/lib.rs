@@ -16,8 +16,11 @@
 //!   the sealed [`Report`] trait reads the same facts from either shape (id, bulk, destination,
 //!   status, error, price, duration, cost, DTMF, times), and [`AnyReport`] / [`ReportRef`] hold
 //!   a report of either; every other crate builds on these instead of matching shapes itself;
-//! - request parameters ([`ReportsQuery`], [`Limit`]) and the API's error body ([`ApiError`])
-//!   are validated values.
+//! - request parameters ([`ReportsQuery`], [`LogsQuery`], [`Limit`]) and the API's error
+//!   body ([`ApiError`]) are validated values;
+//! - the voice logs (`GET /tts/3/logs`, kept 48 hours and readable any number of times) are
+//!   [`LogEntry`]s: [`LogEntry::is_final`] and [`LogEntry::to_recovered_report`] turn a lost
+//!   report back into a [`VoiceReport`] with the fields logs carry.
 //!
 //! What it does **not** do: talk HTTP, or read XML and whole pages with per-report error
 //! recovery (that is `ivr-reports-codec`'s job). With the `serde` feature every type
@@ -99,6 +102,7 @@ extern crate std;
 mod api_error;
 mod codes;
 mod error;
+mod log;
 mod price;
 mod query;
 mod report;
@@ -116,6 +120,7 @@ pub use crate::codes::{
     ERRORS, ErrorGroup, ErrorInfo, STATUSES, StatusGroup, StatusInfo, error_info, status_info,
 };
 pub use crate::error::{Error, ErrorKind};
+pub use crate::log::{LogEntry, LogsQuery};
 pub use crate::price::Price;
 pub use crate::query::{Limit, ReportsQuery};
 pub use crate::report::{AnyReport, Generation, Report, ReportRef};

@@ -10,6 +10,7 @@ mod fuzzed;
 mod hostile;
 mod isolation;
 mod leniency;
+mod logs;
 mod roundtrip;
 mod serde_parity;
 mod strategies;

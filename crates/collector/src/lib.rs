@@ -103,6 +103,7 @@ mod pg;
 #[cfg(feature = "postgres")]
 mod pg_connect;
 mod quarantine;
+mod reconcile;
 mod replay;
 mod report;
 mod sink;
@@ -122,6 +123,9 @@ pub use crate::metrics::{Health, MetricsServer};
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
+pub use crate::reconcile::{
+    IncidentOutcome, IncidentState, LogSource, ReconcileConfig, Reconciliation,
+};
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::canonical_json;
 pub use crate::sink::{Conflict, Origin, Sink, SinkSpec, Stored, StoredReport};

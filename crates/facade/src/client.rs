@@ -12,12 +12,12 @@ use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{CallReport, ReportsQuery, VoiceReport};
 #[cfg(feature = "client")]
 use ivr_reports_transport::RetryPolicy;
-use ivr_reports_transport::{Auth, HttpTransport, SharedTransport, redact_url};
+use ivr_reports_transport::{Auth, HttpTransport, ReplaySafe, SharedTransport, redact_url};
 
 use crate::drain::Drain;
 use crate::endpoint::{Endpoint, Paged, Reports};
 use crate::error::Error;
-use crate::request::ReportsRequest;
+use crate::request::{LogsRequest, ReportsRequest};
 use ivr_reports_model::Report;
 use tracing::Instrument;
 
@@ -81,6 +81,13 @@ impl Client {
     /// then `.await` it.
     pub fn call_reports(&self) -> ReportsRequest<'_, CallReport> {
         ReportsRequest::new(self)
+    }
+
+    /// The voice logs request (`GET /tts/3/logs`): every message sent in the last 48
+    /// hours with its current status, readable any number of times. Set filters, then
+    /// `.await` it (see [`LogsRequest`]).
+    pub fn logs(&self) -> LogsRequest<'_> {
+        LogsRequest::new(self)
     }
 
     /// Fetches pages of generation `R` matching `query` until an empty page: a
@@ -210,6 +217,9 @@ impl Client {
                 Error::invalid(format!("cannot build a request to {url}")).with_source(e)
             })?;
         *request.headers_mut() = headers;
+        if endpoint.replay_safe() {
+            request.extensions_mut().insert(ReplaySafe);
+        }
         let response = self
             .inner
             .transport

@@ -1,12 +1,14 @@
-//! The `Endpoint` and `Paged` extension points, and the two report endpoints built on them.
+//! The `Endpoint` and `Paged` extension points, and the endpoints built on them: the two
+//! report endpoints and the voice logs.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response};
+use ivr_reports_codec::{Batch, Rejected};
 use ivr_reports_codec::{Codec, Format};
-use ivr_reports_model::{Report, ReportsQuery};
+use ivr_reports_model::{LogEntry, LogsQuery, Report, ReportsQuery};
 
 use crate::error::Error;
 use crate::page::{Page, ResponseMeta};
@@ -15,20 +17,20 @@ use crate::page::{Page, ResponseMeta};
 ///
 /// [`Client::send`](crate::Client::send) does the rest: base URL, authorization, the
 /// `Accept` header (unless [`headers`](Self::headers) sets another), transport, and turning error statuses into [`ErrorKind::Api`] errors with
-/// the parsed Infobip error body. The two report endpoints are built on it; add your own for
-/// other operations.
+/// the parsed Infobip error body. The report endpoints and the logs endpoint are built on it;
+/// add your own for other operations.
 ///
 /// ```
 /// use std::borrow::Cow;
 /// use ivr_reports::{Endpoint, Error, Format};
 ///
-/// /// `GET /tts/3/logs`: sent-message logs, kept as raw JSON here.
-/// struct Logs;
+/// /// `GET /account/1/balance`: the account balance, kept as raw JSON here.
+/// struct Balance;
 ///
-/// impl Endpoint for Logs {
+/// impl Endpoint for Balance {
 ///     type Output = String;
 ///     fn path(&self) -> Cow<'_, str> {
-///         "/tts/3/logs".into()
+///         "/account/1/balance".into()
 ///     }
 ///     fn format(&self, _preferred: Format) -> Format {
 ///         Format::Json
@@ -94,6 +96,18 @@ pub trait Endpoint {
     /// ```
     fn headers(&self, headers: &mut HeaderMap) {
         let _ = headers;
+    }
+
+    /// Whether sending the request again has no effect on the server, so that a response
+    /// lost after the request was sent may be retried (the request then carries the
+    /// transport's [`ReplaySafe`](crate::transport::ReplaySafe) extension, and the built-in
+    /// client retries it under its [`RetryPolicy`](crate::RetryPolicy)). Default `false`.
+    ///
+    /// Only for reads without side effects, such as the voice logs ([`Logs`]). **Never** for
+    /// the report endpoints: the API hands each report out once, so a resent report request
+    /// answers with the next reports and the lost ones are gone.
+    fn replay_safe(&self) -> bool {
+        false
     }
 
     /// Reads a successful (2xx) response.
@@ -218,28 +232,46 @@ impl<R: Report> Endpoint for Reports<R> {
     }
 
     fn decode(&self, response: Response<Bytes>) -> Result<Page<R>, Error> {
-        let meta = ResponseMeta::of(&response);
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = response.into_body();
-        let format = Format::of_body(content_type.as_deref(), &body);
-        let codec = Codec::new(format).map_err(|e| Error::decode(body.clone(), e))?;
-        let batch = codec
-            .decode_page::<R>(&body)
-            .map_err(|e| Error::decode(body.clone(), e))?;
-        if batch.rejected.is_empty() {
-            tracing::debug!(reports = batch.reports.len(), "page decoded");
-        } else {
-            tracing::warn!(
-                reports = batch.reports.len(),
-                rejected = batch.rejected.len(),
-                "reports could not be decoded: their raw bytes are in Page::rejected"
-            );
-        }
-        Ok(Page::new(batch.reports, batch.rejected, meta))
+        decode_page(response, "reports", |codec, body| {
+            codec.decode_page::<R>(body)
+        })
+    }
+}
+
+/// Reads a 2xx page response with `decode`, in the format its `Content-Type` (or its first
+/// byte) says: the items that decoded, those that did not (`what` names them in the log),
+/// and the response's metadata.
+fn decode_page<T>(
+    response: Response<Bytes>,
+    what: &'static str,
+    decode: impl FnOnce(&Codec, &[u8]) -> Result<Batch<T>, ivr_reports_codec::Error>,
+) -> Result<Page<T>, Error> {
+    let meta = ResponseMeta::of(&response);
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response.into_body();
+    let format = Format::of_body(content_type.as_deref(), &body);
+    let codec = Codec::new(format).map_err(|e| Error::decode(body.clone(), e))?;
+    let Batch {
+        reports, rejected, ..
+    } = decode(&codec, &body).map_err(|e| Error::decode(body.clone(), e))?;
+    log_rejected(what, reports.len(), &rejected);
+    Ok(Page::new(reports, rejected, meta))
+}
+
+fn log_rejected(what: &'static str, decoded: usize, rejected: &[Rejected]) {
+    if rejected.is_empty() {
+        tracing::debug!(what, decoded, "page decoded");
+    } else {
+        tracing::warn!(
+            what,
+            decoded,
+            rejected = rejected.len(),
+            "items could not be decoded: their raw bytes are in Page::rejected"
+        );
     }
 }
 
@@ -252,5 +284,71 @@ impl<R: Report> Paged for Reports<R> {
 
     fn next_page(&self, _page: &Page<R>) -> Option<Self> {
         Some(self.clone())
+    }
+}
+
+/// The voice logs endpoint, `GET /tts/3/logs`, for one query: every message sent in the
+/// last 48 hours with its current status, readable any number of times (nothing is
+/// consumed). Built by [`Client::logs`](crate::Client::logs); public so it can be sent with
+/// [`Client::send`](crate::Client::send) or wrapped.
+///
+/// Its answer is a [`Page`] of [`LogEntry`]s (entries that do not decode are in
+/// [`Page::rejected`] with their raw bytes). There is no cursor: to read more than the
+/// limit, narrow the time window ([`LogsQuery::sent_since`], [`LogsQuery::sent_until`]).
+///
+/// It is [`replay_safe`](Endpoint::replay_safe): reading logs has no effect, so a response
+/// lost in transit is retried under the client's [`RetryPolicy`](crate::RetryPolicy), as
+/// are 429 answers (Infobip allows 120 logs requests a minute), honouring `Retry-After`.
+///
+/// ```
+/// use ivr_reports::{Endpoint, Logs, LogsQuery, StatusGroup};
+///
+/// let logs = Logs::new(LogsQuery::new().bulk_id("b1").general_status(StatusGroup::Pending));
+/// assert_eq!(logs.path(), "/tts/3/logs");
+/// assert_eq!(logs.query().as_deref(), Some("bulkId=b1&generalStatus=PENDING"));
+/// assert!(logs.replay_safe());
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Logs {
+    query: LogsQuery,
+}
+
+impl Logs {
+    /// The path of the voice logs.
+    pub const PATH: &'static str = "/tts/3/logs";
+
+    /// The endpoint for `query`.
+    pub fn new(query: LogsQuery) -> Self {
+        Self { query }
+    }
+
+    /// The query it sends, as a [`LogsQuery`] (named apart from [`Endpoint::query`], the
+    /// encoded query string).
+    pub fn logs_query(&self) -> &LogsQuery {
+        &self.query
+    }
+}
+
+impl Endpoint for Logs {
+    type Output = Page<LogEntry>;
+
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(Self::PATH)
+    }
+
+    fn query(&self) -> Option<String> {
+        let q = ivr_reports_codec::encode_logs_query(&self.query);
+        (!q.is_empty()).then_some(q)
+    }
+
+    fn replay_safe(&self) -> bool {
+        true
+    }
+
+    fn decode(&self, response: Response<Bytes>) -> Result<Page<LogEntry>, Error> {
+        decode_page(response, "log entries", |codec, body| {
+            codec.decode_logs(body)
+        })
     }
 }

@@ -40,7 +40,8 @@
 //!   the connection was refused, DNS or TLS failed before anything was sent, or the API
 //!   answered 429/503 (honouring `Retry-After`). Once a request may have reached the server,
 //!   a failure is [`ErrorKind::ResponseLost`]: the reports of that response may be gone.
-//!   Record it; if you also receive reports by webhook they will arrive there.
+//!   Record it; if you also receive reports by webhook they will arrive there, and the
+//!   voice logs (below) still know every message of the last 48 hours.
 //! - **One bad report never costs the others.** A page decodes report by report: those that
 //!   cannot be read come back in [`Page::rejected`] with their exact raw bytes and the
 //!   reason. Store them with the rest: the API will not hand them out again.
@@ -53,6 +54,37 @@
 //!
 //! For the full never-lose pipeline (durable spool, webhook receiver, deduplication), see the
 //! `ivr-reports-collector` crate.
+//!
+//! # The voice logs: the second source of truth
+//! Infobip also keeps a log entry of every voice message sent in the last **48 hours**
+//! (`GET /tts/3/logs`), readable any number of times. [`Client::logs`] reads them: a
+//! [`LogsRequest`] with every parameter of the API (`from`, `to`, repeatable `bulkId` and
+//! `messageId`, `generalStatus`, `sentSince`, `sentUntil`, `limit` 1 to 1000, `mcc`, `mnc`),
+//! answering a [`Page`] of [`LogEntry`]s. A final entry ([`LogEntry::is_final`]) whose report
+//! never arrived becomes that report, with the fields logs lack left empty, through
+//! [`LogEntry::to_recovered_report`].
+//!
+//! Logs are the one exception to "no blind retries": reading them consumes nothing, so the
+//! [`Logs`] endpoint is [`replay_safe`](Endpoint::replay_safe) and a response lost in
+//! transit is retried under the client's [`RetryPolicy`] like a refused connection. A 429
+//! (Infobip allows 120 logs requests a minute) is waited out, honouring `Retry-After`. There
+//! is no cursor: to read more than `limit` entries, narrow the time window.
+//!
+//! ```no_run
+//! # async fn run(client: ivr_reports::Client) -> Result<(), ivr_reports::Error> {
+//! use ivr_reports::{StatusGroup, Timestamp};
+//!
+//! let page = client
+//!     .logs()
+//!     .bulk_id("campaign-7")
+//!     .sent_since(Timestamp::parse("2026-12-01T10:00:00.000+01:00").unwrap())
+//!     .limit(1000)
+//!     .await?;
+//! let pending = page.reports.iter().filter(|e| !e.is_final()).count();
+//! println!("{} entries, {pending} still pending", page.reports.len());
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Extending
 //! - Other operations: implement [`Endpoint`] and call [`Client::send`]. Build the query
@@ -96,17 +128,17 @@ mod request;
 // The API of this crate.
 pub use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crate::drain::Drain;
-pub use crate::endpoint::{Endpoint, Paged, Reports};
+pub use crate::endpoint::{Endpoint, Logs, Paged, Reports};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::page::{Page, ResponseMeta};
-pub use crate::request::ReportsRequest;
+pub use crate::request::{LogsRequest, ReportsRequest};
 
 // What a user needs from the layers below, so `ivr-reports` is the only dependency.
 pub use ivr_reports_codec::{Format, QueryString, Rejected};
 pub use ivr_reports_model::{
     AnsweredBy, AnyReport, ApiError, CallReport, Decimal, Direction, ErrorGroup, Generation,
-    IvrData, Limit, Price, Report, ReportError, ReportRef, ReportsQuery, Status, StatusGroup,
-    Timestamp, VoiceCall, VoiceReport,
+    IvrData, Limit, LogEntry, LogsQuery, Price, Report, ReportError, ReportRef, ReportsQuery,
+    Status, StatusGroup, Timestamp, VoiceCall, VoiceReport,
 };
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]

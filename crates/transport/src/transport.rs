@@ -13,6 +13,35 @@ use crate::error::Error;
 /// A boxed, `Send` future, as [`HttpTransport::send`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A request extension: sending this request again has no effect on the server (it only
+/// reads, e.g. `GET /tts/3/logs`, which may be read any number of times), so a transport may
+/// resend it even when its response was lost after it was sent.
+///
+/// Without it nothing that may have been processed is ever resent: reading delivery reports
+/// consumes them, and a resent report request would answer with the *next* reports while
+/// the lost ones are gone. The crate's `Client` retries a lost response of a request marked
+/// so under its `RetryPolicy` (attempts, backoff, deadline), like a refused connection.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ivr_reports_transport::ReplaySafe;
+///
+/// let mut request = http::Request::get("https://api.infobip.com/tts/3/logs").body(Bytes::new())?;
+/// request.extensions_mut().insert(ReplaySafe);
+/// assert!(ReplaySafe::is_set(&request));
+/// # Ok::<(), http::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ReplaySafe;
+
+impl ReplaySafe {
+    /// Whether `request` carries the extension.
+    #[must_use]
+    pub fn is_set<B>(request: &Request<B>) -> bool {
+        request.extensions().get::<Self>().is_some()
+    }
+}
+
 /// Sends one HTTP request and returns its whole response.
 ///
 /// The crate's `Client` (feature `client`) is the implementation in this tree; tests and
@@ -20,7 +49,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// it around as a [`SharedTransport`]. The trait is object safe.
 ///
 /// An implementation must keep the crate's loss-safety promise: it must not resend a request
-/// that may have been processed, and must report a lost response as
+/// that may have been processed (unless the request carries the [`ReplaySafe`] extension),
+/// and must report a lost response as
 /// [`ErrorKind::ResponseLost`](crate::ErrorKind::ResponseLost) (or any error whose
 /// [`maybe_processed`](Error::maybe_processed) is `true`).
 pub trait HttpTransport: Send + Sync {

@@ -7,6 +7,7 @@
 
 mod builder;
 mod endpoint;
+mod logs;
 mod paged;
 
 use std::future::Future;

@@ -86,7 +86,8 @@ impl ClientBuilder {
     }
 
     /// The time from handing the request to a connection until the whole response body has
-    /// arrived. Default 60 s. Running out gives [`ErrorKind::ResponseLost`] (never retried).
+    /// arrived. Default 60 s. Running out gives [`ErrorKind::ResponseLost`] (never retried,
+    /// unless the request carries [`ReplaySafe`](crate::ReplaySafe)).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self
@@ -297,6 +298,8 @@ struct Prepared {
     /// Headers for HTTP/1.1 (with `Host`).
     headers: HeaderMap,
     body: Bytes,
+    /// The request carried [`ReplaySafe`](crate::ReplaySafe): a lost response may be retried.
+    replay_safe: bool,
 }
 
 impl Prepared {
@@ -428,6 +431,12 @@ impl Client {
                     error,
                     retriable: true,
                 } => (Err(error), policy.backoff(attempt)),
+                // Sending it again has no effect: a lost response is only a lost read.
+                Attempt::Failed { error, .. }
+                    if prepared.replay_safe && error.kind() == ErrorKind::ResponseLost =>
+                {
+                    (Err(error), policy.backoff(attempt))
+                }
                 Attempt::Failed { error, .. } => return Err(error.with_attempts(attempt)),
             };
             let past_deadline = Instant::now()
@@ -444,6 +453,12 @@ impl Client {
                     wait_ms,
                     "retrying: the server did not process the request"
                 ),
+                Err(e) if e.maybe_processed() => tracing::warn!(
+                    attempt,
+                    error = %e,
+                    wait_ms,
+                    "retrying a replay-safe request whose response was lost"
+                ),
                 Err(e) => tracing::warn!(
                     attempt,
                     error = %e,
@@ -456,6 +471,7 @@ impl Client {
     }
 
     fn prepare(&self, request: Request<Bytes>) -> Result<Prepared, Error> {
+        let replay_safe = crate::ReplaySafe::is_set(&request);
         let (parts, body) = request.into_parts();
         let invalid = |context| Error::of(ErrorKind::InvalidRequest).with_context(context);
         let https = match parts.uri.scheme() {
@@ -516,6 +532,7 @@ impl Client {
             origin,
             headers,
             body,
+            replay_safe,
         })
     }
 

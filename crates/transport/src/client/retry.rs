@@ -11,7 +11,9 @@ use http::{HeaderMap, StatusCode, header};
 /// was refused or the name did not resolve, the TLS handshake failed (other than for an
 /// untrusted or invalid certificate, which a retry cannot fix), the connect timeout ran out,
 /// the server answered 429 or 503, or refused the HTTP/2 stream (`REFUSED_STREAM`). Never
-/// once the request may have been written and the response was lost.
+/// once the request may have been written and the response was lost, unless the request
+/// carries the [`ReplaySafe`](crate::ReplaySafe) extension (sending it again has no effect,
+/// e.g. reading the voice logs): then a lost response is retried like a refused connection.
 ///
 /// Waits use exponential backoff with full jitter (a random wait between zero and
 /// `initial_backoff * 2^(attempt-1)`, at most `max_backoff`), or exactly the server's

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
-use ivr_reports_transport::ErrorKind;
+use ivr_reports_transport::{ErrorKind, ReplaySafe};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::*;
@@ -263,5 +263,44 @@ async fn a_pooled_connection_closed_by_the_server_is_replaced() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
+    assert_eq!(seen.get(), 3);
+}
+
+#[tokio::test]
+async fn a_replay_safe_request_whose_response_was_lost_is_retried() {
+    // The first connection reads the request and closes; the second one answers.
+    let answered = Counter::default();
+    let second = answered.clone();
+    let (addr, seen) = raw_server(5, move |mut socket| {
+        let n = second.bump();
+        async move {
+            if n > 1 {
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+            }
+        }
+    })
+    .await;
+    let client = client_with(|b| b.retry(quick_retry(3)));
+    let mut request = get(url(addr, "/tts/3/logs"));
+    request.extensions_mut().insert(ReplaySafe);
+    let response = client.send(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), &Bytes::from_static(b"ok"));
+    assert_eq!(seen.get(), 2, "sent once, lost, sent again");
+}
+
+#[tokio::test]
+async fn a_replay_safe_request_stops_at_max_attempts() {
+    let (addr, seen) = raw_server(10, |socket| async move { drop(socket) }).await;
+    let client = client_with(|b| b.retry(quick_retry(3)));
+    let mut request = get(url(addr, "/tts/3/logs"));
+    request.extensions_mut().insert(ReplaySafe);
+    let err = client.send(request).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseLost);
+    assert_eq!(err.attempts(), 3);
     assert_eq!(seen.get(), 3);
 }

@@ -12,6 +12,7 @@ pub(crate) const EXAMPLES: &str = "\
 Examples:
   ivr-reports sandbox
   ivr-reports sandbox --addr 127.0.0.1:8080 --api-key my-test-key --seed 10000
+  ivr-reports sandbox --logs-rate-limit 0      # no 429 from /tts/3/logs
   # then, elsewhere:
   INFOBIP_BASE_URL=http://127.0.0.1:8080 INFOBIP_API_KEY=my-test-key ivr-reports fetch";
 
@@ -28,6 +29,10 @@ pub(crate) struct SandboxArgs {
     /// ones get 413. Bodies of unauthenticated requests are never read.
     #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     max_body_bytes: u64,
+    /// How many `GET /tts/3/logs` requests each credential may make per minute (sliding
+    /// window) before getting 429 with `Retry-After`, as the real API's 120. 0: no limit.
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    logs_rate_limit: u32,
 }
 
 /// The API key a sandbox accepts when none is given.
@@ -40,7 +45,8 @@ pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs) -> Result<(), Failure>
     let mut builder = Sandbox::builder()
         .addr(args.addr)
         .api_key(given_key.unwrap_or(DEFAULT_KEY))
-        .max_body_bytes(args.max_body_bytes);
+        .max_body_bytes(args.max_body_bytes)
+        .logs_rate_limit(args.logs_rate_limit, std::time::Duration::from_secs(60));
     if args.seed > 0 {
         // Placed before the first connection is accepted: a client that connects at once
         // sees the campaign, never an empty first page.

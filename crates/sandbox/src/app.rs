@@ -12,7 +12,8 @@ use ivr_reports_model::{ApiError, CallReport, Report, Status, VoiceReport};
 use ivr_reports_transport::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
 
 use crate::auth::{Credentials, same};
-use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters};
+use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters, Record, Records};
+use crate::logs::{Clock, LogBook, Logged, RETENTION_MS, Throttle};
 use crate::outcomes::Call;
 use crate::push::{PushJob, Pusher};
 use crate::send::{self, Plan, SendKind};
@@ -48,6 +49,12 @@ pub(crate) struct State {
     /// Distinguishes this sandbox's generated ids from another's.
     pub(crate) id_prefix: u64,
     pub(crate) next_id: AtomicU64,
+    /// Sandbox time: sends and the logs' retention go by it.
+    pub(crate) clock: Clock,
+    /// Every message placed in the last 48 hours of sandbox time.
+    pub(crate) logbook: Mutex<LogBook>,
+    /// The rate limit of `GET /tts/3/logs`, per credential.
+    pub(crate) logs_throttle: Throttle,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -58,8 +65,60 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl State {
     pub(crate) fn counters(&self) -> Counters {
-        let pending = lock(&self.store).len();
-        self.counters.snapshot(pending)
+        let (pending, held) = {
+            let store = lock(&self.store);
+            (store.len(), store.held_len())
+        };
+        let logged = self.logbook_now().len();
+        self.counters.snapshot(pending, held, logged)
+    }
+
+    pub(crate) fn records(&self) -> Records {
+        self.counters.records()
+    }
+
+    /// The log book, with the entries older than the retention forgotten.
+    pub(crate) fn logbook_now(&self) -> std::sync::MutexGuard<'_, LogBook> {
+        let cutoff = self.clock.now_ms().saturating_sub(RETENTION_MS);
+        let mut book = lock(&self.logbook);
+        book.prune(cutoff);
+        book
+    }
+
+    /// Moves sandbox time forward; returns sandbox time now (epoch milliseconds).
+    pub(crate) fn advance_clock(&self, by: Duration) -> i64 {
+        self.clock.advance(by);
+        drop(self.logbook_now());
+        self.clock.now_ms()
+    }
+
+    /// Holds back the pending reports of the given messages (or of every message of the
+    /// given bulks): they stay PENDING in the logs until released. Returns how many.
+    pub(crate) fn hold(&self, message_ids: &[String], bulk_ids: &[String]) -> usize {
+        let ids: std::collections::HashSet<&str> = message_ids.iter().map(String::as_str).collect();
+        let bulks: std::collections::HashSet<&str> = bulk_ids.iter().map(String::as_str).collect();
+        lock(&self.store).hold(|e| {
+            ids.contains(e.message_id()) || e.bulk_id().is_some_and(|b| bulks.contains(b))
+        })
+    }
+
+    /// Makes held messages final: their reports become pending (fetchable). With no ids
+    /// and no bulks, releases every held report. Returns how many.
+    pub(crate) fn release(&self, message_ids: &[String], bulk_ids: &[String]) -> usize {
+        let all = message_ids.is_empty() && bulk_ids.is_empty();
+        let ids: std::collections::HashSet<&str> = message_ids.iter().map(String::as_str).collect();
+        let bulks: std::collections::HashSet<&str> = bulk_ids.iter().map(String::as_str).collect();
+        lock(&self.store).release(|e| {
+            all || ids.contains(e.message_id()) || e.bulk_id().is_some_and(|b| bulks.contains(b))
+        })
+    }
+
+    /// Writes placed calls into the log book.
+    fn log(&self, entries: impl IntoIterator<Item = Logged>) {
+        let mut book = lock(&self.logbook);
+        for e in entries {
+            book.push(e);
+        }
     }
 
     pub(crate) fn faults(&self) -> Faults {
@@ -75,6 +134,9 @@ impl State {
 
     pub(crate) fn reset(&self) {
         lock(&self.store).clear();
+        lock(&self.logbook).clear();
+        self.clock.reset();
+        self.logs_throttle.reset();
         self.counters.reset();
         self.set_faults(Faults::default());
     }
@@ -94,9 +156,12 @@ impl State {
     }
 
     pub(crate) fn inject<R: Report>(&self, reports: impl IntoIterator<Item = R>) -> usize {
+        let now = self.clock.now_ms();
+        let mut logged = Vec::new();
         let entries: Vec<Entry> = reports
             .into_iter()
             .map(|r| {
+                logged.push(Logged::injected(&r, now));
                 let json = self.codecs.json_of(&r);
                 Entry::Encoded(Encoded::new(
                     R::GENERATION,
@@ -106,14 +171,17 @@ impl State {
                 ))
             })
             .collect();
+        // Logged first: a report never leaves the sandbox before its log entry exists.
+        self.log(logged);
         self.push_entries(entries)
     }
 
     /// Places `calls` simulated TTS calls in `bulk_id`, to numbers whose last digit cycles
     /// through every outcome; returns their message ids.
     pub(crate) fn simulate_campaign(&self, bulk_id: &str, calls: usize) -> Vec<String> {
-        let now = now_millis();
+        let now = self.clock.now_ms();
         let mut ids = Vec::with_capacity(calls);
+        let mut logged = Vec::with_capacity(calls);
         let entries: Vec<Entry> = (0..calls)
             .map(|i| {
                 let message_id = self.new_id();
@@ -127,9 +195,13 @@ impl State {
                     feature: crate::outcomes::Feature::Tts,
                     sent_at_ms: now,
                 };
-                Entry::Call(Box::new(call))
+                let call = Arc::new(call);
+                logged.push(Logged::placed(Arc::clone(&call), None));
+                Entry::Call(call)
             })
             .collect();
+        // Logged first: a report never leaves the sandbox before its log entry exists.
+        self.log(logged);
         let mut store = lock(&self.store);
         for e in entries {
             store.push(e);
@@ -157,10 +229,13 @@ impl State {
             .bulk_id
             .clone()
             .or_else(|| (plan.call_count() > 1).then(|| self.new_id()));
-        let now = now_millis();
+        let now = self.clock.now_ms();
         let mut out = Vec::with_capacity(plan.call_count());
         let mut entries = Vec::new();
+        let mut logged = Vec::with_capacity(plan.call_count());
+        let mut pushes = Vec::new();
         for message in plan.messages {
+            let text: Option<Arc<str>> = message.text.as_deref().map(Arc::from);
             for dest in message.destinations {
                 let message_id = dest.message_id.unwrap_or_else(|| self.new_id());
                 let call = Call {
@@ -188,14 +263,20 @@ impl State {
                     })),
                     "messageId": message_id,
                 }));
+                let call = Arc::new(call);
+                logged.push(Logged::placed(Arc::clone(&call), text.clone()));
                 match &message.notify {
                     Some(notify) => {
-                        self.pusher
-                            .push(PushJob::new(&self.codecs, notify, &call, &self.base_url))
+                        pushes.push(PushJob::new(&self.codecs, notify, &call, &self.base_url));
                     }
-                    None => entries.push(Entry::Call(Box::new(call))),
+                    None => entries.push(Entry::Call(call)),
                 }
             }
+        }
+        // Logged first: a report never leaves the sandbox before its log entry exists.
+        self.log(logged);
+        for job in pushes {
+            self.pusher.push(job);
         }
         LiveCounters::add(&self.counters.calls_placed, out.len());
         let mut store = lock(&self.store);
@@ -229,6 +310,7 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Bytes>) -> Reply {
         (Method::GET, path) if path == Generation::V2.path() => {
             reports(&state, &req, Generation::V2).await
         }
+        (Method::GET, "/tts/3/logs") => logs(&state, &req).into(),
         (Method::POST, "/tts/3/single") => send(&state, &req, SendKind::Single).into(),
         (Method::POST, "/tts/3/multi") => send(&state, &req, SendKind::Multi).into(),
         (Method::POST, "/tts/3/advanced") => send(&state, &req, SendKind::Advanced).into(),
@@ -265,6 +347,7 @@ fn known_path(p: &str) -> bool {
         p,
         "/tts/3/reports"
             | "/voice/1/reports"
+            | "/tts/3/logs"
             | "/tts/3/single"
             | "/tts/3/multi"
             | "/tts/3/advanced"
@@ -287,16 +370,18 @@ pub(crate) fn check_head(state: &State, head: &http::request::Parts) -> Result<(
     };
     let format = accept_or_json_in(headers);
     let refusal = match (&head.method, path) {
-        (&Method::GET, "/tts/3/reports" | "/voice/1/reports") => match negotiate_in(headers) {
-            None => Some(error(
-                &state.codecs,
-                Format::Json,
-                StatusCode::NOT_ACCEPTABLE,
-                "NOT_ACCEPTABLE",
-                "Only application/json and application/xml can be served",
-            )),
-            Some(format) => (!authorized()).then(|| unauthorized(&state.codecs, format)),
-        },
+        (&Method::GET, "/tts/3/reports" | "/voice/1/reports" | "/tts/3/logs") => {
+            match negotiate_in(headers) {
+                None => Some(error(
+                    &state.codecs,
+                    Format::Json,
+                    StatusCode::NOT_ACCEPTABLE,
+                    "NOT_ACCEPTABLE",
+                    "Only application/json and application/xml can be served",
+                )),
+                Some(format) => (!authorized()).then(|| unauthorized(&state.codecs, format)),
+            }
+        }
         (
             &Method::POST,
             "/tts/3/single" | "/tts/3/multi" | "/tts/3/advanced" | "/voice/ivr/1/messages",
@@ -475,6 +560,9 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
     let limit = usize::from(query.effective_limit().get());
     let taken = lock(&state.store).take(&filter, limit);
     if !taken.is_empty() && state.dice.chance(faults.drop_after_take) {
+        state
+            .counters
+            .record(Record::LostInTransit, taken.iter().map(Entry::message_id));
         LiveCounters::add(&state.counters.lost_in_transit, taken.len());
         return Reply::Drop;
     }
@@ -483,6 +571,9 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
         .page(format, generation, &taken, &state.base_url)
     {
         Ok(body) => {
+            state
+                .counters
+                .record(Record::HandedOut, taken.iter().map(Entry::message_id));
             LiveCounters::add(&state.counters.handed_out, taken.len());
             respond(StatusCode::OK, format, body).into()
         }
@@ -503,6 +594,63 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
             .into()
         }
     }
+}
+
+/// `GET /tts/3/logs`: every message placed in the last 48 hours of sandbox time that the
+/// query asks for, newest first, at most `limit` (default 50); never consumes. Throttled
+/// per credential.
+fn logs(state: &State, req: &Request<Bytes>) -> Response<Bytes> {
+    let Some(format) = negotiate(req) else {
+        return error(
+            &state.codecs,
+            Format::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "Only application/json and application/xml can be served",
+        );
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let Some(who) = state.credentials.identify(authorization) else {
+        return unauthorized(&state.codecs, format);
+    };
+    if let Err(secs) = state.logs_throttle.check(who) {
+        LiveCounters::add(&state.counters.logs_throttled, 1);
+        let r = error(
+            &state.codecs,
+            format,
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many requests",
+        );
+        return with_retry_after(r, secs);
+    }
+    let query = match wire::parse_logs_query(req.uri().query().unwrap_or("")) {
+        Ok(q) => q,
+        Err((field, problem)) => {
+            let mut problems = send::Invalid::new();
+            problems.insert(field, vec![problem]);
+            return invalid(&state.codecs, format, problems);
+        }
+    };
+    // Held ids first, then the log book: never both locks at once.
+    let held = {
+        let store = lock(&state.store);
+        if store.held_len() == 0 {
+            None
+        } else {
+            Some(store.held_ids())
+        }
+    };
+    let is_held = |id: &str| held.as_ref().is_some_and(|h| h.contains(id));
+    let entries = state.logbook_now().select(&query, is_held, &state.base_url);
+    respond(
+        StatusCode::OK,
+        format,
+        state.codecs.logs_page(format, &entries),
+    )
 }
 
 fn send(state: &State, req: &Request<Bytes>, kind: SendKind) -> Response<Bytes> {
@@ -619,6 +767,34 @@ fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
                 }
             }
         }
+        (Method::GET, "/sandbox/records") => json_response(StatusCode::OK, &state.records()),
+        (Method::GET, "/sandbox/clock") => json_response(StatusCode::OK, &clock_body(state)),
+        (Method::POST, "/sandbox/clock/advance") => {
+            match serde_json::from_slice::<Advance>(req.body()) {
+                Ok(a) if a.seconds <= MAX_ADVANCE_SECS => {
+                    state.advance_clock(Duration::from_secs(a.seconds));
+                    json_response(StatusCode::OK, &clock_body(state))
+                }
+                Ok(a) => body_invalid(
+                    state,
+                    format!("seconds: at most {MAX_ADVANCE_SECS}, got {}", a.seconds),
+                ),
+                Err(e) => body_invalid(state, e.to_string()),
+            }
+        }
+        (Method::POST, "/sandbox/hold" | "/sandbox/release") => {
+            match serde_json::from_slice::<Pick>(req.body()) {
+                Ok(pick) if path.ends_with("hold") => {
+                    let n = state.hold(&pick.message_ids, &pick.bulk_ids);
+                    json_response(StatusCode::OK, &serde_json::json!({ "held": n }))
+                }
+                Ok(pick) => {
+                    let n = state.release(&pick.message_ids, &pick.bulk_ids);
+                    json_response(StatusCode::OK, &serde_json::json!({ "released": n }))
+                }
+                Err(e) => body_invalid(state, e.to_string()),
+            }
+        }
         (Method::POST, "/sandbox/reset") => {
             state.reset();
             json_response(StatusCode::OK, &state.counters())
@@ -631,6 +807,42 @@ fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
             "Not found",
         ),
     }
+}
+
+/// The largest clock advance accepted at once: ten years.
+const MAX_ADVANCE_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// `POST /sandbox/clock/advance`: `{"seconds": N}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: u64,
+}
+
+/// `POST /sandbox/hold` and `/sandbox/release`: `{"messageIds": [...], "bulkIds": [...]}`,
+/// both optional.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Pick {
+    #[serde(default)]
+    message_ids: Vec<String>,
+    #[serde(default)]
+    bulk_ids: Vec<String>,
+}
+
+/// `{"nowMs": 1764640000000, "now": "2025-12-02T01:46:40.000+0000"}`: sandbox time.
+fn clock_body(state: &State) -> serde_json::Value {
+    let now = state.clock.now_ms();
+    let text = ivr_reports_model::Timestamp::from_unix_millis(now)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    serde_json::json!({ "nowMs": now, "now": text })
+}
+
+fn body_invalid(state: &State, problem: String) -> Response<Bytes> {
+    let mut problems = send::Invalid::new();
+    problems.insert("body".into(), vec![problem]);
+    invalid(&state.codecs, Format::Json, problems)
 }
 
 /// Injects a page posted to the admin API; returns (injected, rejected).

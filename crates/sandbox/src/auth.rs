@@ -61,26 +61,33 @@ impl Credentials {
 
     /// Whether an `Authorization` header value carries valid credentials in any scheme.
     pub(crate) fn accepts(&self, header: Option<&[u8]>) -> bool {
-        let Some(header) = header.and_then(|h| std::str::from_utf8(h).ok()) else {
-            return false;
-        };
-        let Some((scheme, value)) = header.trim().split_once(' ') else {
-            return false;
-        };
+        self.identify(header).is_some()
+    }
+
+    /// Which of the accepted credentials an `Authorization` header value carries (the
+    /// scheme's name: each scheme has exactly one credential), if any: per-credential rate
+    /// limits are kept under this name.
+    pub(crate) fn identify(&self, header: Option<&[u8]>) -> Option<&'static str> {
+        let header = header.and_then(|h| std::str::from_utf8(h).ok())?;
+        let (scheme, value) = header.trim().split_once(' ')?;
         let value = value.trim();
-        match scheme.to_ascii_lowercase().as_str() {
-            "app" => same(value, &self.api_key),
-            "ibsso" => same(value, &self.ibsso_token),
-            "bearer" => same(value, &self.bearer_token),
-            "basic" => base64_decode(value)
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .and_then(|pair| {
-                    pair.split_once(':')
-                        .map(|(u, p)| same(u, &self.username) & same(p, &self.password))
-                })
-                .unwrap_or(false),
-            _ => false,
-        }
+        let (name, ok) = match scheme.to_ascii_lowercase().as_str() {
+            "app" => ("App", same(value, &self.api_key)),
+            "ibsso" => ("IBSSO", same(value, &self.ibsso_token)),
+            "bearer" => ("Bearer", same(value, &self.bearer_token)),
+            "basic" => (
+                "Basic",
+                base64_decode(value)
+                    .and_then(|raw| String::from_utf8(raw).ok())
+                    .and_then(|pair| {
+                        pair.split_once(':')
+                            .map(|(u, p)| same(u, &self.username) & same(p, &self.password))
+                    })
+                    .unwrap_or(false),
+            ),
+            _ => return None,
+        };
+        ok.then_some(name)
     }
 }
 

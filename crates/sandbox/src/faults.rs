@@ -1,6 +1,7 @@
 //! Fault injection for the report endpoints, and the sandbox's counters.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -194,9 +195,9 @@ impl Dice {
 /// [`SandboxHandle::counters`](crate::SandboxHandle::counters) or `GET /sandbox/counters`.
 ///
 /// JSON shape: `{"pending":0,"handedOut":0,"pushed":0,"pushFailures":0,"lostInTransit":0,
-/// "callsPlaced":0,"injected":0,"faultsInjected":0}`.
+/// "callsPlaced":0,"injected":0,"faultsInjected":0,"held":0,"logged":0,"logsThrottled":0}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Counters {
     /// Reports waiting to be fetched.
@@ -216,7 +217,53 @@ pub struct Counters {
     pub injected: u64,
     /// Report requests answered with an injected 429, 500 or 503.
     pub faults_injected: u64,
+    /// Reports held back (their messages stay PENDING in the logs) until released.
+    pub held: u64,
+    /// Entries `GET /tts/3/logs` can list now (the last 48 hours of sandbox time).
+    pub logged: u64,
+    /// Logs requests answered 429 by the logs rate limit.
+    pub logs_throttled: u64,
 }
+
+/// The sandbox's records of which messages' reports left it, as read with
+/// [`SandboxHandle::records`](crate::SandboxHandle::records) or `GET /sandbox/records`: the
+/// ground truth for "every report handed out is stored exactly once".
+///
+/// Each list is in the order things happened and holds each report once (a report leaves
+/// the sandbox once). JSON shape: `{"handedOut":["id",...],"lostInTransit":[...],
+/// "pushed":[...],"truncated":false}`. Each list keeps at most 1,000,000 ids; `truncated`
+/// says when one overflowed (the counters still count everything).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct Records {
+    /// Message ids written into a report response that was sent (`GET /tts/3/reports` and
+    /// `GET /voice/1/reports`).
+    pub handed_out: Vec<String>,
+    /// Message ids taken by a request whose connection was then dropped (the
+    /// `dropAfterTake` fault): the client never saw them, the API will not hand them out
+    /// again. Only the logs still know them.
+    pub lost_in_transit: Vec<String>,
+    /// Message ids whose report a webhook accepted (answered 200).
+    pub pushed: Vec<String>,
+    /// Whether some list reached its cap and dropped later ids.
+    pub truncated: bool,
+}
+
+impl Records {
+    /// Every message id whose report left the sandbox: handed out, lost in transit or
+    /// pushed.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        self.handed_out
+            .iter()
+            .chain(&self.lost_in_transit)
+            .chain(&self.pushed)
+            .map(String::as_str)
+    }
+}
+
+/// The most ids each [`Records`] list keeps.
+const MAX_RECORDS: usize = 1_000_000;
 
 /// The live counters behind [`Counters`] (pending is read from the store).
 #[derive(Debug, Default)]
@@ -228,6 +275,16 @@ pub(crate) struct LiveCounters {
     pub(crate) calls_placed: AtomicU64,
     pub(crate) injected: AtomicU64,
     pub(crate) faults_injected: AtomicU64,
+    pub(crate) logs_throttled: AtomicU64,
+    records: Mutex<Records>,
+}
+
+/// Which [`Records`] list an id goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    HandedOut,
+    LostInTransit,
+    Pushed,
 }
 
 impl LiveCounters {
@@ -235,10 +292,39 @@ impl LiveCounters {
         counter.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, pending: usize) -> Counters {
+    /// Adds message ids to a [`Records`] list.
+    pub(crate) fn record<'a>(&self, list: Record, ids: impl IntoIterator<Item = &'a str>) {
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let records = &mut *records;
+        let target = match list {
+            Record::HandedOut => &mut records.handed_out,
+            Record::LostInTransit => &mut records.lost_in_transit,
+            Record::Pushed => &mut records.pushed,
+        };
+        for id in ids {
+            if target.len() >= MAX_RECORDS {
+                records.truncated = true;
+                break;
+            }
+            target.push(id.to_string());
+        }
+    }
+
+    pub(crate) fn records(&self) -> Records {
+        self.records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn snapshot(&self, pending: usize, held: usize, logged: usize) -> Counters {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         Counters {
-            pending: u64::try_from(pending).unwrap_or(u64::MAX),
+            held: n(held),
+            logged: n(logged),
+            logs_throttled: get(&self.logs_throttled),
+            pending: n(pending),
             handed_out: get(&self.handed_out),
             pushed: get(&self.pushed),
             push_failures: get(&self.push_failures),
@@ -258,9 +344,11 @@ impl LiveCounters {
             &self.calls_placed,
             &self.injected,
             &self.faults_injected,
+            &self.logs_throttled,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        *self.records.lock().unwrap_or_else(PoisonError::into_inner) = Records::default();
     }
 }
 

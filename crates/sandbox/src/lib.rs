@@ -15,12 +15,25 @@
 //!   available from both report endpoints (once). Calls sent with `notifyUrl` are pushed there
 //!   instead (v1 or v2 per `notifyContentVersion`, JSON or XML per `notifyContentType`),
 //!   retried with backoff until the receiver answers 200.
+//! - `GET /tts/3/logs`: a log entry for every message placed (sends and campaigns, pushed
+//!   ones too; and every injected report, with the fields it carries that logs carry,
+//!   kept 48 hours from its injection whatever its `sentAt`) with its *current* status, never consumed, for the last 48 hours of a sandbox clock the admin
+//!   API can advance ([`SandboxHandle::advance_clock`]). Filters `from`, `to`, `bulkId`*,
+//!   `messageId`*, `generalStatus`, `sentSince` (inclusive), `sentUntil` (exclusive),
+//!   `mcc`, `mnc`; newest first, `limit` 1 to 1000 (default 50), no cursor. A message is
+//!   final as soon as it is placed unless held ([`SandboxHandle::hold`]): then it is
+//!   PENDING and its report cannot be fetched until released. Throttled per credential at
+//!   120 requests a minute ([`SandboxBuilder::logs_rate_limit`]): `429` with the legacy
+//!   error body and `Retry-After`.
 //! - An admin API under `/sandbox/` (its own bearer token, see [`SandboxHandle::admin_token`]):
 //!   `POST /sandbox/reports/v1` and `/sandbox/reports/v2` inject report pages (JSON or XML
 //!   bodies; injected reports are handed out by their own generation's endpoint only),
 //!   `GET /sandbox/counters` ([`Counters`]), `GET`/`PUT /sandbox/faults` ([`Faults`]: latency,
-//!   429/500/503 rates, and "take the reports then drop the connection"), and
-//!   `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
+//!   429/500/503 rates, and "take the reports then drop the connection"),
+//!   `GET /sandbox/records` ([`Records`]: which message ids were handed out, lost in transit
+//!   or pushed), `GET /sandbox/clock`, `POST /sandbox/clock/advance` `{"seconds": N}`,
+//!   `POST /sandbox/hold` and `/sandbox/release` `{"messageIds": [...], "bulkIds": [...]}`,
+//!   and `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
 //!
 //! Credentials come before bodies: a request's head is judged before its body is read, so
 //! an unauthenticated (or misrouted) upload is refused at once and costs no memory; bodies
@@ -54,6 +67,7 @@ mod app;
 mod auth;
 mod error;
 mod faults;
+mod logs;
 mod outcomes;
 mod push;
 mod send;
@@ -65,7 +79,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ivr_reports_model::{CallReport, VoiceReport};
+use ivr_reports_model::{CallReport, Timestamp, VoiceReport};
 use ivr_reports_transport::ServerHandle;
 
 use crate::app::State;
@@ -74,7 +88,7 @@ use crate::push::{PushPolicy, Pusher};
 // The public API, in one place.
 pub use crate::auth::Credentials;
 pub use crate::error::{Error, ErrorKind};
-pub use crate::faults::{Counters, Faults};
+pub use crate::faults::{Counters, Faults, Records};
 pub use crate::outcomes::Outcome;
 
 /// The entry point: [`Sandbox::builder`] or [`Sandbox::start`].
@@ -109,6 +123,7 @@ pub struct SandboxBuilder {
     push: PushPolicy,
     faults: Faults,
     limits: app::Limits,
+    logs_rate_limit: (u32, Duration),
 }
 
 impl Default for SandboxBuilder {
@@ -126,6 +141,7 @@ impl Default for SandboxBuilder {
                 max_body_bytes: 8 * 1024 * 1024,
                 max_concurrent_body_reads: 8,
             },
+            logs_rate_limit: (120, Duration::from_secs(60)),
         }
     }
 }
@@ -229,6 +245,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// The rate limit of `GET /tts/3/logs`: at most `requests` per credential in any
+    /// `window` (sliding); further requests get `429 Too Many Requests` with Infobip's
+    /// legacy error body and a `Retry-After`. Default 120 per minute, as the real API;
+    /// `requests` 0 turns the limit off.
+    pub fn logs_rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.logs_rate_limit = (requests, window.max(Duration::from_millis(1)));
+        self
+    }
+
     /// Binds and starts serving. Must be called within a tokio runtime.
     ///
     /// # Errors
@@ -287,6 +312,9 @@ impl SandboxBuilder {
                 seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             }),
             next_id: AtomicU64::new(1),
+            clock: logs::Clock::default(),
+            logbook: Mutex::default(),
+            logs_throttle: logs::Throttle::new(self.logs_rate_limit.0, self.logs_rate_limit.1),
         });
         // Seeded campaigns are in place before the first connection is accepted: a client
         // that connects at once must not conclude from an empty page that all is received.
@@ -301,6 +329,23 @@ impl SandboxBuilder {
             base_url,
         })
     }
+}
+
+/// A sandbox time as a timestamp. The clock's offset is capped (see `logs::Clock`), so it
+/// always stays in range; the epoch stands in otherwise.
+fn timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(ms)
+        .or_else(|_| Timestamp::from_unix_millis(0))
+        .unwrap_or_else(|_| unreachable_epoch())
+}
+
+#[allow(clippy::panic)]
+fn unreachable_epoch() -> Timestamp {
+    panic!("the Unix epoch is a valid timestamp")
+}
+
+fn owned<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    items.iter().map(|s| s.as_ref().to_string()).collect()
 }
 
 /// The fault dice's seed when none is given.
@@ -403,6 +448,87 @@ impl SandboxHandle {
         self.state.counters()
     }
 
+    /// The sandbox's records of which reports left it: handed out, lost in transit,
+    /// pushed (see [`Records`]).
+    #[must_use]
+    pub fn records(&self) -> Records {
+        self.state.records()
+    }
+
+    /// Sandbox time now: the machine's clock plus every
+    /// [`advance_clock`](SandboxHandle::advance_clock) so far. Calls are sent at sandbox
+    /// time, and the logs keep the last 48 hours of it.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        timestamp(self.state.clock.now_ms())
+    }
+
+    /// Moves sandbox time forward by `by` (as `POST /sandbox/clock/advance`
+    /// `{"seconds": N}`): log entries sent more than 48 hours before the new time are
+    /// gone. Reports waiting to be fetched are not affected. Returns the new sandbox time.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// let sandbox = ivr_reports_sandbox::Sandbox::start().await?;
+    /// sandbox.simulate_campaign("old", 3);
+    /// assert_eq!(sandbox.counters().logged, 3);
+    /// sandbox.advance_clock(Duration::from_secs(48 * 3600 + 1));
+    /// assert_eq!(sandbox.counters().logged, 0);
+    /// assert_eq!(sandbox.counters().pending, 3); // the reports are still there
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn advance_clock(&self, by: Duration) -> Timestamp {
+        timestamp(self.state.advance_clock(by))
+    }
+
+    /// Keeps the given messages from becoming final (as `POST /sandbox/hold`
+    /// `{"messageIds": [...]}`): their reports are held back from the report endpoints and
+    /// their log entries say PENDING until [`release`](SandboxHandle::release). Only
+    /// reports still waiting to be fetched can be held (not ones handed out or pushed).
+    /// Returns how many were held.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = ivr_reports_sandbox::Sandbox::start().await?;
+    /// let ids = sandbox.simulate_campaign("c", 10);
+    /// assert_eq!(sandbox.hold(&ids[..4]), 4);
+    /// assert_eq!((sandbox.counters().pending, sandbox.counters().held), (6, 4));
+    /// assert_eq!(sandbox.release(&ids[..1]), 1);
+    /// assert_eq!(sandbox.release_all(), 3);
+    /// assert_eq!(sandbox.counters().pending, 10);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn hold<S: AsRef<str>>(&self, message_ids: &[S]) -> usize {
+        self.state.hold(&owned(message_ids), &[])
+    }
+
+    /// Holds every waiting report of the given bulks, as [`hold`](SandboxHandle::hold)
+    /// (`POST /sandbox/hold` `{"bulkIds": [...]}`).
+    pub fn hold_bulks<S: AsRef<str>>(&self, bulk_ids: &[S]) -> usize {
+        self.state.hold(&[], &owned(bulk_ids))
+    }
+
+    /// Makes held messages final (as `POST /sandbox/release` `{"messageIds": [...]}`):
+    /// their reports can be fetched, their log entries show their final status. Returns
+    /// how many were released.
+    pub fn release<S: AsRef<str>>(&self, message_ids: &[S]) -> usize {
+        if message_ids.is_empty() {
+            return 0;
+        }
+        self.state.release(&owned(message_ids), &[])
+    }
+
+    /// Makes every held message final (`POST /sandbox/release` `{}`).
+    pub fn release_all(&self) -> usize {
+        self.state.release(&[], &[])
+    }
+
     /// The faults now in force.
     #[must_use]
     pub fn faults(&self) -> Faults {
@@ -421,7 +547,8 @@ impl SandboxHandle {
         Ok(())
     }
 
-    /// Drops every pending report, zeroes the counters and clears the faults.
+    /// Drops every pending and held report and every log entry, zeroes the counters and
+    /// records, clears the faults and the logs rate limit, and puts the clock back.
     pub fn reset(&self) {
         self.state.reset();
     }

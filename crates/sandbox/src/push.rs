@@ -11,7 +11,7 @@ use ivr_reports_codec::Format;
 use ivr_reports_transport::{Client, RetryPolicy};
 use tokio::task::JoinSet;
 
-use crate::faults::LiveCounters;
+use crate::faults::{LiveCounters, Record};
 use crate::outcomes::Call;
 use crate::send::{Notify, PushFormat};
 use crate::store::Generation;
@@ -45,6 +45,8 @@ pub(crate) struct PushJob {
     url: String,
     format: Format,
     body: Bytes,
+    /// For the sandbox's records of what was pushed.
+    message_id: String,
 }
 
 impl PushJob {
@@ -61,6 +63,7 @@ impl PushJob {
             url: notify.url.clone(),
             format,
             body: Bytes::from(body),
+            message_id: call.message_id.clone(),
         }
     }
 }
@@ -105,6 +108,7 @@ impl Pusher {
         tasks.spawn(async move {
             let delivered = deliver(&client, &job, policy).await;
             let counter: &AtomicU64 = if delivered {
+                counters.record(Record::Pushed, [job.message_id.as_str()]);
                 &counters.pushed
             } else {
                 &counters.push_failures

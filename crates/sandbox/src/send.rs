@@ -51,6 +51,8 @@ pub(crate) struct Message {
     pub(crate) feature: Feature,
     pub(crate) notify: Option<Notify>,
     pub(crate) callback_data: Option<String>,
+    /// The text spoken (TTS), as the logs show it.
+    pub(crate) text: Option<String>,
 }
 
 /// A validated send request.
@@ -176,6 +178,7 @@ pub(crate) fn parse(kind: SendKind, body: &[u8]) -> Result<Plan, Invalid> {
             feature,
             notify,
             callback_data: raw.callback_data,
+            text: raw.text,
         });
     }
     let plan = Plan { bulk_id, messages };

@@ -1,6 +1,7 @@
 //! The pending-report store: every report waits here until exactly one response takes it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use crate::outcomes::Call;
 
@@ -10,7 +11,7 @@ pub(crate) use ivr_reports_model::Generation;
 #[derive(Clone, Debug)]
 pub(crate) enum Entry {
     /// A simulated call, rendered in whichever generation it is fetched as.
-    Call(Box<Call>),
+    Call(Arc<Call>),
     /// An injected report, pre-encoded so that a page is a concatenation.
     Encoded(Encoded),
 }
@@ -136,6 +137,9 @@ impl Filter {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pending: VecDeque<Entry>,
+    /// Reports held back: their messages are not final yet (PENDING in the logs) and no
+    /// request can take them until they are released.
+    held: Vec<Entry>,
 }
 
 impl Store {
@@ -154,6 +158,46 @@ impl Store {
 
     pub(crate) fn clear(&mut self) {
         self.pending = VecDeque::new();
+        self.held = Vec::new();
+    }
+
+    pub(crate) fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// The message ids of the held reports.
+    pub(crate) fn held_ids(&self) -> HashSet<String> {
+        self.held
+            .iter()
+            .map(|e| e.message_id().to_string())
+            .collect()
+    }
+
+    /// Moves the pending reports that `pick` chooses to the held ones; returns how many.
+    /// Reports already handed out cannot be held back.
+    pub(crate) fn hold(&mut self, pick: impl Fn(&Entry) -> bool) -> usize {
+        let before = self.held.len();
+        let mut kept = VecDeque::with_capacity(self.pending.len());
+        for entry in self.pending.drain(..) {
+            if pick(&entry) {
+                self.held.push(entry);
+            } else {
+                kept.push_back(entry);
+            }
+        }
+        self.pending = kept;
+        self.held.len() - before
+    }
+
+    /// Moves the held reports that `pick` chooses back to the end of the pending ones, in
+    /// the order they were held; returns how many.
+    pub(crate) fn release(&mut self, pick: impl Fn(&Entry) -> bool) -> usize {
+        let (released, kept): (Vec<Entry>, Vec<Entry>) =
+            std::mem::take(&mut self.held).into_iter().partition(pick);
+        self.held = kept;
+        let n = released.len();
+        self.pending.extend(released);
+        n
     }
 
     /// Removes and returns up to `limit` of the oldest entries that match `filter`.
@@ -234,6 +278,21 @@ mod tests {
         assert_eq!(ids(&s.take(&by_id, 50)), ["d"]);
         assert_eq!(ids(&s.take(&all(), 50)), ["b", "c"]);
         assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn held_reports_are_out_of_reach_until_released() {
+        let mut s = Store::default();
+        for id in ["a", "b", "c"] {
+            s.push(entry(id, Some("x")));
+        }
+        assert_eq!(s.hold(|e| e.message_id() != "b"), 2);
+        assert_eq!(s.held_ids(), HashSet::from(["a".into(), "c".into()]));
+        assert_eq!(ids(&s.take(&all(), 50)), ["b"]);
+        assert_eq!(s.release(|e| e.message_id() == "c"), 1);
+        assert_eq!(ids(&s.take(&all(), 50)), ["c"]);
+        assert_eq!(s.release(|_| true), 1);
+        assert_eq!((s.held_len(), ids(&s.take(&all(), 50))), (0, vec!["a"]));
     }
 
     #[test]

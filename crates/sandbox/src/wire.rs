@@ -47,6 +47,15 @@ impl Codecs {
         self.of(format).encode_api_error(error)
     }
 
+    /// A page of log entries (`GET /tts/3/logs`).
+    pub(crate) fn logs_page(
+        &self,
+        format: Format,
+        logs: &[ivr_reports_model::LogEntry],
+    ) -> Vec<u8> {
+        self.of(format).encode_logs(logs)
+    }
+
     /// A one-report page, as pushed to webhooks.
     pub(crate) fn push_page<R: Report>(&self, format: Format, report: &R) -> Vec<u8> {
         self.of(format).encode_page(std::slice::from_ref(report))
@@ -133,18 +142,27 @@ fn stored_json(entry: &Entry) -> &[u8] {
 /// Parses a report request's query string; on error, the field and the problem, for the
 /// API's `validationErrors`.
 pub(crate) fn parse_query(query: &str) -> Result<ReportsQuery, (String, String)> {
-    ivr_reports_codec::parse_query(query).map_err(|e| {
-        let field = if e.path().is_empty() {
-            "limit"
-        } else {
-            e.path()
-        }
+    ivr_reports_codec::parse_query(query).map_err(|e| field_problem(&e))
+}
+
+/// Parses a logs request's query string, as [`parse_query`].
+pub(crate) fn parse_logs_query(
+    query: &str,
+) -> Result<ivr_reports_model::LogsQuery, (String, String)> {
+    ivr_reports_codec::parse_logs_query(query).map_err(|e| field_problem(&e))
+}
+
+fn field_problem(e: &ivr_reports_codec::Error) -> (String, String) {
+    let field = if e.path().is_empty() {
+        "limit"
+    } else {
+        e.path()
+    }
+    .to_string();
+    let text = e.to_string();
+    let problem = text
+        .strip_prefix(&format!("{field}: "))
+        .unwrap_or(&text)
         .to_string();
-        let text = e.to_string();
-        let problem = text
-            .strip_prefix(&format!("{field}: "))
-            .unwrap_or(&text)
-            .to_string();
-        (field, problem)
-    })
+    (field, problem)
 }

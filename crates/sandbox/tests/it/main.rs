@@ -5,6 +5,7 @@
 
 mod admin;
 mod load;
+mod logs;
 mod outcomes;
 mod push;
 mod python;

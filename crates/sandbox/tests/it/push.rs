@@ -101,6 +101,9 @@ async fn a_receiver_failing_twice_gets_the_report_once() {
         "pushed, not kept for pull"
     );
     assert!(rx.try_recv().is_err(), "accepted exactly once");
+    let records = f.sandbox.records();
+    assert_eq!(records.pushed, ["p-1"], "the push is on the record, once");
+    assert!(records.handed_out.is_empty() && records.lost_in_transit.is_empty());
     server.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 

@@ -5,11 +5,13 @@
 //! but some could not be stored as they came and were set aside for a human (an undecodable
 //! body kept by `fetch --save`; items `collect` quarantined or kept as conflicts).
 
+mod audit;
 mod collect;
 mod config;
 mod fetch;
 mod logging;
 mod output;
+mod reconcile;
 mod sandbox;
 mod stats;
 
@@ -94,6 +96,15 @@ enum Command {
     /// Summarise stored reports per bulk and overall: outcomes, durations, cost, DTMF keys.
     #[command(after_help = stats::EXAMPLES)]
     Stats(stats::StatsArgs),
+    /// Close possible-loss incidents from the API's voice logs (GET /tts/3/logs): every
+    /// final call of an incident's window without a stored report is stored as recovered
+    /// from logs. Exit 3 while an incident stays open.
+    #[command(after_help = reconcile::EXAMPLES)]
+    Reconcile(reconcile::ReconcileArgs),
+    /// Compare the voice logs with the sink, per bulk: sent, final, stored (pulled /
+    /// pushed / recovered), pending, missing. Exit 0 only when no final call is missing.
+    #[command(after_help = audit::EXAMPLES)]
+    Audit(audit::AuditArgs),
 }
 
 const EXAMPLES: &str = "\
@@ -201,6 +212,8 @@ fn main() -> ExitCode {
             Command::Collect(args) => collect::run(&cli.api, args).await,
             Command::Sandbox(args) => sandbox::run(&cli.api, args).await,
             Command::Stats(args) => stats::run(args).await,
+            Command::Reconcile(args) => reconcile::run(&cli.api, args).await,
+            Command::Audit(args) => audit::run(&cli.api, args).await,
         }
     });
     match result {

@@ -258,6 +258,9 @@ pub(crate) fn record(
     query: &str,
     reason: IncidentReason,
 ) -> Result<Incident, Error> {
+    let _one = APPENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (existing, good) = read_log_len(path)?;
     if let Some(same) = existing.iter().find(|i| {
         millis(i.opened_at) == millis(opened_at)
@@ -289,11 +292,18 @@ pub(crate) fn mark_reconciled(
     at: SystemTime,
     recovered: u64,
 ) -> Result<(), Error> {
+    let _one = APPENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (_, good) = read_log_len(path)?;
     append(path, good, &reconciled_line(id, at, recovered))
 }
 
+/// Serialises appends within this process (the pull loop records, reconciliation closes).
+static APPENDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Appends `line` to the log (whose complete lines are `good` bytes long) and syncs.
+/// The caller holds [`APPENDING`] since it read `good`.
 fn append(path: &Path, good: u64, line: &[u8]) -> Result<(), Error> {
     let write_err = |e| {
         Error::io(

@@ -124,7 +124,7 @@ pub use crate::metrics::{Health, MetricsServer};
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
 pub use crate::reconcile::{
-    IncidentOutcome, IncidentState, LogSource, ReconcileConfig, Reconciliation,
+    IncidentOutcome, IncidentState, LogSource, ReconcileConfig, Reconciliation, read_logs,
 };
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::canonical_json;

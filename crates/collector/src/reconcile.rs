@@ -2,16 +2,20 @@
 //!
 //! Infobip keeps a log of every voice message for 48 hours, readable any number of times
 //! (`GET /tts/3/logs`). For an open [`Incident`] the collector reads the logs of the
-//! incident's window, widened by a margin on both sides; a page that comes back full
+//! incident's window, widened by a margin on both sides (by default back to the start of
+//! the logs' retention: a report in a lost response may belong to any message sent before); a page that comes back full
 //! (`limit` entries: there is no cursor) makes it split the window in halves and read each
 //! half, within the logs' rate limit (120 requests a minute by default). Every message whose
 //! status is final and that has no stored report is stored as a report *recovered from
 //! logs* ([`Origin::Recovered`], the fields logs lack left empty:
 //! [`Origin::RECOVERED_LACKS`]). The incident is closed when its window holds no pending
 //! message; otherwise it stays open and the next reconciliation reads it again. Once the
-//! window reaches back beyond the retention, the logs no longer hold all of it: whatever
-//! they still hold is recovered, but the incident is never closed, and every run says so
-//! ([`IncidentState::BeyondRetention`], an `ERROR` event).
+//! incident's request is older than the retention, the logs no longer hold its window:
+//! whatever they still hold is recovered, but the incident is never closed, and every run
+//! says so ([`IncidentState::BeyondRetention`], an `ERROR` event).
+//!
+//! The limit: a report whose message was sent more than 48 hours before the incident is
+//! in no log, so reconciliation cannot see it.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -35,6 +39,36 @@ pub trait LogSource: Send + Sync + fmt::Debug {
     fn logs<'a>(&'a self, query: &'a LogsQuery) -> BoxFuture<'a, Result<Vec<LogEntry>, Error>>;
 }
 
+/// The facade's client reads `GET /tts/3/logs` (a 429 is retried by its retry policy,
+/// honouring `Retry-After`). A page holding an entry the codec cannot read is an error: a
+/// message whose status is unknown cannot let an incident close.
+impl LogSource for crate::Client {
+    fn logs<'a>(&'a self, query: &'a LogsQuery) -> BoxFuture<'a, Result<Vec<LogEntry>, Error>> {
+        Box::pin(async move {
+            let page = crate::Client::logs(self)
+                .query(query.clone())
+                .await
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Fetch,
+                        "cannot read the voice logs (GET /tts/3/logs)",
+                    )
+                    .with_source(e)
+                })?;
+            if !page.rejected.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Fetch,
+                    format!(
+                        "{} entries of a logs page could not be read",
+                        page.rejected.len()
+                    ),
+                ));
+            }
+            Ok(page.reports)
+        })
+    }
+}
+
 /// How reconciliation reads the logs. Every setter documents its default.
 #[derive(Clone, Debug)]
 #[must_use]
@@ -53,11 +87,11 @@ impl Default for ReconcileConfig {
 }
 
 impl ReconcileConfig {
-    /// The defaults: a margin of 1 hour, a retention of 48 hours, 120 requests a minute,
-    /// pages of 1000.
+    /// The defaults: a margin of 48 hours (all the logs keep), a retention of 48 hours,
+    /// 120 requests a minute, pages of 1000.
     pub fn new() -> Self {
         Self {
-            margin: Duration::from_secs(3600),
+            margin: Duration::from_secs(48 * 3600),
             retention: Duration::from_secs(48 * 3600),
             requests_per_minute: 120,
             page_limit: Limit::MAX,
@@ -66,8 +100,12 @@ impl ReconcileConfig {
     }
 
     /// How far before the incident's request (and after it) the logs are read: a report
-    /// handed out in a lost response belongs to a message *sent* earlier, so the margin
-    /// should cover how long reports wait to be pulled. Default 1 hour.
+    /// handed out in a lost response belongs to a message *sent* earlier, as much earlier
+    /// as the report waited to be pulled, which nothing bounds. The default, 48 hours,
+    /// reads everything the logs still keep before the incident (clamped to the
+    /// retention): the most reconciliation can prove, at the cost of one request per
+    /// 1000 messages of those 48 hours. A smaller margin reads less but cannot see a
+    /// report that waited longer than it.
     pub fn margin(mut self, margin: Duration) -> Self {
         self.margin = margin;
         self
@@ -283,6 +321,41 @@ pub(crate) async fn read_window(
     Ok(read)
 }
 
+/// Reads every log entry sent in `[since, until)` that matches `filter` (its own window
+/// and limit are replaced), splitting the window while pages come back full (pages of
+/// `config`'s limit), within `config`'s rate limit: for audits. Each `messageId` once.
+///
+/// # Errors
+/// The source's error; [`ErrorKind::InvalidConfig`] for a time that cannot be written in
+/// a query; [`ErrorKind::Fetch`] when more than a page of messages were sent within one
+/// millisecond (the logs cannot list them all).
+pub async fn read_logs(
+    source: &dyn LogSource,
+    since: SystemTime,
+    until: SystemTime,
+    filter: &LogsQuery,
+    config: &ReconcileConfig,
+) -> Result<Vec<LogEntry>, Error> {
+    let mut pacer = Pacer::new(config.requests_per_minute);
+    let read = read_window(
+        source,
+        millis(since),
+        millis(until),
+        config.page_limit,
+        filter,
+        &mut pacer,
+    )
+    .await?;
+    if read.overfull {
+        return Err(Error::new(
+            ErrorKind::Fetch,
+            "more than a page of messages were sent within one millisecond: the logs cannot \
+             list them all",
+        ));
+    }
+    Ok(read.entries)
+}
+
 /// Reconciles one incident against the logs; `stored` holds every stored `messageId` and
 /// grows with the recovered ones.
 pub(crate) async fn reconcile_incident(
@@ -308,7 +381,8 @@ pub(crate) async fn reconcile_incident(
         .unwrap_or(UNIX_EPOCH);
     let until = (incident.closed_at + config.margin).min(now);
     let oldest_kept = now.checked_sub(config.retention).unwrap_or(UNIX_EPOCH);
-    let beyond = since < oldest_kept;
+    // The request itself is older than what the logs keep: they cannot prove it whole.
+    let beyond = incident.opened_at < oldest_kept;
     let read = match read_window(
         source,
         millis(since.max(oldest_kept)),
@@ -500,11 +574,7 @@ mod tests {
         // Every page was split until it held fewer than 50 entries.
         let requests = logs.requests.lock().unwrap().clone();
         assert_eq!(out.requests, requests.len() as u64);
-        assert!(
-            requests.len() > 250 / 50,
-            "{} requests",
-            requests.len()
-        );
+        assert!(requests.len() > 250 / 50, "{} requests", requests.len());
         // 120 a minute: never two requests within 500 ms (tokio's paused clock).
         for pair in requests.windows(2) {
             assert!(pair[1].0 - pair[0].0 >= Duration::from_millis(500));

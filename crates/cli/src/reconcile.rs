@@ -77,9 +77,9 @@ pub(crate) async fn run(api: &ApiArgs, args: ReconcileArgs) -> Result<(), Failur
 pub(crate) fn tell(done: &Reconciliation) {
     for i in &done.incidents {
         let line = format!(
-            "incident #{}: {} ({} log entries, {} already stored, {} recovered from logs, {} \
-             logs requests)",
-            i.id, i.state, i.entries, i.already_stored, i.recovered, i.requests
+            "incident #{}: {} ({} log entries in its window, {} already stored, {} recovered \
+             from logs)",
+            i.id, i.state, i.entries, i.already_stored, i.recovered
         );
         match i.state {
             IncidentState::Closed => tracing::info!(target: LOG_TARGET, "{line}"),
@@ -89,11 +89,13 @@ pub(crate) fn tell(done: &Reconciliation) {
     if !done.incidents.is_empty() {
         tracing::info!(
             target: LOG_TARGET,
-            "reconciled {} incidents: {} closed, {} still open, {} reports recovered from logs",
+            "reconciled {} incidents: {} closed, {} still open, {} reports recovered from logs \
+             ({} logs requests)",
             done.incidents.len(),
             done.incidents.len() as u64 - done.still_open(),
             done.still_open(),
-            done.recovered()
+            done.recovered,
+            done.requests
         );
     }
 }

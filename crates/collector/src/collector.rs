@@ -627,7 +627,7 @@ impl Collector {
         source: &dyn crate::reconcile::LogSource,
         config: &crate::reconcile::ReconcileConfig,
     ) -> Result<crate::reconcile::Reconciliation, Error> {
-        use crate::reconcile::{IncidentState, Pacer, Reconciliation, reconcile_incident};
+        use crate::reconcile::{IncidentState, Pacer, Reconciliation, reconcile_all};
         let open: Vec<Incident> = self
             .incidents()
             .await?
@@ -645,17 +645,20 @@ impl Collector {
             .into_iter()
             .map(|s| s.report.message_id().to_string())
             .collect();
+        let before = stored.len();
         let mut pacer = Pacer::new(config.requests_per_minute_value());
-        for incident in &open {
-            let outcome = reconcile_incident(
-                incident,
-                source,
-                self.sink().as_ref(),
-                &mut stored,
-                config,
-                &mut pacer,
-            )
-            .await;
+        let (outcomes, requests) = reconcile_all(
+            &open,
+            source,
+            self.sink().as_ref(),
+            &mut stored,
+            config,
+            &mut pacer,
+        )
+        .await;
+        out.requests = requests;
+        out.recovered = (stored.len() - before) as u64;
+        for (incident, outcome) in open.iter().zip(outcomes) {
             match &outcome.state {
                 IncidentState::Closed => {
                     let path = self.shared.incidents_path.clone();

@@ -190,10 +190,9 @@ pub struct IncidentOutcome {
     pub entries: u64,
     /// Final messages of the window that had a stored report already.
     pub already_stored: u64,
-    /// Final messages stored now as recovered from logs.
+    /// Final messages of its window stored now as recovered from logs (one message may
+    /// be in the windows of several incidents).
     pub recovered: u64,
-    /// Logs requests made for it.
-    pub requests: u64,
 }
 
 /// What one reconciliation did.
@@ -202,21 +201,13 @@ pub struct IncidentOutcome {
 pub struct Reconciliation {
     /// Each open incident examined, oldest first.
     pub incidents: Vec<IncidentOutcome>,
+    /// Reports recovered from logs (each once).
+    pub recovered: u64,
+    /// Logs requests made (one read covers every incident's window).
+    pub requests: u64,
 }
 
 impl Reconciliation {
-    /// Reports recovered from logs over every incident.
-    #[must_use]
-    pub fn recovered(&self) -> u64 {
-        self.incidents.iter().map(|i| i.recovered).sum()
-    }
-
-    /// Logs requests made.
-    #[must_use]
-    pub fn requests(&self) -> u64 {
-        self.incidents.iter().map(|i| i.requests).sum()
-    }
-
     /// Incidents still open after it.
     #[must_use]
     pub fn still_open(&self) -> u64 {
@@ -356,38 +347,61 @@ pub async fn read_logs(
     Ok(read.entries)
 }
 
-/// Reconciles one incident against the logs; `stored` holds every stored `messageId` and
-/// grows with the recovered ones.
-pub(crate) async fn reconcile_incident(
-    incident: &Incident,
+/// An incident's window in Unix milliseconds, `[since, until)`, clamped to the retention,
+/// and whether its request is older than the retention.
+fn window(incident: &Incident, config: &ReconcileConfig, now: SystemTime) -> (i64, i64, bool) {
+    let oldest_kept = now.checked_sub(config.retention).unwrap_or(UNIX_EPOCH);
+    let since = incident
+        .opened_at
+        .checked_sub(config.margin)
+        .unwrap_or(UNIX_EPOCH)
+        .max(oldest_kept);
+    let until = (incident.closed_at + config.margin).min(now);
+    // The window's end is inclusive of its last millisecond.
+    (
+        millis(since),
+        millis(until) + 1,
+        incident.opened_at < oldest_kept,
+    )
+}
+
+/// Reconciles `incidents` against the logs with one read of the union of their windows
+/// (they overlap: each reaches back the margin); `stored` holds every stored `messageId`
+/// and grows with the recovered ones. Returns each incident's outcome and the requests
+/// made.
+pub(crate) async fn reconcile_all(
+    incidents: &[Incident],
     source: &dyn LogSource,
     sink: &dyn Sink,
     stored: &mut HashSet<String>,
     config: &ReconcileConfig,
     pacer: &mut Pacer,
-) -> IncidentOutcome {
-    let mut outcome = IncidentOutcome {
+) -> (Vec<IncidentOutcome>, u64) {
+    let now = config.now_or_system();
+    let windows: Vec<(i64, i64, bool)> = incidents.iter().map(|i| window(i, config, now)).collect();
+    let outcome = |incident: &Incident, state: IncidentState| IncidentOutcome {
         id: incident.id,
-        state: IncidentState::Closed,
+        state,
         entries: 0,
         already_stored: 0,
         recovered: 0,
-        requests: 0,
     };
-    let now = config.now_or_system();
-    let since = incident
-        .opened_at
-        .checked_sub(config.margin)
-        .unwrap_or(UNIX_EPOCH);
-    let until = (incident.closed_at + config.margin).min(now);
-    let oldest_kept = now.checked_sub(config.retention).unwrap_or(UNIX_EPOCH);
-    // The request itself is older than what the logs keep: they cannot prove it whole.
-    let beyond = incident.opened_at < oldest_kept;
+    let failed = |why: &Error| -> Vec<IncidentOutcome> {
+        incidents
+            .iter()
+            .map(|i| outcome(i, IncidentState::Failed(why.to_string())))
+            .collect()
+    };
+    let (Some(since), Some(until)) = (
+        windows.iter().map(|w| w.0).min(),
+        windows.iter().map(|w| w.1).max(),
+    ) else {
+        return (Vec::new(), 0);
+    };
     let read = match read_window(
         source,
-        millis(since.max(oldest_kept)),
-        // The window's end is inclusive of its last millisecond.
-        millis(until) + 1,
+        since,
+        until,
         config.page_limit,
         &LogsQuery::new(),
         pacer,
@@ -395,51 +409,78 @@ pub(crate) async fn reconcile_incident(
     .await
     {
         Ok(read) => read,
-        Err(e) => {
-            outcome.state = IncidentState::Failed(e.to_string());
-            return outcome;
-        }
+        Err(e) => return (failed(&e), 0),
     };
-    outcome.requests = read.requests;
-    outcome.entries = read.entries.len() as u64;
-    let mut pending = 0u64;
-    let mut recover: Vec<AnyReport> = Vec::new();
-    for entry in &read.entries {
-        if !entry.is_final() {
-            pending += 1;
-        } else if stored.contains(&entry.message_id) {
-            outcome.already_stored += 1;
-        } else {
-            recover.push(AnyReport::from(entry.to_recovered_report()));
-        }
-    }
+    let recover: Vec<AnyReport> = read
+        .entries
+        .iter()
+        .filter(|e| e.is_final() && !stored.contains(&e.message_id))
+        .map(|e| AnyReport::from(e.to_recovered_report()))
+        .collect();
+    let mut recovered_now: HashSet<String> = HashSet::new();
     if !recover.is_empty() {
-        match sink.store_from(Origin::Recovered, &recover).await {
-            Ok(got) => {
-                outcome.recovered = got.new;
-                outcome.already_stored += got.duplicates;
-                stored.extend(recover.iter().map(|r| r.message_id().to_string()));
+        if let Err(e) = sink.store_from(Origin::Recovered, &recover).await {
+            return (failed(&e), read.requests);
+        }
+        recovered_now.extend(recover.iter().map(|r| r.message_id().to_string()));
+        stored.extend(recovered_now.iter().cloned());
+    }
+    let mut out = Vec::with_capacity(incidents.len());
+    for (incident, &(since, until, beyond)) in incidents.iter().zip(&windows) {
+        let mut o = outcome(incident, IncidentState::Closed);
+        let mut pending = 0u64;
+        for e in &read.entries {
+            let sent = e.sent_at.map(|t| t.unix_millis());
+            if !sent.is_some_and(|t| since <= t && t < until) {
+                continue;
             }
-            Err(e) => {
-                outcome.state = IncidentState::Failed(e.to_string());
-                return outcome;
+            o.entries += 1;
+            if !e.is_final() {
+                pending += 1;
+            } else if recovered_now.contains(&e.message_id) {
+                o.recovered += 1;
+            } else {
+                o.already_stored += 1;
             }
         }
+        o.state = if beyond {
+            IncidentState::BeyondRetention
+        } else if read.overfull {
+            IncidentState::Failed(
+                "more than a page of messages were sent within one millisecond: the logs \
+                 cannot list them all"
+                    .into(),
+            )
+        } else if pending > 0 {
+            IncidentState::Pending(pending)
+        } else {
+            IncidentState::Closed
+        };
+        out.push(o);
     }
-    outcome.state = if beyond {
-        IncidentState::BeyondRetention
-    } else if read.overfull {
-        IncidentState::Failed(
-            "more than a page of messages were sent within one millisecond: the logs \
-             cannot list them all"
-                .into(),
-        )
-    } else if pending > 0 {
-        IncidentState::Pending(pending)
-    } else {
-        IncidentState::Closed
-    };
-    outcome
+    (out, read.requests)
+}
+
+/// [`reconcile_all`] for one incident.
+#[cfg(test)]
+async fn reconcile_incident(
+    incident: &Incident,
+    source: &dyn LogSource,
+    sink: &dyn Sink,
+    stored: &mut HashSet<String>,
+    config: &ReconcileConfig,
+    pacer: &mut Pacer,
+) -> (IncidentOutcome, u64) {
+    let (mut out, requests) = reconcile_all(
+        std::slice::from_ref(incident),
+        source,
+        sink,
+        stored,
+        config,
+        pacer,
+    )
+    .await;
+    (out.remove(0), requests)
 }
 
 #[cfg(test)]
@@ -557,7 +598,7 @@ mod tests {
             .collect();
         let mut pacer = Pacer::new(120);
         let started = tokio::time::Instant::now();
-        let out = reconcile_incident(
+        let (out, used) = reconcile_incident(
             &incident(T0 + 60_000, T0 + 540_000),
             &logs,
             &f.sink,
@@ -573,7 +614,7 @@ mod tests {
         );
         // Every page was split until it held fewer than 50 entries.
         let requests = logs.requests.lock().unwrap().clone();
-        assert_eq!(out.requests, requests.len() as u64);
+        assert_eq!(used, requests.len() as u64);
         assert!(requests.len() > 250 / 50, "{} requests", requests.len());
         // 120 a minute: never two requests within 500 ms (tokio's paused clock).
         for pair in requests.windows(2) {
@@ -604,7 +645,8 @@ mod tests {
         let mut stored = HashSet::new();
         let mut pacer = Pacer::new(120);
         let inc = incident(T0, T0 + 1000);
-        let out = reconcile_incident(&inc, &logs, &f.sink, &mut stored, &config, &mut pacer).await;
+        let (out, _) =
+            reconcile_incident(&inc, &logs, &f.sink, &mut stored, &config, &mut pacer).await;
         assert_eq!(out.state, IncidentState::Pending(2));
         assert_eq!(out.recovered, 1);
         // Later they are final: the next run recovers them and closes it.
@@ -613,7 +655,8 @@ mod tests {
             entry(2, T0 + 10, DELIVERED),
             entry(3, T0 + 20, 97),
         ];
-        let out = reconcile_incident(&inc, &logs, &f.sink, &mut stored, &config, &mut pacer).await;
+        let (out, _) =
+            reconcile_incident(&inc, &logs, &f.sink, &mut stored, &config, &mut pacer).await;
         assert_eq!(out.state, IncidentState::Closed);
         assert_eq!((out.recovered, out.already_stored), (2, 1));
         assert_eq!(f.sink.stored().await.unwrap().len(), 3);
@@ -627,7 +670,7 @@ mod tests {
         let config = ReconcileConfig::new().now(at(T0 + 49 * 3_600_000));
         let mut stored = HashSet::new();
         let mut pacer = Pacer::new(120);
-        let out = reconcile_incident(
+        let (out, _) = reconcile_incident(
             &incident(T0, T0 + 1000),
             &logs,
             &f.sink,
@@ -655,7 +698,7 @@ mod tests {
             }
         }
         let f = fixture("down").await;
-        let out = reconcile_incident(
+        let (out, _) = reconcile_incident(
             &incident(T0, T0 + 1000),
             &Down,
             &f.sink,

@@ -60,7 +60,7 @@ fn crash_child() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let sink = Arc::new(JsonlSink::open(&journal).await.unwrap());
+        let sink = open_sink(&journal).await;
         let collector = Collector::builder(sink)
             .spool_path(spool)
             .on_event(move |event| match event {
@@ -114,14 +114,31 @@ impl Rng {
     }
 }
 
+/// Opens the sink a crash series writes: a JSONL journal at a path, or `pg:SCHEMA` (the
+/// PostgreSQL sink in that schema of `IVR_REPORTS_PG_URL`).
+async fn open_sink(target: &str) -> Arc<dyn Sink> {
+    #[cfg(feature = "postgres")]
+    if let Some(schema) = target.strip_prefix("pg:") {
+        let url = crate::pg_url("crash");
+        return Arc::new(
+            ivr_reports_collector::PgSink::builder(url)
+                .schema(schema)
+                .connect()
+                .await
+                .unwrap(),
+        );
+    }
+    Arc::new(JsonlSink::open(target).await.unwrap())
+}
+
 /// The journal after a restart: recovered from the spool, then read. Returns (lines in the
 /// file, distinct message ids, bodies replayed from the spool, incidents in the log).
 async fn audit(
-    journal: &std::path::Path,
+    journal: &str,
     spool: &std::path::Path,
 ) -> (usize, BTreeSet<String>, u64, Vec<Incident>) {
-    let sink = Arc::new(JsonlSink::open(journal).await.unwrap());
-    let collector = Collector::builder(Arc::clone(&sink) as Arc<dyn Sink>)
+    let sink = open_sink(journal).await;
+    let collector = Collector::builder(Arc::clone(&sink))
         .spool_path(spool)
         .build();
     let replayed = collector.recover().await.unwrap();
@@ -132,7 +149,12 @@ async fn audit(
         .iter()
         .map(|r| r.message_id().to_string())
         .collect();
-    let lines = std::fs::read_to_string(journal).unwrap().lines().count();
+    // A journal's lines, or a table's rows.
+    let lines = if journal.starts_with("pg:") {
+        sink.reports().await.unwrap().len()
+    } else {
+        std::fs::read_to_string(journal).unwrap().lines().count()
+    };
     (lines, ids, replayed, collector.incidents().await.unwrap())
 }
 
@@ -171,12 +193,16 @@ struct Outcome {
 async fn crash_series(
     sandbox: &ivr_reports_sandbox::SandboxHandle,
     dir: &TempDir,
+    target: Option<&str>,
     name: &str,
     kills_wanted: usize,
     policy: KillAt,
 ) -> Outcome {
     let started = Instant::now();
-    let journal = dir.join("reports.jsonl");
+    let journal = target.map_or_else(
+        || dir.join("reports.jsonl").display().to_string(),
+        str::to_string,
+    );
     let spool = dir.join("reports.spool");
     // After each commit the child pauses: long enough, when killing after a spool, that
     // the parent's kill lands before the next request even on a loaded machine.
@@ -187,7 +213,7 @@ async fn crash_series(
     let spec = format!(
         "{}\n{}\n{}\n{pause_ms}",
         sandbox.base_url(),
-        journal.display(),
+        journal,
         spool.display()
     );
     let seed = std::time::SystemTime::now()
@@ -374,7 +400,7 @@ async fn sigkill_at_random_moments_loses_nothing_that_was_spooled() {
         .set_faults(Faults::new().drop_after_take(0.02).latency_ms(40))
         .unwrap();
     let dir = TempDir::new("random-kills");
-    let out = crash_series(&sandbox, &dir, "random-kills", KILLS, KillAt::Random).await;
+    let out = crash_series(&sandbox, &dir, None, "random-kills", KILLS, KillAt::Random).await;
 
     let c = sandbox.counters();
     assert_eq!(c.pending, 0);
@@ -410,7 +436,15 @@ async fn sigkill_after_spooling_loses_nothing_at_all() {
     let sandbox = sandbox().await;
     sandbox.inject_v2((0..10_000).map(|i| v2(&format!("s-{i}"))));
     let dir = TempDir::new("kills-after-spool");
-    let out = crash_series(&sandbox, &dir, "kills-after-spool", 8, KillAt::FirstSpooled).await;
+    let out = crash_series(
+        &sandbox,
+        &dir,
+        None,
+        "kills-after-spool",
+        8,
+        KillAt::FirstSpooled,
+    )
+    .await;
 
     // Every kill landed after its body was spooled: the sandbox's counters prove that
     // nothing was lost.
@@ -437,6 +471,18 @@ async fn sigkill_after_spooling_loses_nothing_at_all() {
 /// and every incident is closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kills_and_lost_responses_reconcile_to_every_report_exactly_once() {
+    reconcile_crash(None).await;
+}
+
+/// The same into PostgreSQL.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kills_and_lost_responses_reconcile_to_every_report_exactly_once_in_postgres() {
+    let schema = crate::unique_schema("crash");
+    reconcile_crash(Some(&format!("pg:{schema}"))).await;
+}
+
+async fn reconcile_crash(target: Option<&str>) {
     use ivr_reports_collector::{IncidentState, Origin, ReconcileConfig};
 
     // The logs' rate limit is the sandbox's default ten times over, to keep the test short
@@ -458,13 +504,16 @@ async fn kills_and_lost_responses_reconcile_to_every_report_exactly_once() {
         .set_faults(Faults::new().drop_after_take(0.05).latency_ms(40))
         .unwrap();
     let dir = TempDir::new("reconcile-crash");
-    let out = crash_series(&sandbox, &dir, "reconcile-crash", 12, KillAt::Mixed).await;
+    let out = crash_series(&sandbox, &dir, target, "reconcile-crash", 12, KillAt::Mixed).await;
     assert!(out.kills_in_window > 0, "no kill landed in the window");
 
-    let journal = dir.join("reports.jsonl");
+    let journal = target.map_or_else(
+        || dir.join("reports.jsonl").display().to_string(),
+        str::to_string,
+    );
     let spool = dir.join("reports.spool");
-    let sink = Arc::new(JsonlSink::open(&journal).await.unwrap());
-    let collector = Collector::builder(Arc::clone(&sink) as Arc<dyn Sink>)
+    let sink = open_sink(&journal).await;
+    let collector = Collector::builder(Arc::clone(&sink))
         .spool_path(&spool)
         .build();
     let client = Client::builder()
@@ -519,8 +568,10 @@ async fn kills_and_lost_responses_reconcile_to_every_report_exactly_once() {
         missing == 0 && foreign == 0,
         "{missing} messageIds handed out are not stored, {foreign} stored were never handed out"
     );
-    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
-    assert_eq!(lines, ids.len(), "a journal line twice");
+    if target.is_none() {
+        let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+        assert_eq!(lines, ids.len(), "a journal line twice");
+    }
     let recovered = stored
         .iter()
         .filter(|s| s.origin == Origin::Recovered)

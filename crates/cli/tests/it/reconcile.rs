@@ -114,3 +114,85 @@ async fn a_lost_response_is_reconciled_from_the_logs_and_audited() {
     let _ = Duration::ZERO;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `ivr-reports reconcile` on demand, into PostgreSQL: a lost response collected without
+/// reconciliation exits 3; `reconcile` recovers its reports and closes the incident (exit
+/// 0); `audit` finds nothing missing; a second `reconcile` has nothing to do.
+#[tokio::test]
+async fn reconcile_on_demand_into_postgres_closes_the_incident() {
+    let url = crate::pg_url("reconcile_on_demand_into_postgres_closes_the_incident");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("t_cli_reconcile_{}_{nanos}", std::process::id());
+    let sink = ivr_reports_collector::PgSink::builder(url.clone())
+        .schema(schema.clone())
+        .connect()
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let cli_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+
+    let s = sandbox().await;
+    let ids: BTreeSet<String> = s.simulate_campaign("pg-bulk", 25).into_iter().collect();
+    s.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    let dir = temp_dir("reconcile-pg");
+    let spool = dir.join("r.spool").display().to_string();
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(
+        &[
+            "collect",
+            "--once",
+            "--no-reconcile",
+            "--sink",
+            &cli_url,
+            "--spool",
+            &spool,
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    s.set_faults(Faults::new()).unwrap();
+
+    let o = run(&["reconcile", "--sink", &cli_url, "--spool", &spool], &env).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("incident #1: closed"), "{err}");
+    assert!(err.contains("25 reports recovered from logs"), "{err}");
+    let stored = ivr_reports_collector::Sink::stored(&sink).await.unwrap();
+    let got: BTreeSet<String> = stored
+        .iter()
+        .map(|r| r.report.message_id().to_string())
+        .collect();
+    assert_eq!(got, ids);
+    assert!(stored.iter().all(|r| r.origin == Origin::Recovered));
+
+    let now = s.now().unix_millis();
+    let t = |ms: i64| {
+        ivr_reports_collector::model::Timestamp::from_unix_millis(ms)
+            .unwrap()
+            .to_string()
+    };
+    let (since, until) = (t(now - 600_000), t(now + 600_000));
+    let o = run(
+        &[
+            "audit", "--since", &since, "--until", &until, "--sink", &cli_url, "-o", "csv",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("pg-bulk,25,25,25,0,0,25,0,0,"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = run(&["reconcile", "--sink", &cli_url, "--spool", &spool], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("incident #1"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

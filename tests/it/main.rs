@@ -6,6 +6,7 @@
 mod drain;
 mod errors;
 mod extend;
+mod logs;
 mod queries;
 mod roundtrip;
 #[path = "../../crates/codec/tests/it/strategies.rs"]

@@ -104,13 +104,23 @@ impl State {
 
     /// Makes held messages final: their reports become pending (fetchable). With no ids
     /// and no bulks, releases every held report. Returns how many.
-    pub(crate) fn release(&self, message_ids: &[String], bulk_ids: &[String]) -> usize {
+    /// With `lost`, the reports are not made fetchable but lost, as if handed out in a
+    /// response that never arrived: only the logs know them (records: lost in transit).
+    pub(crate) fn release(&self, message_ids: &[String], bulk_ids: &[String], lost: bool) -> usize {
         let all = message_ids.is_empty() && bulk_ids.is_empty();
         let ids: std::collections::HashSet<&str> = message_ids.iter().map(String::as_str).collect();
         let bulks: std::collections::HashSet<&str> = bulk_ids.iter().map(String::as_str).collect();
-        lock(&self.store).release(|e| {
+        let pick = |e: &Entry| {
             all || ids.contains(e.message_id()) || e.bulk_id().is_some_and(|b| bulks.contains(b))
-        })
+        };
+        if !lost {
+            return lock(&self.store).release(pick);
+        }
+        let gone = lock(&self.store).unhold(pick);
+        self.counters
+            .record(Record::LostInTransit, gone.iter().map(Entry::message_id));
+        LiveCounters::add(&self.counters.lost_in_transit, gone.len());
+        gone.len()
     }
 
     /// Writes placed calls into the log book.
@@ -789,7 +799,7 @@ fn admin(state: &State, req: &Request<Bytes>, path: &str) -> Response<Bytes> {
                     json_response(StatusCode::OK, &serde_json::json!({ "held": n }))
                 }
                 Ok(pick) => {
-                    let n = state.release(&pick.message_ids, &pick.bulk_ids);
+                    let n = state.release(&pick.message_ids, &pick.bulk_ids, pick.lost);
                     json_response(StatusCode::OK, &serde_json::json!({ "released": n }))
                 }
                 Err(e) => body_invalid(state, e.to_string()),
@@ -820,7 +830,7 @@ struct Advance {
 }
 
 /// `POST /sandbox/hold` and `/sandbox/release`: `{"messageIds": [...], "bulkIds": [...]}`,
-/// both optional.
+/// both optional; release also takes `"lost": true`.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Pick {
@@ -828,6 +838,9 @@ struct Pick {
     message_ids: Vec<String>,
     #[serde(default)]
     bulk_ids: Vec<String>,
+    /// Release only: the reports are lost instead of made fetchable.
+    #[serde(default)]
+    lost: bool,
 }
 
 /// `{"nowMs": 1764640000000, "now": "2025-12-02T01:46:40.000+0000"}`: sandbox time.

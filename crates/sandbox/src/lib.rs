@@ -32,7 +32,8 @@
 //!   429/500/503 rates, and "take the reports then drop the connection"),
 //!   `GET /sandbox/records` ([`Records`]: which message ids were handed out, lost in transit
 //!   or pushed), `GET /sandbox/clock`, `POST /sandbox/clock/advance` `{"seconds": N}`,
-//!   `POST /sandbox/hold` and `/sandbox/release` `{"messageIds": [...], "bulkIds": [...]}`,
+//!   `POST /sandbox/hold` and `/sandbox/release` `{"messageIds": [...], "bulkIds": [...]}`
+//!   (release with `"lost": true` loses the reports instead, as a dropped response would),
 //!   and `POST /sandbox/reset`. The same operations are methods of [`SandboxHandle`].
 //!
 //! Credentials come before bodies: a request's head is judged before its body is read, so
@@ -521,12 +522,37 @@ impl SandboxHandle {
         if message_ids.is_empty() {
             return 0;
         }
-        self.state.release(&owned(message_ids), &[])
+        self.state.release(&owned(message_ids), &[], false)
+    }
+
+    /// Makes held messages final with their reports lost (as `POST /sandbox/release`
+    /// `{"messageIds": [...], "lost": true}`): as if handed out in a response that never
+    /// arrived, so they are never fetchable and only the logs know them; they go on the
+    /// records as lost in transit. Returns how many. For "a pending message became final
+    /// and its report was lost" without racing a `dropAfterTake` fault.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = ivr_reports_sandbox::Sandbox::start().await?;
+    /// let ids = sandbox.simulate_campaign("c", 3);
+    /// sandbox.hold(&ids);
+    /// assert_eq!(sandbox.release_lost(&ids[..2]), 2);
+    /// assert_eq!(sandbox.records().lost_in_transit, ids[..2]);
+    /// assert_eq!((sandbox.counters().pending, sandbox.counters().held), (0, 1));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn release_lost<S: AsRef<str>>(&self, message_ids: &[S]) -> usize {
+        if message_ids.is_empty() {
+            return 0;
+        }
+        self.state.release(&owned(message_ids), &[], true)
     }
 
     /// Makes every held message final (`POST /sandbox/release` `{}`).
     pub fn release_all(&self) -> usize {
-        self.state.release(&[], &[])
+        self.state.release(&[], &[], false)
     }
 
     /// The faults now in force.

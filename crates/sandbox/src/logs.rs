@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ivr_reports_model::{LogEntry, LogsQuery, Report, Status};
+use ivr_reports_model::{LogEntry, LogsQuery, Report, Status, StatusGroup};
 
 use crate::outcomes::Call;
 
@@ -120,11 +120,20 @@ impl Logged {
         }
     }
 
-    fn may_match(&self, q: &LogsQuery) -> bool {
-        match self {
-            Self::Placed(p) => p.may_match(q),
-            Self::Injected { .. } => true,
-        }
+    /// A cheap first look: whether the entry may pass `q` (the full check is
+    /// [`LogsQuery::matches`] on the built entry). A held message is PENDING, and only
+    /// a held message is.
+    fn may_match(&self, q: &LogsQuery, held: bool) -> bool {
+        let pending_ok = match q.general_status {
+            Some(StatusGroup::Pending) => held || matches!(self, Self::Injected { .. }),
+            Some(_) => !held,
+            None => true,
+        };
+        pending_ok
+            && match self {
+                Self::Placed(p) => p.may_match(q),
+                Self::Injected { .. } => true,
+            }
     }
 }
 
@@ -174,9 +183,21 @@ impl Placed {
 }
 
 /// Every message placed in the last 48 hours of sandbox time, oldest first.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LogBook {
     entries: VecDeque<Logged>,
+    /// The earliest `logged_at_ms` of any entry (`i64::MAX` when empty): pruning is a
+    /// comparison unless something is due.
+    oldest_ms: i64,
+}
+
+impl Default for LogBook {
+    fn default() -> Self {
+        Self {
+            entries: VecDeque::new(),
+            oldest_ms: i64::MAX,
+        }
+    }
 }
 
 impl LogBook {
@@ -184,12 +205,22 @@ impl LogBook {
         if self.entries.len() >= MAX_ENTRIES {
             self.entries.pop_front();
         }
+        self.oldest_ms = self.oldest_ms.min(entry.logged_at_ms());
         self.entries.push_back(entry);
     }
 
     /// Forgets every entry sent before `cutoff_ms`.
     pub(crate) fn prune(&mut self, cutoff_ms: i64) {
+        if cutoff_ms <= self.oldest_ms {
+            return;
+        }
         self.entries.retain(|e| e.logged_at_ms() >= cutoff_ms);
+        self.oldest_ms = self
+            .entries
+            .iter()
+            .map(Logged::logged_at_ms)
+            .min()
+            .unwrap_or(i64::MAX);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -207,15 +238,17 @@ impl LogBook {
         self.entries
             .iter()
             .rev()
-            .filter(|l| l.may_match(query))
-            .map(|l| l.entry(is_held(l.message_id()), base_url))
+            .filter_map(|l| {
+                let held = is_held(l.message_id());
+                l.may_match(query, held).then(|| l.entry(held, base_url))
+            })
             .filter(|e| query.matches(e))
             .take(limit)
             .collect()
     }
 
     pub(crate) fn clear(&mut self) {
-        self.entries = VecDeque::new();
+        *self = Self::default();
     }
 }
 
@@ -287,6 +320,26 @@ mod tests {
         assert_eq!(t.check("App"), Ok(()));
         let off = Throttle::new(0, Duration::from_secs(60));
         assert!((0..1000).all(|_| off.check("App").is_ok()));
+    }
+
+    #[test]
+    fn pruning_forgets_only_what_is_due() {
+        let mut book = LogBook::default();
+        let at = |ms| {
+            Logged::injected(
+                &ivr_reports_model::VoiceReport::new(format!("m{ms}"), "1"),
+                ms,
+            )
+        };
+        for ms in [30, 10, 20] {
+            book.push(at(ms));
+        }
+        book.prune(10);
+        assert_eq!(book.len(), 3);
+        book.prune(21);
+        assert_eq!((book.len(), book.oldest_ms), (1, 30));
+        book.prune(31);
+        assert_eq!((book.len(), book.oldest_ms), (0, i64::MAX));
     }
 
     #[test]

@@ -192,12 +192,19 @@ impl Store {
     /// Moves the held reports that `pick` chooses back to the end of the pending ones, in
     /// the order they were held; returns how many.
     pub(crate) fn release(&mut self, pick: impl Fn(&Entry) -> bool) -> usize {
-        let (released, kept): (Vec<Entry>, Vec<Entry>) =
-            std::mem::take(&mut self.held).into_iter().partition(pick);
-        self.held = kept;
+        let released = self.unhold(pick);
         let n = released.len();
         self.pending.extend(released);
         n
+    }
+
+    /// Removes the held reports that `pick` chooses and returns them (they become final
+    /// and are gone: the caller records them as lost).
+    pub(crate) fn unhold(&mut self, pick: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        let (released, kept): (Vec<Entry>, Vec<Entry>) =
+            std::mem::take(&mut self.held).into_iter().partition(pick);
+        self.held = kept;
+        released
     }
 
     /// Removes and returns up to `limit` of the oldest entries that match `filter`.

@@ -407,13 +407,36 @@ async fn pending_messages_become_final_when_released() {
         logs(&f, "?generalStatus=PENDING", Format::Json).await.len(),
         2
     );
-    assert_eq!(f.sandbox.release_all(), 2);
+    let r = f
+        .admin(
+            "POST",
+            "/sandbox/release",
+            &format!(r#"{{"messageIds":["{}"],"lost":true}}"#, ids_placed[1]),
+        )
+        .await;
+    assert_eq!(json(&r)["released"], 1);
+    let lost = logs(&f, &format!("?messageId={}", ids_placed[1]), Format::Json).await;
+    assert!(lost[0].is_final(), "final, and only the logs know it");
+    assert_eq!(
+        f.sandbox.records().lost_in_transit,
+        [ids_placed[1].as_str()]
+    );
+    assert_eq!(f.sandbox.release_all(), 1);
     assert!(
         logs(&f, "?generalStatus=PENDING", Format::Json)
             .await
             .is_empty()
     );
-    assert_eq!(f.v1_page("?limit=100", Format::Json).await.len(), 3);
+    let fetched = f.v1_page("?limit=100", Format::Json).await;
+    assert_eq!(
+        ids_of(&fetched),
+        [ids_placed[0].as_str(), ids_placed[2].as_str()]
+    );
+    assert_eq!(f.sandbox.counters().lost_in_transit, 1);
+}
+
+fn ids_of(reports: &[ivr_reports_model::VoiceReport]) -> Vec<&str> {
+    reports.iter().map(|r| r.message_id.as_str()).collect()
 }
 
 #[tokio::test]

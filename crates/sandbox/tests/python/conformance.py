@@ -9,6 +9,7 @@ Exits non-zero, with the failed check on stderr, when anything differs.
 import json
 import re
 import sys
+from datetime import datetime, timedelta, timezone
 
 from infobip_api_client.api.voice_api import VoiceApi
 from infobip_api_client.api_client import ApiClient
@@ -79,6 +80,25 @@ def main():
 
     again = api.get_voice_delivery_reports(bulk_id="py-bulk-tts", limit=10)
     check(again.results == [], "reports are handed out once")
+
+    # The logs still list both calls, as often as asked, with the SDK's own query encoding
+    # (repeated bulkId, a sentSince datetime).
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    for _ in range(2):
+        logs = api.get_sent_voice_logs(bulk_id=["py-bulk-tts", "nope"], sent_since=since, limit=10)
+        by_id = {entry.message_id: entry for entry in logs.results}
+        check(sorted(by_id) == ["py-tts-1", "py-tts-4"], f"log ids: {sorted(by_id)}")
+    logged = by_id["py-tts-1"]
+    check(logged.var_from == "41790000100" and logged.to == "41790000001", "log numbers")
+    check(logged.text == "Hello from the conformance test", f"log text: {logged.text}")
+    check(logged.status.group_name == "DELIVERED" and logged.status.id == 5, "log status")
+    check(logged.sent_at is not None and logged.done_at is not None, "log times")
+    check(logged.duration >= 5 and logged.mcc_mnc == "22801", "log duration and mccMnc")
+    check(abs(logged.price.price_per_second - 0.03) < 1e-12, "log price")
+    one = api.get_sent_voice_logs(message_id=["py-tts-4"], to="41790000004")
+    check([e.message_id for e in one.results] == ["py-tts-4"], "log by messageId and to")
+    none = api.get_sent_voice_logs(bulk_id=["py-bulk-tts"], sent_until=since)
+    check(none.results == [], "nothing sent before sentUntil")
 
     # An IVR call through /voice/ivr/1/messages, with a generated messageId.
     sent = api.send_voice_messages_with_an_ivr_scenario(

@@ -259,6 +259,7 @@ pub(crate) struct Ingested {
     pub(crate) duplicates: u64,
     pub(crate) quarantined: u64,
     pub(crate) conflicts: u64,
+    pub(crate) replaced: u64,
     /// The envelope could not be read: the whole body went to the quarantine.
     pub(crate) body_quarantined: bool,
 }
@@ -658,6 +659,7 @@ impl Collector {
         .await;
         out.requests = requests;
         out.recovered = (stored.len() - before) as u64;
+        LiveCounters::add(&self.shared.counters.recovered, out.recovered);
         for (incident, outcome) in open.iter().zip(outcomes) {
             match &outcome.state {
                 IncidentState::Closed => {
@@ -1108,6 +1110,7 @@ impl Shared {
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;
                 ingested.conflicts = stored.conflicts.len() as u64;
+                ingested.replaced = stored.replaced;
                 let no_id = no_id.into_iter().map(|report| {
                     (
                         report,
@@ -1202,6 +1205,7 @@ impl Shared {
         LiveCounters::add(&c.duplicates, ingested.duplicates);
         LiveCounters::add(&c.quarantined, ingested.quarantined);
         LiveCounters::add(&c.conflicts, ingested.conflicts);
+        LiveCounters::add(&c.replaced_recovered, ingested.replaced);
         self.emit(&Event::Committed {
             source,
             received: ingested.received,

@@ -96,8 +96,14 @@ async fn pages_split_pending_waits_and_the_rate_limit_holds() {
 
     // Their reports were never handed out: a pull now brings the full reports, which
     // replace the recovered ones; each message is stored once.
-    let summary = collector.drain(&logs).await.unwrap();
-    let _ = summary;
+    collector.drain(&logs).await.unwrap();
+    let c = collector.counters();
+    assert_eq!((c.recovered, c.replaced_recovered, c.stored), (600, 5, 0));
+    let metrics = c.to_prometheus();
+    assert!(
+        metrics.contains("ivr_reports_replaced_recovered_total 5\n"),
+        "{metrics}"
+    );
     let stored = sink.stored().await.unwrap();
     assert_eq!(stored.len(), 600);
     let pulled: Vec<_> = stored

@@ -353,8 +353,31 @@ impl PgSink {
                $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::int8[],
                $12::int8[], $13::text[])";
         let client = self.client().await?;
+        let sql = format!(
+            "INSERT INTO {} (message_id, generation, bulk_id, to_number, status_id,
+               status_group_id, error_id, duration_seconds, price_per_second, currency,
+               sent_at, done_at, report, origin)
+             SELECT m, g, b, t, s, sg, e, d, p::numeric, c,
+               timestamptz 'epoch' + sa * interval '1 millisecond',
+               timestamptz 'epoch' + da * interval '1 millisecond',
+               r::jsonb, $14::text
+             FROM {unnest} AS u(m, g, b, t, s, sg, e, d, p, c, sa, da, r)
+             ON CONFLICT (message_id) DO NOTHING
+             RETURNING message_id",
+            self.reports_table
+        );
+        let rows = client
+            .query(&sql, &params)
+            .await
+            .map_err(|e| db_data("cannot store reports", e))?;
+        let inserted: std::collections::HashSet<String> = rows
+            .iter()
+            .filter_map(|row| row.try_get::<_, String>(0).ok())
+            .collect();
         // A report recovered from logs is replaced by one pulled or pushed (the rule
-        // recovered-replaced): update those rows first, with each id's first report.
+        // recovered-replaced): update those rows, with each id's first report. After the
+        // insert, so that a recovered report inserted meanwhile by another writer is
+        // replaced too (never left to make the pulled one look like a conflict).
         let mut replaced_ids = std::collections::HashSet::new();
         if origin != Origin::Recovered {
             let sql = format!(
@@ -379,27 +402,6 @@ impl PgSink {
                 .filter_map(|row| row.try_get::<_, String>(0).ok())
                 .collect();
         }
-        let sql = format!(
-            "INSERT INTO {} (message_id, generation, bulk_id, to_number, status_id,
-               status_group_id, error_id, duration_seconds, price_per_second, currency,
-               sent_at, done_at, report, origin)
-             SELECT m, g, b, t, s, sg, e, d, p::numeric, c,
-               timestamptz 'epoch' + sa * interval '1 millisecond',
-               timestamptz 'epoch' + da * interval '1 millisecond',
-               r::jsonb, $14::text
-             FROM {unnest} AS u(m, g, b, t, s, sg, e, d, p, c, sa, da, r)
-             ON CONFLICT (message_id) DO NOTHING
-             RETURNING message_id",
-            self.reports_table
-        );
-        let rows = client
-            .query(&sql, &params)
-            .await
-            .map_err(|e| db_data("cannot store reports", e))?;
-        let inserted: std::collections::HashSet<String> = rows
-            .iter()
-            .filter_map(|row| row.try_get::<_, String>(0).ok())
-            .collect();
         // The first occurrence of an inserted (or replacing) id is new (or replaced);
         // every other report had its id stored already (before, or earlier in this
         // batch): compare the contents, except a recovered one, which never conflicts.

@@ -70,6 +70,9 @@ pub(crate) struct CollectArgs {
     /// and once more when the pull ends).
     #[arg(long)]
     no_reconcile: bool,
+    /// While pulling: seconds between checks for open incidents to reconcile.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    reconcile_every: f64,
     #[command(flatten)]
     logs: crate::reconcile::LogsArgs,
 }
@@ -80,6 +83,11 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         .sink
         .parse()
         .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    if !(args.reconcile_every.is_finite() && args.reconcile_every > 0.0) {
+        return Err(Failure::usage(
+            "--reconcile-every must be a number of seconds, more than 0",
+        ));
+    }
     if !(args.poll_interval.is_finite() && args.poll_interval >= 0.0) {
         return Err(Failure::usage(
             "--poll-interval must be a number of seconds, 0 or more",
@@ -171,7 +179,8 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
     let ticker = progress.start(Arc::clone(&collector));
     let reconcile_config = args.logs.config();
     // While the pull runs, open incidents (from an earlier run, or a lost response now)
-    // are reconciled every minute.
+    // are reconciled every minute (--reconcile-every).
+    let every = Duration::from_secs_f64(args.reconcile_every);
     let reconciler = (!(args.no_reconcile || args.once || args.sandbox)).then(|| {
         let (collector, client, config) = (
             Arc::clone(&collector),
@@ -195,7 +204,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
                         ),
                     }
                 }
-                tokio::time::sleep(Duration::from_secs(60)).await;
+                tokio::time::sleep(every).await;
             }
         })
     });

@@ -385,13 +385,15 @@ fn report_incidents(collector: &Collector, skip: usize) {
 
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined; {} lost responses, {} possible-loss incidents",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later); {} lost responses, {} possible-loss incidents",
         c.received_pull,
         c.received_push,
         c.stored,
         c.duplicates,
         c.conflicts,
         c.quarantined,
+        c.recovered,
+        c.replaced_recovered,
         c.lost_response_incidents,
         c.possible_loss_incidents
     )

@@ -17,7 +17,7 @@ use ivr_reports_model::AnyReport;
 /// A JSONL journal: one stored report per line, never twice.
 ///
 /// **Format.** Each line is `{"generation":1|2,"origin":"pulled","report":{...}}` where
-/// `report` is the codec's canonical JSON of the report ([`AnyReport::to_json`]): the API's
+/// `report` is the codec's canonical JSON of the report ([`canonical_json`](crate::canonical_json)): the API's
 /// own shape, compact, exact decimals, so `jq` and any JSON reader can use the file.
 /// `origin` is `pulled`, `pushed` or `recovered` ([`Origin`]); lines written by
 /// [`Sink::store`] without an origin, and every line of a journal written before origins

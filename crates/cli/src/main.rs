@@ -1,7 +1,9 @@
 //! `ivr-reports`: fetch, collect and summarise Infobip IVR delivery reports, or run a sandbox.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a response was lost
-//! (the server may have handed out reports that never arrived: alert on it), 4 reports arrived
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a possible loss that
+//! nothing ruled out (a lost response or crash incident that reconciliation from the voice
+//! logs could not close, a response `fetch` lost, or a final call `audit` found without a
+//! stored report: alert on it), 4 reports arrived
 //! but some could not be stored as they came and were set aside for a human (an undecodable
 //! body kept by `fetch --save`; items `collect` quarantined or kept as conflicts).
 

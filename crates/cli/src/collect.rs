@@ -65,6 +65,16 @@ pub(crate) struct CollectArgs {
     output: Output,
     #[command(flatten)]
     webhook: webhook::WebhookArgs,
+    /// Do not reconcile possible-loss incidents from the voice logs (by default: after a
+    /// restart finds incidents and after a lost response, every minute while one is open,
+    /// and once more when the pull ends).
+    #[arg(long)]
+    no_reconcile: bool,
+    /// While pulling: seconds between checks for open incidents to reconcile.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    reconcile_every: f64,
+    #[command(flatten)]
+    logs: crate::reconcile::LogsArgs,
 }
 
 pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure> {
@@ -73,6 +83,11 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         .sink
         .parse()
         .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    if !(args.reconcile_every.is_finite() && args.reconcile_every > 0.0) {
+        return Err(Failure::usage(
+            "--reconcile-every must be a number of seconds, more than 0",
+        ));
+    }
     if !(args.poll_interval.is_finite() && args.poll_interval >= 0.0) {
         return Err(Failure::usage(
             "--poll-interval must be a number of seconds, 0 or more",
@@ -162,6 +177,37 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
 
     let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
+    let reconcile_config = args.logs.config();
+    // While the pull runs, open incidents (from an earlier run, or a lost response now)
+    // are reconciled every minute (--reconcile-every).
+    let every = Duration::from_secs_f64(args.reconcile_every);
+    let reconciler = (!(args.no_reconcile || args.once || args.sandbox)).then(|| {
+        let (collector, client, config) = (
+            Arc::clone(&collector),
+            client.clone(),
+            reconcile_config.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                let open = collector
+                    .incidents()
+                    .await
+                    .map(|all| all.iter().any(|i| i.is_open()))
+                    .unwrap_or(false);
+                if open {
+                    match collector.reconcile(&client, &config).await {
+                        Ok(done) => crate::reconcile::tell(&done),
+                        Err(e) => tracing::error!(
+                            target: LOG_TARGET,
+                            "reconciliation failed: {}",
+                            crate::one_line(&e)
+                        ),
+                    }
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
+    });
     // Ctrl-C and SIGTERM stop the pull the same way: the page in flight is finished and
     // stored, then the summary is printed.
     let stop = stop_signal()?;
@@ -187,17 +233,54 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             .await
             .map_err(collector_failure)?;
     }
+    if let Some(task) = reconciler {
+        task.abort();
+        let _ = task.await;
+    }
     report_incidents(&collector, already);
     let counters = collector.counters();
     tracing::info!(target: LOG_TARGET, "{}", summary_line(&counters));
+    // The pull has taken what the API still had: reconcile what may be gone. An incident
+    // reconciled is not a loss; one still open is (exit 3).
+    let still_open = if args.no_reconcile {
+        counters
+            .possible_loss_incidents
+            .max(counters.lost_response_incidents)
+    } else {
+        match collector.reconcile(&client, &reconcile_config).await {
+            Ok(done) => {
+                crate::reconcile::tell(&done);
+                done.still_open()
+            }
+            Err(e) => {
+                tracing::error!(
+                    target: LOG_TARGET,
+                    "reconciliation failed: {}",
+                    crate::one_line(&e)
+                );
+                let open = collector
+                    .incidents()
+                    .await
+                    .map(|all| all.iter().filter(|i| i.is_open()).count() as u64)
+                    .unwrap_or(u64::MAX);
+                open.max(1)
+            }
+        }
+    };
     if let Err(e) = result {
         let mut failure = collector_failure(e);
+        if failure.code == EXIT_RESPONSE_LOST && still_open == 0 {
+            // The lost response was reconciled: nothing is lost, but the pull stopped.
+            failure.code = crate::EXIT_FAILURE;
+            failure
+                .message
+                .push_str(" (reconciled from the logs: no report is missing)");
+        }
         // A possible loss outranks any other failure: it is what must be alerted on.
-        if counters.possible_loss_incidents > 0 {
+        if still_open > 0 {
             failure.code = EXIT_RESPONSE_LOST;
             failure.message.push_str(&format!(
-                "; and {} possible-loss incidents: see {}",
-                counters.possible_loss_incidents,
+                "; and {still_open} possible-loss incidents still open: see {}",
                 collector.incidents_path().display()
             ));
         }
@@ -226,15 +309,12 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             .await
             .map_err(|e| Failure::failed(crate::one_line(&e)))?;
     }
-    if counters.possible_loss_incidents > 0 || counters.lost_response_incidents > 0 {
+    if still_open > 0 {
         return Err(Failure {
             code: EXIT_RESPONSE_LOST,
             message: format!(
-                "{} possible-loss incidents ({} responses lost): the reports they carried may \
-                 have been consumed; see {}",
-                counters
-                    .possible_loss_incidents
-                    .max(counters.lost_response_incidents),
+                "{still_open} possible-loss incidents still open ({} responses lost in this \
+                 run): the reports they carried may have been consumed; see {}",
                 counters.lost_response_incidents,
                 collector.incidents_path().display()
             ),
@@ -305,13 +385,15 @@ fn report_incidents(collector: &Collector, skip: usize) {
 
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined; {} lost responses, {} possible-loss incidents",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later); {} lost responses, {} possible-loss incidents",
         c.received_pull,
         c.received_push,
         c.stored,
         c.duplicates,
         c.conflicts,
         c.quarantined,
+        c.recovered,
+        c.replaced_recovered,
         c.lost_response_incidents,
         c.possible_loss_incidents
     )

@@ -1,15 +1,19 @@
 //! `ivr-reports`: fetch, collect and summarise Infobip IVR delivery reports, or run a sandbox.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a response was lost
-//! (the server may have handed out reports that never arrived: alert on it), 4 reports arrived
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 a possible loss that
+//! nothing ruled out (a lost response or crash incident that reconciliation from the voice
+//! logs could not close, a response `fetch` lost, or a final call `audit` found without a
+//! stored report: alert on it), 4 reports arrived
 //! but some could not be stored as they came and were set aside for a human (an undecodable
 //! body kept by `fetch --save`; items `collect` quarantined or kept as conflicts).
 
+mod audit;
 mod collect;
 mod config;
 mod fetch;
 mod logging;
 mod output;
+mod reconcile;
 mod sandbox;
 mod stats;
 
@@ -94,6 +98,15 @@ enum Command {
     /// Summarise stored reports per bulk and overall: outcomes, durations, cost, DTMF keys.
     #[command(after_help = stats::EXAMPLES)]
     Stats(stats::StatsArgs),
+    /// Close possible-loss incidents from the API's voice logs (GET /tts/3/logs): every
+    /// final call of an incident's window without a stored report is stored as recovered
+    /// from logs. Exit 3 while an incident stays open.
+    #[command(after_help = reconcile::EXAMPLES)]
+    Reconcile(reconcile::ReconcileArgs),
+    /// Compare the voice logs with the sink, per bulk: sent, final, stored (pulled /
+    /// pushed / recovered), pending, missing. Exit 0 only when no final call is missing.
+    #[command(after_help = audit::EXAMPLES)]
+    Audit(audit::AuditArgs),
 }
 
 const EXAMPLES: &str = "\
@@ -201,6 +214,8 @@ fn main() -> ExitCode {
             Command::Collect(args) => collect::run(&cli.api, args).await,
             Command::Sandbox(args) => sandbox::run(&cli.api, args).await,
             Command::Stats(args) => stats::run(args).await,
+            Command::Reconcile(args) => reconcile::run(&cli.api, args).await,
+            Command::Audit(args) => audit::run(&cli.api, args).await,
         }
     });
     match result {

@@ -20,9 +20,10 @@ use crate::error::{Error, ErrorKind};
 use crate::incident::{self, Incident, IncidentReason};
 use crate::quarantine::{Quarantined, Scope, Source};
 use crate::replay::{self, ReplaySummary};
-use crate::sink::{Sink, Stored};
+use crate::sink::{Origin, Sink, Stored};
 use crate::spool::{InFlight, Spool};
 use ivr_reports_model::{AnyReport, Generation, Report};
+use std::time::SystemTime;
 
 /// The never-lose pipeline: pulls reports into a [`Sink`] through a durable spool, and
 /// receives pushed ones ([`Collector::serve_webhook`]).
@@ -258,6 +259,7 @@ pub(crate) struct Ingested {
     pub(crate) duplicates: u64,
     pub(crate) quarantined: u64,
     pub(crate) conflicts: u64,
+    pub(crate) replaced: u64,
     /// The envelope could not be read: the whole body went to the quarantine.
     pub(crate) body_quarantined: bool,
 }
@@ -604,6 +606,92 @@ impl Collector {
     pub async fn incidents(&self) -> Result<Vec<Incident>, Error> {
         let path = self.shared.incidents_path.clone();
         blocking(move || incident::read_log(&path)).await?
+    }
+
+    /// Reconciles every open incident of the incident log from the API's voice logs (see
+    /// [`LogSource`](crate::LogSource) and [`ReconcileConfig`](crate::ReconcileConfig)):
+    /// every final message of an incident's window without a stored report is stored as
+    /// recovered from logs ([`Origin::Recovered`]), and an incident whose window holds no
+    /// pending message is closed (a line appended to the incident log). An incident it
+    /// cannot close stays open: pending messages are read again next time; one beyond the
+    /// logs' retention stays open for good and is reported at `ERROR` level each time.
+    ///
+    /// Run it where no other process appends to the same incident log (the collector's own
+    /// `collect` does, after a restart and after a lost response).
+    ///
+    /// # Errors
+    /// The incident log or the sink could not be read, or the log not written. A failure
+    /// of the logs themselves is not an error: the incident's outcome says it
+    /// ([`IncidentState::Failed`](crate::IncidentState::Failed)).
+    pub async fn reconcile(
+        &self,
+        source: &dyn crate::reconcile::LogSource,
+        config: &crate::reconcile::ReconcileConfig,
+    ) -> Result<crate::reconcile::Reconciliation, Error> {
+        use crate::reconcile::{IncidentState, Pacer, Reconciliation, reconcile_all};
+        let open: Vec<Incident> = self
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(Incident::is_open)
+            .collect();
+        let mut out = Reconciliation::default();
+        if open.is_empty() {
+            return Ok(out);
+        }
+        let mut stored: std::collections::HashSet<String> = self
+            .sink()
+            .stored()
+            .await?
+            .into_iter()
+            .map(|s| s.report.message_id().to_string())
+            .collect();
+        let before = stored.len();
+        let mut pacer = Pacer::new(config.requests_per_minute_value());
+        let (outcomes, requests) = reconcile_all(
+            &open,
+            source,
+            self.sink().as_ref(),
+            &mut stored,
+            config,
+            &mut pacer,
+        )
+        .await;
+        out.requests = requests;
+        out.recovered = (stored.len() - before) as u64;
+        LiveCounters::add(&self.shared.counters.recovered, out.recovered);
+        for (incident, outcome) in open.iter().zip(outcomes) {
+            match &outcome.state {
+                IncidentState::Closed => {
+                    let path = self.shared.incidents_path.clone();
+                    let (id, recovered) = (incident.id, outcome.recovered);
+                    blocking(move || {
+                        incident::mark_reconciled(&path, id, SystemTime::now(), recovered)
+                    })
+                    .await??;
+                    tracing::info!(
+                        id = incident.id,
+                        recovered = outcome.recovered,
+                        already_stored = outcome.already_stored,
+                        "possible-loss incident reconciled from the logs and closed"
+                    );
+                }
+                IncidentState::BeyondRetention => tracing::error!(
+                    id = incident.id,
+                    recovered = outcome.recovered,
+                    "possible-loss incident beyond the logs' retention: it stays open, \
+                     reports of its window may be lost for good"
+                ),
+                state => tracing::warn!(
+                    id = incident.id,
+                    recovered = outcome.recovered,
+                    state = %state,
+                    "possible-loss incident still open after reconciliation"
+                ),
+            }
+            out.incidents.push(outcome);
+        }
+        Ok(out)
     }
 
     /// The incidents this collector recorded (counted in
@@ -965,13 +1053,14 @@ impl Shared {
     /// alone, with the sink's reason. Other errors end it (a retry stores the rest).
     async fn store_isolating(
         &self,
+        origin: Origin,
         reports: &[AnyReport],
     ) -> Result<(Stored, Vec<(AnyReport, String)>), Error> {
         let mut total = Stored::default();
         let mut refused = Vec::new();
         let mut todo = vec![reports];
         while let Some(chunk) = todo.pop() {
-            match self.sink.store(chunk).await {
+            match self.sink.store_from(origin, chunk).await {
                 Ok(stored) => total.add(stored),
                 Err(e) if e.kind() == ErrorKind::Rejected => match chunk {
                     [] => {}
@@ -1017,10 +1106,11 @@ impl Shared {
                     .into_iter()
                     .partition(|r| r.message_id().trim().is_empty());
                 reports = with_id;
-                let (stored, refused) = self.store_isolating(&reports).await?;
+                let (stored, refused) = self.store_isolating(source.origin(), &reports).await?;
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;
                 ingested.conflicts = stored.conflicts.len() as u64;
+                ingested.replaced = stored.replaced;
                 let no_id = no_id.into_iter().map(|report| {
                     (
                         report,
@@ -1115,6 +1205,7 @@ impl Shared {
         LiveCounters::add(&c.duplicates, ingested.duplicates);
         LiveCounters::add(&c.quarantined, ingested.quarantined);
         LiveCounters::add(&c.conflicts, ingested.conflicts);
+        LiveCounters::add(&c.replaced_recovered, ingested.replaced);
         self.emit(&Event::Committed {
             source,
             received: ingested.received,

@@ -20,6 +20,12 @@ pub struct Counters {
     /// Reports whose `messageId` was already stored with different content: kept in the
     /// quarantine with both versions ([`Scope::Conflict`](crate::Scope::Conflict)).
     pub conflicts: u64,
+    /// Reports recovered from logs that a pulled or pushed report replaced (it has more
+    /// fields): the message is still stored once ([`Stored::replaced`](crate::Stored)).
+    pub replaced_recovered: u64,
+    /// Reports stored as recovered from the voice logs by reconciliation
+    /// ([`Collector::reconcile`](crate::Collector::reconcile)).
+    pub recovered: u64,
     /// Requests whose response was lost after the request was sent
     /// ([`ResponseLost`](ivr_reports::ErrorKind::ResponseLost)): the reports it carried may
     /// be gone unless they also arrive by webhook.
@@ -91,6 +97,16 @@ impl Counters {
             &[("", self.conflicts)],
         );
         metric(
+            "replaced_recovered_total",
+            "Reports recovered from logs replaced by a pulled or pushed report.",
+            &[("", self.replaced_recovered)],
+        );
+        metric(
+            "recovered_total",
+            "Reports stored as recovered from the voice logs by reconciliation.",
+            &[("", self.recovered)],
+        );
+        metric(
             "lost_response_incidents_total",
             "Report responses lost after the request was sent.",
             &[("", self.lost_response_incidents)],
@@ -137,6 +153,8 @@ pub(crate) struct LiveCounters {
     pub(crate) duplicates: AtomicU64,
     pub(crate) quarantined: AtomicU64,
     pub(crate) conflicts: AtomicU64,
+    pub(crate) replaced_recovered: AtomicU64,
+    pub(crate) recovered: AtomicU64,
     pub(crate) lost_response_incidents: AtomicU64,
     pub(crate) possible_loss_incidents: AtomicU64,
     pub(crate) pull_errors: AtomicU64,
@@ -161,6 +179,8 @@ impl LiveCounters {
             duplicates: get(&self.duplicates),
             quarantined: get(&self.quarantined),
             conflicts: get(&self.conflicts),
+            replaced_recovered: get(&self.replaced_recovered),
+            recovered: get(&self.recovered),
             lost_response_incidents: get(&self.lost_response_incidents),
             possible_loss_incidents: get(&self.possible_loss_incidents),
             pull_errors: get(&self.pull_errors),

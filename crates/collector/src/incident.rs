@@ -56,7 +56,12 @@ impl fmt::Display for IncidentReason {
 ///
 /// Incidents are kept in a JSON-lines log beside the spool (`SPOOL.incidents`), one object
 /// per line: `{"id":1,"openedAt":MILLIS,"closedAt":MILLIS,"generation":2,
-/// "query":"limit=1000","reason":"in flight at crash"}`.
+/// "query":"limit=1000","reason":"in flight at crash"}`. Reconciliation from the API's logs
+/// ([`Collector::reconcile`](crate::Collector::reconcile)) closes an incident by appending
+/// `{"reconciled":1,"at":MILLIS,"recovered":N}`: the window held no pending message and
+/// every final one has a stored report (`N` of them recovered from logs). An incident never
+/// reconciled stays open; past the logs' retention (48 hours) it can no longer be, and
+/// reconciliation says so loudly each time.
 ///
 /// ```
 /// use ivr_reports_collector::{Incident, IncidentReason};
@@ -84,6 +89,18 @@ pub struct Incident {
     pub query: String,
     /// Why it was recorded.
     pub reason: IncidentReason,
+    /// When reconciliation closed it (`None`: still open).
+    pub reconciled_at: Option<SystemTime>,
+    /// How many reports reconciliation recovered from logs for it (over every run).
+    pub recovered: u64,
+}
+
+impl Incident {
+    /// Whether it is still open (not reconciled).
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.reconciled_at.is_none()
+    }
 }
 
 impl fmt::Display for Incident {
@@ -137,10 +154,31 @@ fn to_line(incident: &Incident) -> Vec<u8> {
     line
 }
 
-fn from_line(line: &[u8]) -> Result<Incident, String> {
+/// A line of the log: an incident, or the closing of one.
+enum Line {
+    Incident(Incident),
+    Reconciled { id: u64, at: i64, recovered: u64 },
+}
+
+fn reconciled_line(id: u64, at: SystemTime, recovered: u64) -> Vec<u8> {
+    let mut line = json!({ "reconciled": id, "at": millis(at), "recovered": recovered })
+        .to_string()
+        .into_bytes();
+    line.push(b'\n');
+    line
+}
+
+fn from_line(line: &[u8]) -> Result<Line, String> {
     let v: Value = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    if let Some(id) = v.get("reconciled") {
+        return Ok(Line::Reconciled {
+            id: id.as_u64().ok_or("bad reconciled id")?,
+            at: v.get("at").and_then(Value::as_i64).ok_or("no at")?,
+            recovered: v.get("recovered").and_then(Value::as_u64).unwrap_or(0),
+        });
+    }
     let int = |k: &str| v.get(k).and_then(Value::as_i64).ok_or(format!("no {k}"));
-    Ok(Incident {
+    Ok(Line::Incident(Incident {
         id: v.get("id").and_then(Value::as_u64).ok_or("no id")?,
         opened_at: from_millis(int("openedAt")?),
         closed_at: from_millis(int("closedAt")?),
@@ -160,7 +198,9 @@ fn from_line(line: &[u8]) -> Result<Incident, String> {
             .and_then(Value::as_str)
             .and_then(IncidentReason::parse)
             .ok_or("bad reason")?,
-    })
+        reconciled_at: None,
+        recovered: 0,
+    }))
 }
 
 /// Reads every incident of the log at `path` (none when it does not exist). A torn last
@@ -181,9 +221,9 @@ fn read_log_len(path: &Path) -> Result<(Vec<Incident>, u64), Error> {
             ));
         }
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Incident> = Vec::new();
     let good = crate::jsonl::scan_lines(&file, path, "incident log", |number, line| {
-        out.push(from_line(line).map_err(|problem| {
+        let line = from_line(line).map_err(|problem| {
             Error::new(
                 ErrorKind::Corrupt,
                 format!(
@@ -191,7 +231,16 @@ fn read_log_len(path: &Path) -> Result<(Vec<Incident>, u64), Error> {
                     path.display()
                 ),
             )
-        })?);
+        })?;
+        match line {
+            Line::Incident(incident) => out.push(incident),
+            Line::Reconciled { id, at, recovered } => {
+                if let Some(incident) = out.iter_mut().find(|i| i.id == id) {
+                    incident.reconciled_at = Some(from_millis(at));
+                    incident.recovered += recovered;
+                }
+            }
+        }
         Ok(())
     })?;
     Ok((out, good))
@@ -209,6 +258,9 @@ pub(crate) fn record(
     query: &str,
     reason: IncidentReason,
 ) -> Result<Incident, Error> {
+    let _one = APPENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (existing, good) = read_log_len(path)?;
     if let Some(same) = existing.iter().find(|i| {
         millis(i.opened_at) == millis(opened_at)
@@ -225,7 +277,34 @@ pub(crate) fn record(
         generation,
         query: query.to_string(),
         reason,
+        reconciled_at: None,
+        recovered: 0,
     };
+    append(path, good, &to_line(&incident))?;
+    Ok(incident)
+}
+
+/// Appends the line closing incident `id` (reconciled at `at`, `recovered` reports
+/// recovered from logs) and syncs it.
+pub(crate) fn mark_reconciled(
+    path: &Path,
+    id: u64,
+    at: SystemTime,
+    recovered: u64,
+) -> Result<(), Error> {
+    let _one = APPENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (_, good) = read_log_len(path)?;
+    append(path, good, &reconciled_line(id, at, recovered))
+}
+
+/// Serialises appends within this process (the pull loop records, reconciliation closes).
+static APPENDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Appends `line` to the log (whose complete lines are `good` bytes long) and syncs.
+/// The caller holds [`APPENDING`] since it read `good`.
+fn append(path: &Path, good: u64, line: &[u8]) -> Result<(), Error> {
     let write_err = |e| {
         Error::io(
             format!("cannot write the incident log {}", path.display()),
@@ -241,10 +320,10 @@ pub(crate) fn record(
     if file.metadata().map_err(write_err)?.len() > good {
         file.set_len(good).map_err(write_err)?;
     }
-    file.write_all(&to_line(&incident))
+    file.write_all(line)
         .and_then(|()| file.sync_data())
         .map_err(write_err)?;
-    Ok(incident)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -295,7 +374,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!((a.id, b.id), (1, 2));
-        assert_eq!(read_log(&path).unwrap(), vec![a.clone(), b]);
+        assert_eq!(read_log(&path).unwrap(), vec![a.clone(), b.clone()]);
+        // Reconciling closes one; the other stays open; ids go on.
+        mark_reconciled(&path, 1, t, 3).unwrap();
+        let read = read_log(&path).unwrap();
+        assert!(!read[0].is_open() && read[1].is_open());
+        assert_eq!(read[0].recovered, 3);
+        let c = record(
+            &path,
+            from_millis(1_700_000_000_001),
+            t,
+            Generation::V1,
+            "limit=1000",
+            IncidentReason::ResponseLost,
+        )
+        .unwrap();
+        assert_eq!(c.id, 3);
         assert!(
             a.to_string()
                 .contains("possible-loss incident #1 (in flight at crash)")

@@ -11,14 +11,22 @@ use ivr_reports::BoxFuture;
 
 use crate::error::{Error, ErrorKind};
 use crate::quarantine::{self, QuarantineEntry, Quarantined};
-use crate::sink::{Conflict, Sink, Stored};
+use crate::sink::{Conflict, Origin, Sink, Stored, StoredReport};
 use ivr_reports_model::AnyReport;
 
 /// A JSONL journal: one stored report per line, never twice.
 ///
-/// **Format.** Each line is `{"generation":1|2,"report":{...}}` where `report` is the
-/// codec's canonical JSON of the report ([`canonical_json`](crate::canonical_json)): the API's own shape,
-/// compact, exact decimals, so `jq` and any JSON reader can use the file. Quarantined items
+/// **Format.** Each line is `{"generation":1|2,"origin":"pulled","report":{...}}` where
+/// `report` is the codec's canonical JSON of the report ([`canonical_json`](crate::canonical_json)): the API's
+/// own shape, compact, exact decimals, so `jq` and any JSON reader can use the file.
+/// `origin` is `pulled`, `pushed` or `recovered` ([`Origin`]); lines written by
+/// [`Sink::store`] without an origin, and every line of a journal written before origins
+/// were kept, have no `origin` and read as [`Origin::Unknown`]: old journals need no
+/// migration. A report recovered from logs that is pulled or pushed later is replaced by
+/// appending the fuller line: the journal then holds both lines, and every reader here
+/// ([`Sink::stored`], [`Sink::reports`], [`JsonlSink::read`], the dedupe index) keeps the
+/// later, so the report is counted and read once. (A `jq` user reading the file alone keeps
+/// the last line per `messageId`.) Quarantined items
 /// go to a sibling file, `PATH.quarantine`, one JSON object per line with the raw bytes
 /// (`raw` as text when UTF-8, else `rawHex`), the reason, source, format, generation and
 /// scope.
@@ -43,14 +51,29 @@ pub struct JsonlSink {
     inner: Arc<Mutex<Inner>>,
 }
 
+/// What the index keeps of a stored report.
+#[derive(Clone, Copy, Debug)]
+struct Kept {
+    hash: u64,
+    offset: u64,
+    origin: Origin,
+}
+
+/// Whether a line of `incoming` origin for a `messageId` kept with `kept` origin replaces
+/// it: the rule **recovered-replaced**.
+fn replaces(kept: Origin, incoming: Origin) -> bool {
+    kept == Origin::Recovered && incoming != Origin::Recovered
+}
+
 #[derive(Debug)]
 struct Inner {
     journal: File,
     /// Bytes of complete lines: where the next batch starts.
     len: u64,
-    /// Every stored `messageId`, with a hash of its journal line (to tell a duplicate from
-    /// a conflict) and the line's offset (to read the stored version of a conflict).
-    ids: HashMap<String, (u64, u64)>,
+    /// Every stored `messageId`, with a hash of its report's canonical JSON (to tell a
+    /// duplicate from a conflict), the offset of its line (to read the stored version of a
+    /// conflict) and its origin.
+    ids: HashMap<String, Kept>,
     quarantine_path: PathBuf,
     next_quarantine_id: u64,
     /// Set when a failed write could not be rolled back: the file may hold a partial line.
@@ -115,18 +138,25 @@ impl JsonlSink {
     /// [`ErrorKind::Io`] when the file cannot be read (a missing file included);
     /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
     pub async fn read(path: impl AsRef<Path>) -> Result<Vec<AnyReport>, Error> {
+        Ok(Self::read_stored(path)
+            .await?
+            .into_iter()
+            .map(|s| s.report)
+            .collect())
+    }
+
+    /// Reads every report of the journal at `path` with its [`Origin`], as
+    /// [`read`](JsonlSink::read) does (no lock taken): each `messageId` once, a recovered
+    /// report replaced by a later pulled or pushed one.
+    ///
+    /// # Errors
+    /// As [`read`](JsonlSink::read).
+    pub async fn read_stored(path: impl AsRef<Path>) -> Result<Vec<StoredReport>, Error> {
         let path = path.as_ref().to_path_buf();
         blocking(move || {
             let file = File::open(&path)
                 .map_err(|e| Error::io(format!("cannot open the journal {}", path.display()), e))?;
-            let mut reports = Vec::new();
-            scan_lines(&file, &path, "journal", |number, line| {
-                let report = crate::report::parse_journal_line(line)
-                    .map_err(|problem| corrupt(&path, "journal", number, &problem))?;
-                reports.push(report);
-                Ok(())
-            })?;
-            Ok(reports)
+            read_all(&file, &path)
         })
         .await
     }
@@ -246,6 +276,30 @@ fn line_hash(line: &[u8]) -> u64 {
     h.finish()
 }
 
+/// Every report of the journal, each `messageId` once (at the place of its first line), a
+/// recovered one replaced by a later pulled or pushed one.
+fn read_all(file: &File, path: &Path) -> Result<Vec<StoredReport>, Error> {
+    let mut out: Vec<StoredReport> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    scan_lines(file, path, "journal", |number, line| {
+        let (report, origin) = crate::report::parse_journal_line(line)
+            .map_err(|problem| corrupt(path, "journal", number, &problem))?;
+        match at.get(report.message_id()) {
+            Some(&i) => {
+                if replaces(out[i].origin, origin) {
+                    out[i] = StoredReport::new(report, origin);
+                }
+            }
+            None => {
+                at.insert(report.message_id().to_string(), out.len());
+                out.push(StoredReport::new(report, origin));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// The report on the journal line at `offset`.
 fn read_at(file: &File, path: &Path, offset: u64) -> Result<AnyReport, Error> {
     let read_err = |e| Error::io(format!("cannot read the journal {}", path.display()), e);
@@ -259,23 +313,31 @@ fn read_at(file: &File, path: &Path, offset: u64) -> Result<AnyReport, Error> {
         line.pop();
     }
     crate::report::parse_journal_line(&line)
+        .map(|(report, _)| report)
         .map_err(|problem| corrupt(path, "journal", 0, &problem))
 }
 
 fn open_blocking(path: &Path) -> Result<Inner, Error> {
     let journal = open_locked(path, "journal")?;
-    let mut ids = HashMap::new();
+    let mut ids: HashMap<String, Kept> = HashMap::new();
     let mut offset = 0u64;
-    let mut encoded = Vec::with_capacity(1024);
     let len = scan_lines(&journal, path, "journal", |number, line| {
-        let report = crate::report::parse_journal_line(line)
+        let (report, origin) = crate::report::parse_journal_line(line)
             .map_err(|problem| corrupt(path, "journal", number, &problem))?;
-        // Hash the line as this version writes it, so that the same report compares
+        // Hash the report as this version encodes it, so that the same report compares
         // equal even if an older version wrote it differently.
-        encoded.clear();
-        crate::report::write_journal_line(&report, &mut encoded);
-        ids.entry(report.message_id().to_string())
-            .or_insert((line_hash(&encoded), offset));
+        let kept = Kept {
+            hash: line_hash(&crate::report::canonical_json(&report)),
+            offset,
+            origin,
+        };
+        match ids.get_mut(report.message_id()) {
+            Some(old) if replaces(old.origin, origin) => *old = kept,
+            Some(_) => {}
+            None => {
+                ids.insert(report.message_id().to_string(), kept);
+            }
+        }
         offset += line.len() as u64 + 1;
         Ok(())
     })?;
@@ -342,63 +404,80 @@ impl Inner {
 }
 
 impl Sink for JsonlSink {
+    /// Stores with [`Origin::Unknown`] (a line without `origin`); the collector uses
+    /// [`store_from`](Sink::store_from).
     fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
+        self.store_from(Origin::Unknown, reports)
+    }
+
+    fn store_from<'a>(
+        &'a self,
+        origin: Origin,
+        reports: &'a [AnyReport],
+    ) -> BoxFuture<'a, Result<Stored, Error>> {
         // Encode outside the lock, on the caller's task. Each line is copied out of one
         // scratch buffer at its exact length: a page of tiny reports must not cost a
         // 600-byte allocation per report.
         let mut scratch = Vec::with_capacity(1024);
-        let lines: Vec<(String, Vec<u8>)> = reports
+        let lines: Vec<(String, u64, Vec<u8>)> = reports
             .iter()
             .map(|r| {
                 scratch.clear();
-                crate::report::write_journal_line(r, &mut scratch);
-                (r.message_id().to_string(), scratch.clone())
+                crate::report::write_journal_line(r, origin, &mut scratch);
+                let hash = line_hash(&crate::report::canonical_json(r));
+                (r.message_id().to_string(), hash, scratch.clone())
             })
             .collect();
         let inner = Arc::clone(&self.inner);
         let path = self.path.clone();
         Box::pin(async move {
-            let (new, duplicates, conflicts) = blocking(move || {
+            let (new, duplicates, replaced, conflicts) = blocking(move || {
                 let mut inner = lock(&inner);
                 inner.check()?;
-                // id -> (hash, index in the batch) of the reports new in this batch.
+                // id -> (hash, index in the batch) of the reports written by this batch.
                 let mut batch: HashMap<String, (u64, usize)> = HashMap::new();
                 let mut buf = Vec::new();
-                let mut duplicates = 0u64;
+                let (mut duplicates, mut replaced) = (0u64, 0u64);
                 // (index of the incoming report, the stored version)
                 let mut conflicts: Vec<(usize, Result<AnyReport, usize>)> = Vec::new();
                 let mut fresh = Vec::new();
-                for (index, (id, line)) in lines.into_iter().enumerate() {
-                    let hash = line_hash(&line);
-                    if let Some(&(stored_hash, offset)) = inner.ids.get(&id) {
-                        if stored_hash == hash {
-                            duplicates += 1;
-                        } else {
-                            let stored = read_at(&inner.journal, &path, offset)?;
-                            conflicts.push((index, Ok(stored)));
-                        }
-                        continue;
-                    }
+                for (index, (id, hash, line)) in lines.into_iter().enumerate() {
                     if let Some(&(first_hash, first)) = batch.get(&id) {
-                        if first_hash == hash {
+                        if first_hash == hash || origin == Origin::Recovered {
                             duplicates += 1;
                         } else {
                             conflicts.push((index, Err(first)));
                         }
                         continue;
                     }
+                    if let Some(&kept) = inner.ids.get(&id) {
+                        if replaces(kept.origin, origin) {
+                            replaced += 1;
+                        } else {
+                            if kept.hash == hash || origin == Origin::Recovered {
+                                duplicates += 1;
+                            } else {
+                                let stored = read_at(&inner.journal, &path, kept.offset)?;
+                                conflicts.push((index, Ok(stored)));
+                            }
+                            continue;
+                        }
+                    }
                     batch.insert(id.clone(), (hash, index));
-                    fresh.push((id, hash, inner.len + buf.len() as u64));
+                    let kept = Kept {
+                        hash,
+                        offset: inner.len + buf.len() as u64,
+                        origin,
+                    };
+                    fresh.push((id, kept));
                     buf.extend_from_slice(&line);
                 }
                 if !buf.is_empty() {
                     inner.append(&buf, &path)?;
                 }
-                let new = fresh.len() as u64;
-                inner
-                    .ids
-                    .extend(fresh.into_iter().map(|(id, hash, at)| (id, (hash, at))));
-                Ok((new, duplicates, conflicts))
+                let new = fresh.len() as u64 - replaced;
+                inner.ids.extend(fresh);
+                Ok((new, duplicates, replaced, conflicts))
             })
             .await?;
             let conflicts = conflicts
@@ -408,7 +487,9 @@ impl Sink for JsonlSink {
                     Conflict::new(stored, reports[index].clone())
                 })
                 .collect();
-            Ok(Stored::new(new, duplicates).with_conflicts(conflicts))
+            Ok(Stored::new(new, duplicates)
+                .with_conflicts(conflicts)
+                .with_replaced(replaced))
         })
     }
 
@@ -445,19 +526,15 @@ impl Sink for JsonlSink {
     }
 
     fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
+        Box::pin(async move { Ok(self.stored().await?.into_iter().map(|s| s.report).collect()) })
+    }
+
+    fn stored(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
         let inner = Arc::clone(&self.inner);
         let path = self.path.clone();
         Box::pin(blocking(move || {
             let inner = lock(&inner);
-            let mut out = Vec::with_capacity(inner.ids.len());
-            scan_lines(&inner.journal, &path, "journal", |number, line| {
-                out.push(
-                    crate::report::parse_journal_line(line)
-                        .map_err(|problem| corrupt(&path, "journal", number, &problem))?,
-                );
-                Ok(())
-            })?;
-            Ok(out)
+            read_all(&inner.journal, &path)
         }))
     }
 

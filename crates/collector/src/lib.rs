@@ -13,7 +13,11 @@
 //!   arrived. A lost response seen live (the request went out, the answer never came) is
 //!   one too. Incidents are kept durably in a log beside the spool ([`Incident`],
 //!   [`Collector::incidents`]), counted and never silent: only the API's logs can say what
-//!   such a response held.
+//!   such a response held. [`Collector::reconcile`] reads them (any [`LogSource`]; the
+//!   facade's [`Client`] is one): every final call of an incident's window without a stored
+//!   report is stored as *recovered from logs* ([`Origin::Recovered`]), and the incident is
+//!   closed once its window holds no pending call. Logs are kept 48 hours: an incident not
+//!   reconciled by then stays open for good, loudly.
 //! - **Push** ([`Collector::serve_webhook`]): a webhook on transport's hardened server
 //!   accepting v1 or v2 bodies, JSON or XML. It answers `200` only once the sink has
 //!   committed; a body it cannot read is committed to the quarantine and then answered
@@ -103,6 +107,7 @@ mod pg;
 #[cfg(feature = "postgres")]
 mod pg_connect;
 mod quarantine;
+mod reconcile;
 mod replay;
 mod report;
 mod sink;
@@ -122,9 +127,12 @@ pub use crate::metrics::{Health, MetricsServer};
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use crate::pg::{PgSink, PgSinkBuilder};
 pub use crate::quarantine::{QuarantineEntry, Quarantined, Scope, Source};
+pub use crate::reconcile::{
+    IncidentOutcome, IncidentState, LogSource, ReconcileConfig, Reconciliation, read_logs,
+};
 pub use crate::replay::{ReplaySummary, replay};
 pub use crate::report::canonical_json;
-pub use crate::sink::{Conflict, Sink, SinkSpec, Stored};
+pub use crate::sink::{Conflict, Origin, Sink, SinkSpec, Stored, StoredReport};
 #[doc(hidden)]
 pub use crate::webhook::decode_push_body;
 pub use crate::webhook::{Webhook, WebhookConfig};

@@ -8,7 +8,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::error::{Error, ErrorKind};
 use crate::pg_connect::{self, Connect};
 use crate::quarantine::{self, QuarantineEntry, Quarantined, Scope, Source};
-use crate::sink::{Conflict, Sink, Stored};
+use crate::sink::{Conflict, Origin, Sink, Stored, StoredReport};
 use ivr_reports_model::{AnyReport, Generation};
 use ivr_reports_transport::redact_url;
 
@@ -31,6 +31,13 @@ use ivr_reports_transport::redact_url;
 /// | `stored_at` | `timestamptz` | when it was inserted |
 /// | `seq` | `bigserial` | insertion order |
 /// | `report` | `jsonb` | the whole report, the codec's canonical JSON |
+/// | `origin` | `text` | `pulled`, `pushed`, `recovered` ([`Origin`]); `NULL` when unknown |
+///
+/// `origin` was added after the first release: connecting adds it to an existing table
+/// (`ALTER TABLE ... ADD COLUMN IF NOT EXISTS`), its old rows `NULL` ([`Origin::Unknown`]).
+/// A row recovered from logs is *updated in place* by a pulled or pushed report for the
+/// same `messageId` (every column, `origin` and `stored_at` too; `seq` stays), so a
+/// message is one row whatever happened.
 ///
 /// and `ivr_reports_quarantine` (`id`, `source`, `format`, `generation`, `scope`, `reason`,
 /// `raw bytea`, `received_at`). A batch is one `INSERT ... SELECT FROM UNNEST(...) ON
@@ -221,6 +228,7 @@ impl PgSinkBuilder {
                seq bigserial,
                report jsonb NOT NULL
              );
+             ALTER TABLE {reports_table} ADD COLUMN IF NOT EXISTS origin text;
              CREATE TABLE IF NOT EXISTS {quarantine_table} (
                id bigserial PRIMARY KEY,
                source text NOT NULL,
@@ -291,7 +299,7 @@ impl PgSink {
         Ok(fresh)
     }
 
-    async fn store_batch(&self, reports: &[AnyReport]) -> Result<Stored, Error> {
+    async fn store_batch(&self, origin: Origin, reports: &[AnyReport]) -> Result<Stored, Error> {
         if reports.is_empty() {
             return Ok(Stored::default());
         }
@@ -324,59 +332,101 @@ impl PgSink {
             done.push(r.done_at().map(|t| t.unix_millis()));
             json.push(String::from_utf8_lossy(&crate::report::canonical_json(r)).into_owned());
         }
+        let origin_text: Option<&str> = (origin != Origin::Unknown).then(|| origin.as_str());
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+            &ids,
+            &generations,
+            &bulk_ids,
+            &tos,
+            &status_ids,
+            &status_groups,
+            &error_ids,
+            &durations,
+            &prices,
+            &currencies,
+            &sent,
+            &done,
+            &json,
+            &origin_text,
+        ];
+        let unnest = "UNNEST($1::text[], $2::int2[], $3::text[], $4::text[], $5::int8[],
+               $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::int8[],
+               $12::int8[], $13::text[])";
+        let client = self.client().await?;
         let sql = format!(
             "INSERT INTO {} (message_id, generation, bulk_id, to_number, status_id,
                status_group_id, error_id, duration_seconds, price_per_second, currency,
-               sent_at, done_at, report)
+               sent_at, done_at, report, origin)
              SELECT m, g, b, t, s, sg, e, d, p::numeric, c,
                timestamptz 'epoch' + sa * interval '1 millisecond',
                timestamptz 'epoch' + da * interval '1 millisecond',
-               r::jsonb
-             FROM UNNEST($1::text[], $2::int2[], $3::text[], $4::text[], $5::int8[],
-               $6::int8[], $7::int8[], $8::int8[], $9::text[], $10::text[], $11::int8[],
-               $12::int8[], $13::text[]) AS u(m, g, b, t, s, sg, e, d, p, c, sa, da, r)
+               r::jsonb, $14::text
+             FROM {unnest} AS u(m, g, b, t, s, sg, e, d, p, c, sa, da, r)
              ON CONFLICT (message_id) DO NOTHING
              RETURNING message_id",
             self.reports_table
         );
-        let client = self.client().await?;
         let rows = client
-            .query(
-                &sql,
-                &[
-                    &ids,
-                    &generations,
-                    &bulk_ids,
-                    &tos,
-                    &status_ids,
-                    &status_groups,
-                    &error_ids,
-                    &durations,
-                    &prices,
-                    &currencies,
-                    &sent,
-                    &done,
-                    &json,
-                ],
-            )
+            .query(&sql, &params)
             .await
             .map_err(|e| db_data("cannot store reports", e))?;
         let inserted: std::collections::HashSet<String> = rows
             .iter()
             .filter_map(|row| row.try_get::<_, String>(0).ok())
             .collect();
-        // The first occurrence of an inserted id is new; every other report had its id
-        // stored already (before, or earlier in this batch): compare the contents.
+        // A report recovered from logs is replaced by one pulled or pushed (the rule
+        // recovered-replaced): update those rows, with each id's first report. After the
+        // insert, so that a recovered report inserted meanwhile by another writer is
+        // replaced too (never left to make the pulled one look like a conflict).
+        let mut replaced_ids = std::collections::HashSet::new();
+        if origin != Origin::Recovered {
+            let sql = format!(
+                "UPDATE {} AS k SET generation = u.g, bulk_id = u.b, to_number = u.t,
+                   status_id = u.s, status_group_id = u.sg, error_id = u.e,
+                   duration_seconds = u.d, price_per_second = u.p::numeric, currency = u.c,
+                   sent_at = timestamptz 'epoch' + u.sa * interval '1 millisecond',
+                   done_at = timestamptz 'epoch' + u.da * interval '1 millisecond',
+                   report = u.r::jsonb, origin = $14::text, stored_at = now()
+                 FROM (SELECT DISTINCT ON (m) * FROM {unnest} WITH ORDINALITY
+                   AS x(m, g, b, t, s, sg, e, d, p, c, sa, da, r, i) ORDER BY m, i) AS u
+                 WHERE k.message_id = u.m AND k.origin = 'recovered'
+                 RETURNING k.message_id",
+                self.reports_table
+            );
+            let rows = client
+                .query(&sql, &params)
+                .await
+                .map_err(|e| db_data("cannot replace recovered reports", e))?;
+            replaced_ids = rows
+                .iter()
+                .filter_map(|row| row.try_get::<_, String>(0).ok())
+                .collect();
+        }
+        // The first occurrence of an inserted (or replacing) id is new (or replaced);
+        // every other report had its id stored already (before, or earlier in this
+        // batch): compare the contents, except a recovered one, which never conflicts.
         let mut seen = std::collections::HashSet::new();
         let mut others: Vec<usize> = Vec::new();
+        let mut replaced = 0u64;
+        let mut recovered_duplicates = 0u64;
         for (index, id) in ids.iter().enumerate() {
-            if !(inserted.contains(id) && seen.insert(id.as_str())) {
+            let first = seen.insert(id.as_str());
+            if first && inserted.contains(id) {
+                continue;
+            }
+            if first && replaced_ids.contains(id) {
+                replaced += 1;
+                continue;
+            }
+            if origin == Origin::Recovered {
+                recovered_duplicates += 1;
+            } else {
                 others.push(index);
             }
         }
-        let new = (n - others.len()) as u64;
+        let new = (n - others.len()) as u64 - replaced - recovered_duplicates;
         if others.is_empty() {
-            return Ok(Stored::new(new, 0));
+            return Ok(Stored::new(new, recovered_duplicates).with_replaced(replaced));
         }
         let other_ids: Vec<&str> = others.iter().map(|&i| ids[i].as_str()).collect();
         let other_json: Vec<&str> = others.iter().map(|&i| json[i].as_str()).collect();
@@ -407,7 +457,9 @@ impl PgSink {
             conflicts.push(Conflict::new(stored, incoming.clone()));
         }
         let duplicates = (others.len() - conflicts.len()) as u64;
-        Ok(Stored::new(new, duplicates).with_conflicts(conflicts))
+        Ok(Stored::new(new, duplicates)
+            .with_conflicts(conflicts)
+            .with_replaced(replaced))
     }
 
     async fn quarantine_items(&self, items: &[Quarantined]) -> Result<(), Error> {
@@ -438,6 +490,36 @@ impl PgSink {
                 .map_err(|e| db("cannot quarantine an item", e))?;
         }
         Ok(())
+    }
+
+    async fn all_stored(&self) -> Result<Vec<StoredReport>, Error> {
+        let sql = format!(
+            "SELECT generation, report::text, origin FROM {} ORDER BY seq",
+            self.reports_table
+        );
+        let client = self.client().await?;
+        let rows = client
+            .query(&sql, &[])
+            .await
+            .map_err(|e| db("cannot read reports", e))?;
+        rows.iter()
+            .map(|row| {
+                let read = |e| db("cannot read reports", e);
+                let g: i16 = row.try_get(0).map_err(read)?;
+                let text: String = row.try_get(1).map_err(read)?;
+                let origin: Option<String> = row.try_get(2).map_err(read)?;
+                let origin = match origin.as_deref() {
+                    None => Origin::Unknown,
+                    Some(o) => Origin::parse(o).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Corrupt,
+                            format!("unknown origin {o:?} in the reports table"),
+                        )
+                    })?,
+                };
+                Ok(StoredReport::new(stored_report(g, &text)?, origin))
+            })
+            .collect()
     }
 
     async fn all_reports(&self) -> Result<Vec<AnyReport>, Error> {
@@ -548,8 +630,22 @@ impl PgSink {
 }
 
 impl Sink for PgSink {
+    /// Stores with [`Origin::Unknown`] (`origin` `NULL`); the collector uses
+    /// [`store_from`](Sink::store_from).
     fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
-        Box::pin(self.store_batch(reports))
+        Box::pin(self.store_batch(Origin::Unknown, reports))
+    }
+
+    fn store_from<'a>(
+        &'a self,
+        origin: Origin,
+        reports: &'a [AnyReport],
+    ) -> BoxFuture<'a, Result<Stored, Error>> {
+        Box::pin(self.store_batch(origin, reports))
+    }
+
+    fn stored(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+        Box::pin(self.all_stored())
     }
 
     fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {

@@ -28,6 +28,14 @@ impl Source {
         }
     }
 
+    /// The origin a report from this source is stored with.
+    pub(crate) fn origin(self) -> crate::sink::Origin {
+        match self {
+            Self::Pull => crate::sink::Origin::Pulled,
+            Self::Push => crate::sink::Origin::Pushed,
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "pull" => Some(Self::Pull),

@@ -48,7 +48,7 @@ pub async fn replay(sink: &dyn Sink) -> Result<ReplaySummary, Error> {
             summary.remaining += 1;
             continue;
         };
-        let stored = match sink.store(&reports).await {
+        let stored = match sink.store_from(entry.item.source.origin(), &reports).await {
             Ok(stored) => stored,
             // The sink still refuses it: it stays where it is.
             Err(e) if e.kind() == crate::ErrorKind::Rejected => {

@@ -1,6 +1,7 @@
 //! How the sinks keep a report: the model's [`AnyReport`] in the codec's canonical JSON,
 //! with its [`Generation`] beside it (the journal line of the JSONL sink).
 
+use crate::sink::Origin;
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{AnyReport, Generation};
 
@@ -38,17 +39,24 @@ pub(crate) fn from_json(
     Codec::new(Format::Json)?.decode_any(generation, json)
 }
 
-/// Appends the journal line: `{"generation":N,"report":{...}}` and a newline.
-pub(crate) fn write_journal_line(report: &AnyReport, out: &mut Vec<u8>) {
+/// Appends the journal line: `{"generation":N,"origin":"pulled","report":{...}}` and a
+/// newline (without `origin` for [`Origin::Unknown`], as lines were before origins were kept).
+pub(crate) fn write_journal_line(report: &AnyReport, origin: Origin, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"generation\":");
     out.push(b'0' + report.generation().number());
+    if origin != Origin::Unknown {
+        out.extend_from_slice(b",\"origin\":\"");
+        out.extend_from_slice(origin.as_str().as_bytes());
+        out.push(b'"');
+    }
     out.extend_from_slice(b",\"report\":");
     write_json(report, out);
     out.extend_from_slice(b"}\n");
 }
 
-/// Reads a journal line (without its newline).
-pub(crate) fn parse_journal_line(line: &[u8]) -> Result<AnyReport, String> {
+/// Reads a journal line (without its newline); a line without `origin` (written before
+/// origins were kept) is [`Origin::Unknown`].
+pub(crate) fn parse_journal_line(line: &[u8]) -> Result<(AnyReport, Origin), String> {
     let rest = line
         .strip_prefix(b"{\"generation\":")
         .ok_or("not a journal line")?;
@@ -57,11 +65,26 @@ pub(crate) fn parse_journal_line(line: &[u8]) -> Result<AnyReport, String> {
         .checked_sub(b'0')
         .and_then(Generation::from_number)
         .ok_or("unknown generation")?;
+    let (origin, rest) = match rest.strip_prefix(b",\"origin\":\"") {
+        Some(rest) => {
+            let end = rest
+                .iter()
+                .position(|&b| b == b'"')
+                .ok_or("not a journal line")?;
+            let origin = std::str::from_utf8(&rest[..end])
+                .ok()
+                .and_then(Origin::parse)
+                .ok_or("unknown origin")?;
+            (origin, &rest[end + 1..])
+        }
+        None => (Origin::Unknown, rest),
+    };
     let json = rest
         .strip_prefix(b",\"report\":")
         .and_then(|r| r.strip_suffix(b"}"))
         .ok_or("not a journal line")?;
-    from_json(generation, json).map_err(|e| e.to_string())
+    let report = from_json(generation, json).map_err(|e| e.to_string())?;
+    Ok((report, origin))
 }
 
 #[cfg(test)]
@@ -76,13 +99,24 @@ mod tests {
         v1.duration = Some(10);
         let v2 = CallReport::new("m2", "386");
         for report in [AnyReport::from(v1), AnyReport::from(v2)] {
-            let mut line = Vec::new();
-            write_journal_line(&report, &mut line);
-            assert_eq!(line.last(), Some(&b'\n'));
-            assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
-            let parsed = parse_journal_line(&line[..line.len() - 1]).unwrap();
-            assert_eq!(parsed, report);
+            for origin in [
+                Origin::Pulled,
+                Origin::Pushed,
+                Origin::Recovered,
+                Origin::Unknown,
+            ] {
+                let mut line = Vec::new();
+                write_journal_line(&report, origin, &mut line);
+                assert_eq!(line.last(), Some(&b'\n'));
+                assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+                let parsed = parse_journal_line(&line[..line.len() - 1]).unwrap();
+                assert_eq!(parsed, (report.clone(), origin));
+            }
         }
+        // A line written before origins were kept still reads.
+        let (old, origin) =
+            parse_journal_line(br#"{"generation":1,"report":{"messageId":"m","to":"1"}}"#).unwrap();
+        assert_eq!((old.message_id(), origin), ("m", Origin::Unknown));
     }
 
     #[test]
@@ -92,6 +126,7 @@ mod tests {
             b"{\"generation\":3,\"report\":{\"messageId\":\"x\"}}",
             b"{\"generation\":1,\"report\":{\"to\":\"x\"}}",
             b"{\"generation\":1,\"report\":{\"messageId\":\"x\"}",
+            b"{\"generation\":1,\"origin\":\"stolen\",\"report\":{\"messageId\":\"x\",\"to\":\"1\"}}",
         ] {
             assert!(parse_journal_line(bad).is_err());
         }

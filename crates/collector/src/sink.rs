@@ -24,6 +24,10 @@ pub struct Stored {
     /// Reports not stored because their `messageId` was already stored with *different*
     /// content: both versions, for the collector to keep in the quarantine.
     pub conflicts: Vec<Conflict>,
+    /// Reports that replaced a stored report *recovered from logs* ([`Origin::Recovered`]):
+    /// a pulled or pushed report has more fields, so it takes the recovered one's place
+    /// (the rule **recovered-replaced**). Not counted in [`new`](Stored::new).
+    pub replaced: u64,
 }
 
 impl Stored {
@@ -34,7 +38,15 @@ impl Stored {
             new,
             duplicates,
             conflicts: Vec::new(),
+            replaced: 0,
         }
+    }
+
+    /// The same outcome with this many replaced recovered reports.
+    #[must_use]
+    pub fn with_replaced(mut self, replaced: u64) -> Self {
+        self.replaced = replaced;
+        self
     }
 
     /// The same outcome with these conflicts.
@@ -49,6 +61,101 @@ impl Stored {
         self.new += other.new;
         self.duplicates += other.duplicates;
         self.conflicts.extend(other.conflicts);
+        self.replaced += other.replaced;
+    }
+}
+
+/// Where a stored report came from.
+///
+/// Sinks that keep it write it beside the report (the JSONL journal's `"origin"` field, the
+/// PostgreSQL `origin` column). Records written before origins were kept read back as
+/// [`Origin::Unknown`].
+///
+/// ```
+/// use ivr_reports_collector::Origin;
+///
+/// assert_eq!(Origin::Recovered.as_str(), "recovered");
+/// assert_eq!(Origin::parse("pulled"), Some(Origin::Pulled));
+/// assert!(Origin::RECOVERED_LACKS.contains(&"callbackData"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Origin {
+    /// Pulled from the reports endpoint.
+    Pulled,
+    /// Pushed to the webhook.
+    Pushed,
+    /// Recovered from the API's logs (`GET /tts/3/logs`) after a possible-loss incident:
+    /// a v1 report holding only what logs carry; the fields named in
+    /// [`Origin::RECOVERED_LACKS`] are left empty. A pulled or pushed report for the same
+    /// `messageId` replaces it.
+    Recovered,
+    /// Stored without an origin: by [`Sink::store`], or before origins were kept.
+    Unknown,
+}
+
+impl Origin {
+    /// The report fields (API names) that logs do not carry, so a recovered report never
+    /// has them.
+    pub const RECOVERED_LACKS: &'static [&'static str] = &[
+        "startTime",
+        "endTime",
+        "answerTime",
+        "fileDuration",
+        "callbackData",
+        "dtmfCodes",
+        "recordedAudioFileUrl",
+        "scenarioId",
+        "scenarioName",
+        "dtmfCodesAsJson",
+        "transcribedAudioFileUrl",
+    ];
+
+    /// `pulled`, `pushed`, `recovered` or `unknown`: as the sinks write it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pulled => "pulled",
+            Self::Pushed => "pushed",
+            Self::Recovered => "recovered",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The origin written as [`as_str`](Origin::as_str) does.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pulled" => Some(Self::Pulled),
+            "pushed" => Some(Self::Pushed),
+            "recovered" => Some(Self::Recovered),
+            "unknown" => Some(Self::Unknown),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored report with its [`Origin`], as [`Sink::stored`] reads it back.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StoredReport {
+    /// The report.
+    pub report: AnyReport,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+impl StoredReport {
+    /// A stored report: for [`Sink`] implementations.
+    #[must_use]
+    pub fn new(report: AnyReport, origin: Origin) -> Self {
+        Self { report, origin }
     }
 }
 
@@ -100,6 +207,13 @@ impl Conflict {
 ///   and quarantine ids stay unique (never reused).
 /// - **describe**: [`describe`](Sink::describe) says which sink this is, never empty and
 ///   never a secret.
+/// - **recovered-replaced** (for sinks that keep origins, i.e. whose
+///   [`store_from`](Sink::store_from) accepts [`Origin::Recovered`]): a report stored as
+///   recovered from logs is replaced by a report pulled or pushed later for the same
+///   `messageId` (it has more fields): counted in [`Stored::replaced`], never a conflict,
+///   never stored twice; [`stored`](Sink::stored) then reads it back once, with the later
+///   origin. A recovered report for a `messageId` stored already (whatever its origin) is a
+///   duplicate, never a conflict: it never overwrites. This holds across a reopen too.
 ///
 /// Two more rules the suite cannot provoke from outside: [`store`](Sink::store) is atomic
 /// enough to be retried (when it returns `Ok`, every report of the batch is durably stored,
@@ -238,6 +352,51 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// The storage failed; the entries may still be there.
     fn release<'a>(&'a self, ids: &'a [u64]) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Stores a batch as [`store`](Sink::store) does, keeping where it came from.
+    ///
+    /// The default ignores `origin` for [`Origin::Pulled`], [`Origin::Pushed`] and
+    /// [`Origin::Unknown`] (it calls `store`) and refuses [`Origin::Recovered`] with
+    /// [`ErrorKind::Unsupported`]: a sink that cannot tell a recovered report from a pulled
+    /// one could not let the pulled one replace it (the rule **recovered-replaced**).
+    ///
+    /// # Errors
+    /// As [`store`](Sink::store); [`ErrorKind::Unsupported`] as above.
+    fn store_from<'a>(
+        &'a self,
+        origin: Origin,
+        reports: &'a [AnyReport],
+    ) -> BoxFuture<'a, Result<Stored, Error>> {
+        match origin {
+            Origin::Recovered => Box::pin(async {
+                Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "the sink {} does not keep reports recovered from logs",
+                        self.describe()
+                    ),
+                ))
+            }),
+            _ => self.store(reports),
+        }
+    }
+
+    /// Every stored report with its [`Origin`], each `messageId` once, in the order stored
+    /// where the sink keeps one. The default reads [`reports`](Sink::reports), all
+    /// [`Origin::Unknown`].
+    ///
+    /// # Errors
+    /// The storage could not be read.
+    fn stored(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
+        Box::pin(async move {
+            Ok(self
+                .reports()
+                .await?
+                .into_iter()
+                .map(|r| StoredReport::new(r, Origin::Unknown))
+                .collect())
+        })
+    }
 
     /// A short description for messages (`jsonl:/var/lib/reports.jsonl`), never a secret.
     fn describe(&self) -> String;

@@ -36,8 +36,9 @@ use ivr_reports::Format;
 use ivr_reports_model::{CallReport, Decimal, Price, Status, Timestamp, VoiceCall, VoiceReport};
 
 use crate::error::Error;
+use crate::error::ErrorKind;
 use crate::quarantine::{Quarantined, Scope, Source};
-use crate::sink::{Sink, Stored};
+use crate::sink::{Origin, Sink, Stored};
 use ivr_reports_model::{AnyReport, Generation};
 
 /// One rule of the [`Sink`] contract, as [`check_sink`] checks it (each is written in the
@@ -71,6 +72,13 @@ pub enum Rule {
     Reopen,
     /// `describe`: [`Sink::describe`] is not empty.
     Describe,
+    /// `recovered-replaced`: a report stored as recovered from logs
+    /// ([`Origin::Recovered`]) is replaced by a pulled or pushed one for the same
+    /// `messageId` (counted in [`Stored::replaced`], read back once with the later origin),
+    /// and a recovered report never replaces nor conflicts with a stored one; across a
+    /// reopen too. Checked only when [`Sink::store_from`] accepts [`Origin::Recovered`]
+    /// (the default refuses it as unsupported, and the rule is then skipped).
+    RecoveredReplaced,
 }
 
 impl Rule {
@@ -87,6 +95,7 @@ impl Rule {
             Self::Release => "release",
             Self::Reopen => "reopen",
             Self::Describe => "describe",
+            Self::RecoveredReplaced => "recovered-replaced",
         }
     }
 }
@@ -186,13 +195,21 @@ where
             Ok(())
         },
     );
+    let recovered = recovered_replaced(&sink).await;
+    let keeps_origins = matches!(recovered, Ok(true));
+    record(Rule::RecoveredReplaced, recovered.map(|_| ()));
     match reopen_before(&sink).await {
         Err(message) => record(Rule::Reopen, Err(message)),
         Ok(before) => {
             drop(sink);
             match open().await {
                 Err(e) => record(Rule::Opens, Err(format!("the second open failed: {e}"))),
-                Ok(sink) => record(Rule::Reopen, reopen_after(&sink, before).await),
+                Ok(sink) => {
+                    record(Rule::Reopen, reopen_after(&sink, before).await);
+                    if keeps_origins {
+                        record(Rule::RecoveredReplaced, recovered_after_reopen(&sink).await);
+                    }
+                }
             }
         }
     }
@@ -500,6 +517,167 @@ async fn release(sink: &Arc<dyn Sink>) -> Result<(), String> {
         left.len() == 1 && left[0].id == entries[1].id,
         "after releasing one of 2 entries (and an unknown id), {} are left",
         left.len()
+    );
+    Ok(())
+}
+
+/// What logs give of `full`: a v1 report with the fields logs carry (no duration here, to
+/// differ from the full report).
+fn recovered_of(full: &AnyReport) -> AnyReport {
+    let mut r = VoiceReport::new(full.message_id(), full.to());
+    r.bulk_id = full.bulk_id().map(str::to_string);
+    r.status = full.status().cloned();
+    AnyReport::from(r)
+}
+
+/// The stored reports of the rule `recovered`, with their origins.
+async fn origins_of(
+    sink: &Arc<dyn Sink>,
+    prefix: &str,
+) -> Result<Vec<crate::sink::StoredReport>, String> {
+    let all = call("stored()", sink.stored().await)?;
+    Ok(all
+        .into_iter()
+        .filter(|s| s.report.message_id().starts_with(prefix))
+        .collect())
+}
+
+fn expect_outcome(
+    what: &str,
+    got: &Stored,
+    new: u64,
+    duplicates: u64,
+    replaced: u64,
+) -> Result<(), String> {
+    ensure!(
+        got.new == new
+            && got.duplicates == duplicates
+            && got.replaced == replaced
+            && got.conflicts.is_empty(),
+        "{what}: expected {new} new, {duplicates} duplicates, {replaced} replaced, no \
+         conflict; got {} new, {} duplicates, {} replaced, {} conflicts",
+        got.new,
+        got.duplicates,
+        got.replaced,
+        got.conflicts.len()
+    );
+    Ok(())
+}
+
+/// `Ok(false)` when the sink does not keep recovered reports (the rule is skipped).
+async fn recovered_replaced(sink: &Arc<dyn Sink>) -> Result<bool, String> {
+    let prefix = format!("{PREFIX}recovered-");
+    let full = batch("recovered", 0..3);
+    let rec: Vec<AnyReport> = full.iter().map(recovered_of).collect();
+    let got = match sink
+        .store_from(
+            Origin::Recovered,
+            &[rec[0].clone(), rec[1].clone(), rec[0].clone()],
+        )
+        .await
+    {
+        Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(false),
+        other => call("store_from(recovered)", other)?,
+    };
+    expect_outcome("storing 2 recovered reports, one twice", &got, 2, 1, 0)?;
+    let mut other = rec[0].clone();
+    if let AnyReport::V1(r) = &mut other {
+        r.duration = Some(3);
+    }
+    let got = call(
+        "store_from(recovered)",
+        sink.store_from(Origin::Recovered, std::slice::from_ref(&other))
+            .await,
+    )?;
+    expect_outcome("a recovered report again, other content", &got, 0, 1, 0)?;
+    let got = call(
+        "store_from(pulled)",
+        sink.store_from(Origin::Pulled, &[full[0].clone(), full[0].clone()])
+            .await,
+    )?;
+    expect_outcome(
+        "pulling a recovered report (twice in the batch)",
+        &got,
+        0,
+        1,
+        1,
+    )?;
+    let got = call(
+        "store_from(pushed)",
+        sink.store_from(Origin::Pushed, std::slice::from_ref(&full[0]))
+            .await,
+    )?;
+    expect_outcome("pushing the report pulled after recovery", &got, 0, 1, 0)?;
+    let got = call(
+        "store_from(pulled)",
+        sink.store_from(Origin::Pulled, std::slice::from_ref(&full[2]))
+            .await,
+    )?;
+    expect_outcome("pulling a new report", &got, 1, 0, 0)?;
+    let got = call(
+        "store_from(recovered)",
+        sink.store_from(Origin::Recovered, &[rec[0].clone(), rec[2].clone()])
+            .await,
+    )?;
+    expect_outcome("recovering reports pulled already", &got, 0, 2, 0)?;
+    let back = origins_of(sink, &prefix).await?;
+    ensure!(
+        back.len() == 3,
+        "3 messages stored (one recovered then pulled), {} read back",
+        back.len()
+    );
+    for (i, origin) in [
+        (0, Origin::Pulled),
+        (1, Origin::Recovered),
+        (2, Origin::Pulled),
+    ] {
+        let expected = if origin == Origin::Recovered {
+            &rec[i]
+        } else {
+            &full[i]
+        };
+        ensure!(
+            back.iter()
+                .any(|s| &s.report == expected && s.origin == origin),
+            "{} should read back {origin}, with its content",
+            expected.message_id()
+        );
+    }
+    Ok(true)
+}
+
+async fn recovered_after_reopen(sink: &Arc<dyn Sink>) -> Result<(), String> {
+    let prefix = format!("{PREFIX}recovered-");
+    let full = batch("recovered", 0..3);
+    let back = origins_of(sink, &prefix).await?;
+    ensure!(
+        back.len() == 3
+            && back
+                .iter()
+                .any(|s| s.report.message_id() == full[1].message_id()
+                    && s.origin == Origin::Recovered),
+        "after the reopen, 3 messages with one recovered expected; got {} ({:?})",
+        back.len(),
+        back.iter().map(|s| s.origin).collect::<Vec<_>>()
+    );
+    let got = call(
+        "store_from(pushed)",
+        sink.store_from(Origin::Pushed, &full).await,
+    )?;
+    expect_outcome(
+        "pushing 3 reports (one recovered, two pulled) after the reopen",
+        &got,
+        0,
+        2,
+        1,
+    )?;
+    let back = origins_of(sink, &prefix).await?;
+    ensure!(
+        back.len() == 3
+            && back
+                .iter()
+                .any(|s| s.report == full[1] && s.origin == Origin::Pushed),
+        "after pushing the recovered report, it should read back once, pushed"
     );
     Ok(())
 }

@@ -88,7 +88,17 @@ async fn a_kill_while_a_request_is_in_flight_is_a_possible_loss_incident() {
     let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
     let spool = dir.join("r.spool");
     let spool_arg = spool.display().to_string();
-    let args = ["collect", "--once", "--sink", &sink, "--spool", &spool_arg];
+    // Without reconciliation: these reports were sent in 2015, so no log holds them (the
+    // reconciled case is in reconcile.rs).
+    let args = [
+        "collect",
+        "--once",
+        "--no-reconcile",
+        "--sink",
+        &sink,
+        "--spool",
+        &spool_arg,
+    ];
 
     let mut child = spawn(&args, &s);
     wait_in_flight(&spool, &mut child).await;
@@ -454,5 +464,69 @@ async fn metrics_and_healthz_follow_the_pull() {
         rest.iter().any(|l| l.contains("received 3 by pull")),
         "{rest:?}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A running `collect` reconciles a lost response while it pulls (not only when it
+/// stops): the lost reports show up in the journal, recovered from logs, while the
+/// process still runs; it then stops with exit 0, the incident closed.
+#[tokio::test]
+async fn a_running_collector_reconciles_a_lost_response_while_it_pulls() {
+    let s = sandbox().await;
+    let ids: std::collections::BTreeSet<String> =
+        s.simulate_campaign("live", 30).into_iter().collect();
+    s.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    let dir = temp_dir("live-reconcile");
+    let journal = dir.join("r.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let spool_arg = dir.join("r.spool").display().to_string();
+    let mut child = spawn(
+        &[
+            "collect",
+            "--sink",
+            &sink,
+            "--spool",
+            &spool_arg,
+            "--poll-interval",
+            "0.2",
+            "--reconcile-every",
+            "0.2",
+        ],
+        &s,
+    );
+    let start = Instant::now();
+    loop {
+        let stored = JsonlSink::read_stored(&journal).await.unwrap_or_default();
+        let got: std::collections::BTreeSet<String> = stored
+            .iter()
+            .filter(|r| r.origin == ivr_reports_collector::Origin::Recovered)
+            .map(|r| r.report.message_id().to_string())
+            .collect();
+        if got == ids {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collector exited before reconciling"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not reconciled within 20 s ({} of 30 recovered)",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.set_faults(Faults::new()).unwrap();
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = wait_exit(child, Duration::from_secs(30), "TERM").await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("incident #1: closed"), "{err}");
+    let log = std::fs::read_to_string(dir.join("r.spool.incidents")).unwrap();
+    assert!(log.contains("\"reconciled\":1"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

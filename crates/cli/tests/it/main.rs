@@ -8,6 +8,7 @@ mod fetch;
 mod logging;
 mod loss;
 mod pg_tls;
+mod reconcile;
 mod sandbox;
 mod sandbox_limits;
 mod secrets;

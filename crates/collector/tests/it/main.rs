@@ -15,6 +15,7 @@ mod journal;
 mod postgres;
 mod pull;
 mod push;
+mod reconcile;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

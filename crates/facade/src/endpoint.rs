@@ -101,7 +101,7 @@ pub trait Endpoint {
     /// Whether sending the request again has no effect on the server, so that a response
     /// lost after the request was sent may be retried (the request then carries the
     /// transport's [`ReplaySafe`](crate::transport::ReplaySafe) extension, and the built-in
-    /// client retries it under its [`RetryPolicy`](crate::RetryPolicy)). Default `false`.
+    /// client retries it under its `RetryPolicy`). Default `false`.
     ///
     /// Only for reads without side effects, such as the voice logs ([`Logs`]). **Never** for
     /// the report endpoints: the API hands each report out once, so a resent report request
@@ -297,7 +297,7 @@ impl<R: Report> Paged for Reports<R> {
 /// limit, narrow the time window ([`LogsQuery::sent_since`], [`LogsQuery::sent_until`]).
 ///
 /// It is [`replay_safe`](Endpoint::replay_safe): reading logs has no effect, so a response
-/// lost in transit is retried under the client's [`RetryPolicy`](crate::RetryPolicy), as
+/// lost in transit is retried under the client's `RetryPolicy`, as
 /// are 429 answers (Infobip allows 120 logs requests a minute), honouring `Retry-After`.
 ///
 /// ```

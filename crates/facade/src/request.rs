@@ -106,7 +106,7 @@ impl<'a, R: Report> IntoFuture for ReportsRequest<'a, R> {
 /// takes), then `.await` it for a [`Page`] of [`LogEntry`]s. Logs are never consumed, so
 /// the same request may be sent any number of times; a 429 answer (120 requests a minute)
 /// and a response lost in transit are retried under the client's
-/// [`RetryPolicy`](crate::RetryPolicy).
+/// `RetryPolicy`.
 ///
 /// ```no_run
 /// # async fn run(client: ivr_reports::Client) -> Result<(), ivr_reports::Error> {

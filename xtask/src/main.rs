@@ -61,8 +61,9 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "tidy",
-        about: "the dependency rules ARCHITECTURE.md states (parsed from its table), //! headers, \
-                no dbg!/todo!/unimplemented!",
+        about: "the dependency rules ARCHITECTURE.md states (parsed from its table); each published \
+                crate's README, licence files, description, keywords, categories and docs.rs \
+                metadata; //! headers; no dbg!/todo!/unimplemented!",
         run: tidy,
     },
     Step {
@@ -462,17 +463,23 @@ struct Package {
     is_lib: bool,
 }
 
-fn metadata(root: &Path) -> Result<Vec<Package>> {
+/// `cargo metadata`'s array of the workspace's packages, as JSON.
+fn metadata_json(root: &Path) -> Result<Vec<serde_json::Value>> {
     let mut cmd = cargo(root);
     cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
     let text = output(cmd)?;
-    let json: serde_json::Value =
+    let mut json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
-    let packages = json["packages"]
-        .as_array()
-        .ok_or("cargo metadata: no packages array")?;
+    match json["packages"].take() {
+        serde_json::Value::Array(packages) => Ok(packages),
+        _ => Err("cargo metadata: no packages array".to_string()),
+    }
+}
+
+fn metadata(root: &Path) -> Result<Vec<Package>> {
+    let packages = metadata_json(root)?;
     let mut out = Vec::new();
-    for p in packages {
+    for p in &packages {
         let name = p["name"].as_str().unwrap_or_default().to_string();
         let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
         let features = p["features"]
@@ -614,6 +621,7 @@ fn layer_problems(root: &Path) -> Result<Vec<String>> {
 
 fn tidy(root: &Path) -> Result {
     let mut problems = layer_problems(root)?;
+    problems.extend(package::shelf_problems(root, &metadata_json(root)?)?);
 
     let forbidden = [
         concat!("dbg", "!("),

@@ -153,15 +153,7 @@ fn drifted(root: &Path, mirrors: &[(&str, &str)]) -> Result<Vec<String>> {
 
 /// The workspace members that may be published: (name, version).
 fn published(root: &Path) -> Result<Vec<(String, String)>> {
-    let mut cmd = cargo(root);
-    cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
-    let text = output(cmd)?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
-    let packages = json["packages"]
-        .as_array()
-        .ok_or("cargo metadata: no packages array")?;
-    Ok(packages
+    Ok(crate::metadata_json(root)?
         .iter()
         // `publish = false` is an empty registry list; null means anywhere.
         .filter(|p| !p["publish"].as_array().is_some_and(Vec::is_empty))
@@ -243,6 +235,75 @@ fn write(path: &Path, text: &str) -> Result {
     fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// What each published crate must carry to be a good package: a README, the two licence
+/// files (equal to the workspace's), a description, keywords and categories, and, for a
+/// library, docs.rs metadata that documents all features with the `doc_cfg` badges on.
+/// `packages` is `cargo metadata`'s package array; `root` the workspace root.
+pub(crate) fn shelf_problems(root: &Path, packages: &[serde_json::Value]) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for p in packages {
+        let name = p["name"].as_str().unwrap_or_default();
+        if p["publish"].as_array().is_some_and(Vec::is_empty) {
+            continue;
+        }
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        let dir = manifest.parent().unwrap_or(root);
+        if p["description"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{name}: no `description`"));
+        }
+        for list in ["keywords", "categories"] {
+            if p[list].as_array().is_none_or(Vec::is_empty) {
+                problems.push(format!("{name}: no `{list}`"));
+            }
+        }
+        if p["keywords"].as_array().is_some_and(|k| k.len() > 5) {
+            problems.push(format!("{name}: crates.io takes at most 5 keywords"));
+        }
+        if p["license"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{name}: no `license`"));
+        }
+        match p["readme"].as_str() {
+            Some(readme) if dir.join(readme).is_file() => {}
+            _ => problems.push(format!("{name}: no `readme` file in its folder")),
+        }
+        for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            let ours = fs::read(dir.join(licence)).ok();
+            let workspace = fs::read(root.join(licence)).map_err(|e| format!("{licence}: {e}"))?;
+            if ours.as_ref() != Some(&workspace) {
+                problems.push(format!(
+                    "{name}: {licence} missing from its folder or not the workspace's"
+                ));
+            }
+        }
+        let is_lib = p["targets"].as_array().is_some_and(|targets| {
+            targets.iter().any(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "lib"))
+            })
+        });
+        if is_lib {
+            let docs_rs = &p["metadata"]["docs"]["rs"];
+            let badges = docs_rs["rustdoc-args"]
+                .as_array()
+                .is_some_and(|a| a.windows(2).any(|w| w[0] == "--cfg" && w[1] == "docsrs"));
+            if docs_rs["all-features"] != true || !badges {
+                problems.push(format!(
+                    "{name}: [package.metadata.docs.rs] needs all-features = true and \
+                     rustdoc-args = [\"--cfg\", \"docsrs\"]"
+                ));
+            }
+            let lib_rs = fs::read_to_string(dir.join("src/lib.rs")).unwrap_or_default();
+            if !lib_rs.contains("#![cfg_attr(docsrs, feature(doc_cfg))]") {
+                problems.push(format!(
+                    "{name}: src/lib.rs lacks #![cfg_attr(docsrs, feature(doc_cfg))] (the badges)"
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +380,49 @@ mod tests {
         let _ = fs::remove_dir_all(&root);
         assert_eq!(found.unwrap(), ["c differs from a"]);
         assert!(missing.unwrap_err().starts_with("gone: "));
+    }
+
+    #[test]
+    fn every_published_crate_is_shelf_ready_and_a_bare_one_is_not() {
+        let root = crate::workspace_root();
+        let mut cmd = cargo(&root);
+        cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+        let json: serde_json::Value = serde_json::from_str(&output(cmd).unwrap()).unwrap();
+        let packages = json["packages"].as_array().unwrap();
+        assert_eq!(
+            shelf_problems(&root, packages).unwrap(),
+            Vec::<String>::new()
+        );
+
+        // The model's entry stripped of its metadata, in a folder without README or licences.
+        let mut bare = packages
+            .iter()
+            .find(|p| p["name"] == "ivr-reports-model")
+            .unwrap()
+            .clone();
+        for field in ["description", "keywords", "categories", "metadata"] {
+            bare[field] = serde_json::Value::Null;
+        }
+        bare["manifest_path"] = root
+            .join("target/nowhere/Cargo.toml")
+            .display()
+            .to_string()
+            .into();
+        let problems = shelf_problems(&root, &[bare]).unwrap();
+        for expected in [
+            "no `description`",
+            "no `keywords`",
+            "no `categories`",
+            "no `readme` file",
+            "LICENSE-MIT missing",
+            "LICENSE-APACHE missing",
+            "[package.metadata.docs.rs]",
+            "src/lib.rs lacks",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "{expected} not in {problems:?}"
+            );
+        }
     }
 }

@@ -5,13 +5,13 @@ use ivr_reports::{Auth, Client, Format};
 
 use crate::Failure;
 
-/// API location and credentials (flags override the `INFOBIP_*` environment variables).
+/// API location and credentials (flags override the `INFOBIP_*` environment variables):
+/// only the subcommands that talk to the API show them.
 #[derive(Debug, Args)]
 pub(crate) struct ApiArgs {
     /// The API's base URL, e.g. your personal `https://xyz.api.infobip.com`.
     #[arg(
         long,
-        global = true,
         help_heading = "API",
         env = "INFOBIP_BASE_URL",
         default_value = ivr_reports::DEFAULT_BASE_URL,
@@ -19,11 +19,21 @@ pub(crate) struct ApiArgs {
     )]
     pub(crate) base_url: String,
 
+    #[command(flatten)]
+    pub(crate) credentials: Credentials,
+
+    /// Allow credentials over plain http:// to a host that is not loopback.
+    #[arg(long, help_heading = "API")]
+    pub(crate) allow_insecure_http: bool,
+}
+
+/// Credentials: those sent to the API, or those a sandbox accepts.
+#[derive(Debug, Args)]
+pub(crate) struct Credentials {
     /// API key, sent as `Authorization: App <key>`.
     #[arg(
         long,
-        global = true,
-        help_heading = "API",
+        help_heading = "Credentials",
         env = "INFOBIP_API_KEY",
         hide_env_values = true,
         value_name = "KEY"
@@ -33,8 +43,7 @@ pub(crate) struct ApiArgs {
     /// Username for Basic authentication (with --password), when no API key is given.
     #[arg(
         long,
-        global = true,
-        help_heading = "API",
+        help_heading = "Credentials",
         env = "INFOBIP_USERNAME",
         value_name = "NAME"
     )]
@@ -43,20 +52,15 @@ pub(crate) struct ApiArgs {
     /// Password for Basic authentication.
     #[arg(
         long,
-        global = true,
-        help_heading = "API",
+        help_heading = "Credentials",
         env = "INFOBIP_PASSWORD",
         hide_env_values = true,
         value_name = "PASSWORD"
     )]
     pub(crate) password: Option<String>,
-
-    /// Allow credentials over plain http:// to a host that is not loopback.
-    #[arg(long, global = true, help_heading = "API")]
-    pub(crate) allow_insecure_http: bool,
 }
 
-impl ApiArgs {
+impl Credentials {
     /// The credentials given, if any: the API key wins over username and password.
     pub(crate) fn auth(&self) -> Result<Option<Auth>, Failure> {
         if let Some(key) = self.api_key.as_deref().filter(|k| !k.is_empty()) {
@@ -70,10 +74,12 @@ impl ApiArgs {
             (None, None) => Ok(None),
         }
     }
+}
 
+impl ApiArgs {
     /// A client of the configured API. Credentials are required.
     pub(crate) fn client(&self, format: Format) -> Result<Client, Failure> {
-        let Some(auth) = self.auth()? else {
+        let Some(auth) = self.credentials.auth()? else {
             return Err(Failure::usage(
                 "no credentials: set INFOBIP_API_KEY (or INFOBIP_USERNAME and INFOBIP_PASSWORD), or pass --api-key",
             ));

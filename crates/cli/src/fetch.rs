@@ -20,7 +20,7 @@ Examples:
   INFOBIP_API_KEY=... ivr-reports fetch --limit 100
   ivr-reports fetch --v2 --bulk-id campaign-7 --output csv > reports.csv
   ivr-reports fetch --save fetched.jsonl --output json
-  ivr-reports --base-url http://127.0.0.1:8080 --api-key sandbox-api-key fetch --wire xml";
+  ivr-reports fetch --base-url http://127.0.0.1:8080 --api-key sandbox-api-key --wire xml";
 
 /// The wire format asked of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

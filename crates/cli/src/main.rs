@@ -50,9 +50,6 @@ const EXIT_SET_ASIDE: u8 = 4;
 #[derive(Debug, Parser)]
 #[command(name = "ivr-reports", version, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
-    #[command(flatten)]
-    api: config::ApiArgs,
-
     /// Log more on stderr: -v debug, -vv trace, for this tool's crates (never secrets).
     /// RUST_LOG, when set, overrides -v and -q (e.g. RUST_LOG=ivr_reports_transport=trace).
     #[arg(long, short, global = true, action = ArgAction::Count, help_heading = "Logging")]
@@ -87,14 +84,30 @@ struct Cli {
 enum Command {
     /// Fetch one page of reports (they are consumed) and print it.
     #[command(after_help = fetch::EXAMPLES)]
-    Fetch(fetch::FetchArgs),
+    Fetch {
+        #[command(flatten)]
+        args: fetch::FetchArgs,
+        #[command(flatten)]
+        api: config::ApiArgs,
+    },
     /// Store every report exactly once (pull, and push with --webhook); with --sandbox,
     /// collect a simulated campaign and print its statistics.
     #[command(after_help = collect::EXAMPLES)]
-    Collect(collect::CollectArgs),
+    Collect {
+        #[command(flatten)]
+        args: collect::CollectArgs,
+        #[command(flatten)]
+        api: config::ApiArgs,
+    },
     /// Run an Infobip-compatible sandbox until Ctrl-C.
     #[command(after_help = sandbox::EXAMPLES)]
-    Sandbox(sandbox::SandboxArgs),
+    Sandbox {
+        #[command(flatten)]
+        args: sandbox::SandboxArgs,
+        /// The credentials the sandbox accepts (default: the API key `sandbox-api-key`).
+        #[command(flatten)]
+        credentials: config::Credentials,
+    },
     /// Summarise stored reports per bulk and overall: outcomes, durations, cost, DTMF keys.
     #[command(after_help = stats::EXAMPLES)]
     Stats(stats::StatsArgs),
@@ -102,11 +115,21 @@ enum Command {
     /// final call of an incident's window without a stored report is stored as recovered
     /// from logs. Exit 3 while an incident stays open.
     #[command(after_help = reconcile::EXAMPLES)]
-    Reconcile(reconcile::ReconcileArgs),
+    Reconcile {
+        #[command(flatten)]
+        args: reconcile::ReconcileArgs,
+        #[command(flatten)]
+        api: config::ApiArgs,
+    },
     /// Compare the voice logs with the sink, per bulk: sent, final, stored (pulled /
     /// pushed / recovered), pending, missing. Exit 0 only when no final call is missing.
     #[command(after_help = audit::EXAMPLES)]
-    Audit(audit::AuditArgs),
+    Audit {
+        #[command(flatten)]
+        args: audit::AuditArgs,
+        #[command(flatten)]
+        api: config::ApiArgs,
+    },
 }
 
 const EXAMPLES: &str = "\
@@ -184,13 +207,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_OK);
         }
         Err(e) => {
-            // One line: clap's own first line (`error: ...`), without the usage hint.
-            let rendered = e.render().to_string();
-            let line = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{line} (see --help)");
+            // clap's whole error: the flag at fault, the possible values, "did you mean",
+            // the usage line; coloured on a terminal unless NO_COLOR is set.
+            let _ = e.print();
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -210,12 +229,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Fetch(args) => fetch::run(&cli.api, args).await,
-            Command::Collect(args) => collect::run(&cli.api, args).await,
-            Command::Sandbox(args) => sandbox::run(&cli.api, args).await,
+            Command::Fetch { args, api } => fetch::run(&api, args).await,
+            Command::Collect { args, api } => collect::run(&api, args).await,
+            Command::Sandbox { args, credentials } => sandbox::run(&credentials, args).await,
             Command::Stats(args) => stats::run(args).await,
-            Command::Reconcile(args) => reconcile::run(&cli.api, args).await,
-            Command::Audit(args) => audit::run(&cli.api, args).await,
+            Command::Reconcile { args, api } => reconcile::run(&api, args).await,
+            Command::Audit { args, api } => audit::run(&api, args).await,
         }
     });
     match result {

@@ -6,7 +6,7 @@ use clap::Args;
 use ivr_reports_sandbox::{Outcome, Sandbox};
 
 use crate::Failure;
-use crate::config::ApiArgs;
+use crate::config::Credentials;
 
 pub(crate) const EXAMPLES: &str = "\
 Examples:
@@ -38,7 +38,7 @@ pub(crate) struct SandboxArgs {
 /// The API key a sandbox accepts when none is given.
 const DEFAULT_KEY: &str = "sandbox-api-key";
 
-pub(crate) async fn run(api: &ApiArgs, args: SandboxArgs) -> Result<(), Failure> {
+pub(crate) async fn run(api: &Credentials, args: SandboxArgs) -> Result<(), Failure> {
     // The sandbox accepts the credentials this command was given (--api-key or
     // INFOBIP_API_KEY, --username/--password), so `fetch` with the same environment works.
     let given_key = api.api_key.as_deref().filter(|k| !k.is_empty());

@@ -76,8 +76,9 @@ async fn base_url_secrets_never_print() {
         let sink = format!("jsonl:{}", dir.join("reports.jsonl").display());
         let commands: [&[&str]; 2] = [&["fetch"], &["collect", "--once", "--sink", &sink]];
         for command in commands {
-            let mut args = vec!["--verbose", "--base-url", &url];
+            let mut args = vec!["--verbose"];
             args.extend_from_slice(command);
+            args.extend_from_slice(&["--base-url", &url]);
             let (code, err) = run_hiding(&args, secret).await;
             assert_eq!(code, Some(2), "{args:?}: {err}");
             assert!(err.contains("error: invalid base URL"), "{err}");

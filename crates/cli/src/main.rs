@@ -19,7 +19,7 @@ mod stats;
 
 use std::process::ExitCode;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 
 /// The `tracing` target of this binary's own events (its crate is also called `ivr_reports`,
 /// like the library's).
@@ -130,6 +130,29 @@ enum Command {
         #[command(flatten)]
         api: config::ApiArgs,
     },
+    /// Print a shell completion script for this command on stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  ivr-reports completions bash > ~/.local/share/bash-completion/completions/ivr-reports
+  ivr-reports completions zsh > ~/.zfunc/_ivr-reports     # with fpath+=~/.zfunc in ~/.zshrc
+  ivr-reports completions fish > ~/.config/fish/completions/ivr-reports.fish
+  ivr-reports completions powershell >> $PROFILE";
+
+/// Writes the completion script for `shell` on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ivr-reports", &mut script);
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, &script)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
 const EXAMPLES: &str = "\
@@ -213,6 +236,15 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if let Command::Completions { shell } = cli.command {
+        return match completions(shell) {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(failure) => {
+                eprintln!("error: {}", failure.message);
+                ExitCode::from(failure.code)
+            }
+        };
+    }
     if let Some(warning) = logging::init(cli.verbose, cli.quiet, cli.log_format) {
         eprintln!("warning: {warning}");
     }
@@ -235,6 +267,7 @@ fn main() -> ExitCode {
             Command::Stats(args) => stats::run(args).await,
             Command::Reconcile { args, api } => reconcile::run(&api, args).await,
             Command::Audit { args, api } => audit::run(&api, args).await,
+            Command::Completions { .. } => Ok(()),
         }
     });
     match result {

@@ -75,3 +75,24 @@ async fn each_subcommand_shows_only_its_own_flags() {
         assert!(help.contains("--api-key"), "{command}: {help}");
     }
 }
+
+#[tokio::test]
+async fn completions_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef ivr-reports"),
+        ("fish", "complete -c ivr-reports"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = run(&["completions", shell], &[]).await;
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains(marker), "{shell}: {script}");
+        // Subcommands and their own flags are completed.
+        assert!(script.contains("collect"), "{shell}");
+        assert!(script.contains("poll-interval"), "{shell}");
+    }
+    let o = run(&["completions", "tcsh"], &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}

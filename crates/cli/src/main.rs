@@ -177,6 +177,15 @@ impl Failure {
         }
     }
 
+    /// Whoever read stdout stopped reading (`| head`): not a failure, the command ends
+    /// quietly with exit 0.
+    fn closed_pipe() -> Self {
+        Self {
+            code: EXIT_OK,
+            message: String::new(),
+        }
+    }
+
     fn failed(message: impl Into<String>) -> Self {
         Self {
             code: EXIT_FAILURE,
@@ -202,6 +211,9 @@ impl From<ivr_reports::Error> for Failure {
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self::closed_pipe();
+        }
         Self::failed(e.to_string())
     }
 }
@@ -239,6 +251,7 @@ fn main() -> ExitCode {
     if let Command::Completions { shell } = cli.command {
         return match completions(shell) {
             Ok(()) => ExitCode::from(EXIT_OK),
+            Err(failure) if failure.code == EXIT_OK => ExitCode::from(EXIT_OK),
             Err(failure) => {
                 eprintln!("error: {}", failure.message);
                 ExitCode::from(failure.code)
@@ -272,6 +285,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
+        Err(failure) if failure.code == EXIT_OK => ExitCode::from(EXIT_OK),
         Err(failure) => {
             if cli.log_format == logging::LogFormat::Json {
                 // Every stderr line stays a JSON object; the exit code says the rest.

@@ -1,5 +1,6 @@
 //! `ivr-reports sandbox`: an Infobip-compatible server on this machine until Ctrl-C.
 
+use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Args;
@@ -60,35 +61,46 @@ pub(crate) async fn run(api: &Credentials, args: SandboxArgs) -> Result<(), Fail
         .await
         .map_err(|e| Failure::failed(crate::one_line(&e)))?;
     let c = sandbox.credentials();
-    println!("Infobip-compatible sandbox at {}", sandbox.base_url());
+    let url = sandbox.base_url();
+    // Never echo a secret the user gave (it may be a real one): name where it came from.
     let key = match given_key {
-        // Never echo a key the user gave (it may be a real one): name where it came from.
         Some(_) => "<the --api-key / INFOBIP_API_KEY you gave>",
         None => DEFAULT_KEY,
     };
-    println!(
-        "  authenticate with:  Authorization: App {key}   (Basic as {}, IBSSO and Bearer work too)",
-        c.username()
+    let password = if api.username.is_some() && api.password.is_some() {
+        "<the --password / INFOBIP_PASSWORD you gave>"
+    } else {
+        c.password()
+    };
+    let mut banner = format!(
+        "Infobip-compatible sandbox at {url}\n\
+         \x20 authenticate with:  Authorization: App {key}\n\
+         \x20                 or: Basic {user} / {password}  (curl -u '{user}:{password}')\n\
+         \x20                 or: Authorization: IBSSO {ibsso}  |  Authorization: Bearer {bearer}\n\
+         \x20 admin API:          {url}/sandbox/counters  (Authorization: Bearer {admin})\n\
+         \x20 pending reports:    {pending}\n\
+         \x20 test numbers:       the last digit picks the outcome:\n",
+        user = c.username(),
+        ibsso = c.ibsso_token(),
+        bearer = c.bearer_token(),
+        admin = sandbox.admin_token(),
+        pending = sandbox.counters().pending,
     );
-    println!(
-        "  admin API:          {}/sandbox/counters  (Authorization: Bearer <admin token>)",
-        sandbox.base_url()
-    );
-    println!("  pending reports:    {}", sandbox.counters().pending);
-    println!("  test numbers:       the last digit picks the outcome:");
     for outcome in Outcome::ALL {
-        println!("    {}  {outcome:?}", outcome.example_number());
+        banner.push_str(&format!("    {}  {outcome:?}\n", outcome.example_number()));
     }
-    println!(
-        "  try:  INFOBIP_BASE_URL={} INFOBIP_API_KEY={} ivr-reports fetch",
-        sandbox.base_url(),
+    banner.push_str(&format!(
+        "  try:  INFOBIP_BASE_URL={url} INFOBIP_API_KEY={} ivr-reports fetch\nCtrl-C stops it.\n",
         if given_key.is_some() {
             "<key>"
         } else {
             DEFAULT_KEY
         }
-    );
-    println!("Ctrl-C stops it.");
+    ));
+    let mut out = std::io::stdout().lock();
+    out.write_all(banner.as_bytes())?;
+    out.flush()?;
+    drop(out);
     tokio::signal::ctrl_c().await?;
     tracing::debug!(target: crate::LOG_TARGET, "stopping: {:?}", sandbox.counters());
     sandbox

@@ -96,3 +96,68 @@ async fn completions_for_every_shell() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
 }
+
+/// Runs the binary with its stdout a pipe whose reading end is closed before the command
+/// writes anything (as `| head` does once it has its lines). The exit code and stderr;
+/// killed (and the test failed) if it is still running after 30 s.
+async fn run_into_closed_pipe(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ivr-reports"));
+    cmd.args(args)
+        .env_remove("INFOBIP_BASE_URL")
+        .env_remove("INFOBIP_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let label = format!("{args:?}");
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stdout.take());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{label} still ran 30 s after its stdout closed");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_quietly_with_exit_0() {
+    let s = crate::sandbox().await;
+    s.simulate_campaign("pipe", 500);
+    let env = crate::env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dir = std::env::temp_dir().join(format!("ivr-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let commands: [&[&str]; 6] = [
+        &["completions", "bash"],
+        &["--help"],
+        &["fetch", "--limit", "1000", "--output", "jsonl"],
+        &["fetch", "--output", "table"],
+        &["collect", "--sandbox", "--calls", "300", "--sink", &sink],
+        &["sandbox", "--addr", "127.0.0.1:0", "--seed", "5"],
+    ];
+    for args in commands {
+        s.simulate_campaign("pipe", 100);
+        let (code, err) = run_into_closed_pipe(args, &env).await;
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert!(!err.contains("error"), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

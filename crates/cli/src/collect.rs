@@ -366,10 +366,12 @@ pub(crate) fn collector_failure(e: ivr_reports_collector::Error) -> Failure {
         }
         _ => crate::EXIT_FAILURE,
     };
-    Failure {
-        code,
-        message: crate::one_line(&e),
-    }
+    let message = if code == EXIT_RESPONSE_LOST {
+        crate::lost_once(&e)
+    } else {
+        crate::one_line(&e)
+    };
+    Failure { code, message }
 }
 
 /// One stderr line per incident recorded since the first `skip`.

@@ -84,6 +84,17 @@ impl ApiArgs {
                 "no credentials: set INFOBIP_API_KEY (or INFOBIP_USERNAME and INFOBIP_PASSWORD), or pass --api-key",
             ));
         };
+        // Said here, in the CLI's words: the library's own refusal names its method.
+        if !self.allow_insecure_http
+            && let Ok(uri) = self.base_url.parse::<ivr_reports::http::Uri>()
+            && uri.scheme_str() == Some("http")
+            && let Some(host) = uri.host()
+            && !ivr_reports_transport::is_loopback_host(host)
+        {
+            return Err(Failure::usage(format!(
+                "refusing to send credentials over plain http to {host}: use https, or pass --allow-insecure-http"
+            )));
+        }
         Ok(Client::builder()
             .base_url(self.base_url.as_str())
             .auth(auth)

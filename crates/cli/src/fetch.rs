@@ -103,10 +103,6 @@ async fn fetch<R: Report>(
         path = R::GENERATION.path(),
         "fetching one page"
     );
-    tracing::info!(
-        target: crate::LOG_TARGET,
-        "fetched reports are consumed: the API hands each report out only once"
-    );
     let endpoint = Reports::<R>::new(query);
     // The body first, undecoded: once it is on disk nothing the decoder says can lose it.
     let response = client.send(&Raw(&endpoint)).await?;
@@ -171,6 +167,14 @@ async fn fetch<R: Report>(
                 page.rejected.len()
             )),
         });
+    }
+    if !page.reports.is_empty() {
+        // Once, and only when reports did arrive: a failure says what it means itself.
+        tracing::info!(
+            target: crate::LOG_TARGET,
+            "{} reports fetched, and consumed: the API hands each report out only once",
+            page.reports.len()
+        );
     }
     Ok(())
 }

@@ -202,10 +202,12 @@ impl From<ivr_reports::Error> for Failure {
             ErrorKind::InvalidRequest => EXIT_USAGE,
             _ => EXIT_FAILURE,
         };
-        Self {
-            code,
-            message: one_line(&e),
-        }
+        let message = if code == EXIT_RESPONSE_LOST {
+            lost_once(&e)
+        } else {
+            one_line(&e)
+        };
+        Self { code, message }
     }
 }
 
@@ -216,6 +218,32 @@ impl From<std::io::Error> for Failure {
         }
         Self::failed(e.to_string())
     }
+}
+
+/// A lost response on one line that says so once: the API error's own line (which URL, that
+/// reports may have been consumed) and the root cause, without the layers in between that
+/// repeat it.
+fn lost_once(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut api = None;
+    let mut root = error;
+    let mut link = Some(error);
+    while let Some(e) = link {
+        if api.is_none() && e.downcast_ref::<ivr_reports::Error>().is_some() {
+            api = Some(e.to_string());
+        }
+        root = e;
+        link = e.source();
+    }
+    let Some(mut line) = api else {
+        return one_line(error);
+    };
+    let cause = root.to_string();
+    if !cause.is_empty() && !line.contains(&cause) {
+        line.push_str(" (");
+        line.push_str(&cause);
+        line.push(')');
+    }
+    line.replace('\n', " ")
 }
 
 /// An error and its causes on one line: `outer: cause: cause`.

@@ -22,9 +22,9 @@ pub(crate) struct SandboxArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Start with this many pending reports: a simulated campaign spread over every
-    /// test-number outcome, in bulk `seed`.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// How many pending reports to start with (a count, not a random seed): a simulated
+    /// campaign of that many calls spread over every test-number outcome, in bulk `seed`.
+    #[arg(long, default_value_t = 0, value_name = "COUNT")]
     seed: usize,
     /// The largest request body accepted (send requests, injected pages), in bytes; larger
     /// ones get 413. Bodies of unauthenticated requests are never read.

@@ -161,3 +161,104 @@ async fn a_closed_pipe_ends_quietly_with_exit_0() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn messages_speak_the_clis_language_and_say_things_once() {
+    // The flag, not the library method.
+    let o = run(
+        &[
+            "fetch",
+            "--base-url",
+            "http://example.com",
+            "--api-key",
+            "k",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("--allow-insecure-http"), "{err}");
+    assert!(!err.contains("allow_insecure_http"), "{err}");
+
+    // The "consumed" note: once on success, never on a failure.
+    let s = crate::sandbox().await;
+    s.simulate_campaign("note", 3);
+    let env = crate::env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(&["fetch", "-o", "jsonl"], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("consumed").count(), 1, "{}", stderr(&o));
+    let o = run(&["fetch", "--api-key", "wrong"], &env).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!stderr(&o).contains("consumed"), "{}", stderr(&o));
+
+    // A lost response is said once, on one line.
+    s.set_faults(ivr_reports_sandbox::Faults::new().drop_after_take(1.0))
+        .unwrap();
+    for args in [
+        &["fetch", "-o", "jsonl"][..],
+        &[
+            "-q",
+            "collect",
+            "--once",
+            "--no-reconcile",
+            "--sink",
+            "jsonl:",
+        ][..],
+    ] {
+        s.inject_v1(crate::fixed_reports());
+        let dir = std::env::temp_dir().join(format!("ivr-cli-drop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "jsonl:" { sink.as_str() } else { *a })
+            .collect();
+        let o = run(&args, &env).await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let err = stderr(&o);
+        let line = err.lines().find(|l| l.starts_with("error:")).unwrap();
+        assert_eq!(line.matches("lost").count(), 1, "{line}");
+        assert_eq!(line.matches("consumed").count(), 1, "{line}");
+        assert!(!err.contains("hands each report out only once"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn the_sandbox_banner_shows_how_to_authenticate_and_seed_is_a_count() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-reports"))
+        .args(["sandbox", "--addr", "127.0.0.1:0"])
+        .env_remove("INFOBIP_API_KEY")
+        .env_remove("INFOBIP_USERNAME")
+        .env_remove("INFOBIP_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut banner = String::new();
+        let mut byte = [0u8; 1];
+        while !banner.contains("Ctrl-C stops it.") && out.read(&mut byte).unwrap() == 1 {
+            banner.push(byte[0] as char);
+        }
+        banner
+    })
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for wanted in [
+        "Authorization: App sandbox-api-key",
+        "sandbox / sandbox-password",
+        "Bearer sandbox-admin-token",
+    ] {
+        assert!(banner.contains(wanted), "{wanted}: {banner}");
+    }
+    let help = stdout(&run(&["sandbox", "--help"], &[]).await);
+    assert!(help.contains("--seed <COUNT>"), "{help}");
+    assert!(help.contains("a count"), "{help}");
+}

@@ -32,7 +32,13 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "ID")]
     bulk_id: Vec<String>,
     /// Where the reports are stored: jsonl:PATH or a postgres:// URL.
-    #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SINK",
+        hide_env_values = true,
+        default_value = "jsonl:./ivr-reports.jsonl",
+        value_name = "SINK"
+    )]
     sink: String,
     /// How to print.
     #[arg(long, short, value_enum, default_value = "table")]

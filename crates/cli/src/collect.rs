@@ -30,17 +30,33 @@ pub(crate) struct CollectArgs {
     /// Where to store: jsonl:PATH or a postgres:// URL (TLS by sslmode=require|verify-full
     /// and sslrootcert=PATH; the password may come from IVR_REPORTS_PG_PASSWORD or
     /// PGPASSWORD instead of the URL).
-    #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SINK",
+        hide_env_values = true,
+        default_value = "jsonl:./ivr-reports.jsonl",
+        value_name = "SINK"
+    )]
     sink: String,
     /// Serve GET /metrics (Prometheus) and GET /healthz (200 when ready and healthy, else
     /// 503 with the reason) on this address, with or without a webhook.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, env = "IVR_REPORTS_METRICS_ADDR", value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
     /// For /healthz: unhealthy after this many consecutive failed pulls.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_UNHEALTHY_AFTER",
+        default_value_t = 5,
+        value_name = "N"
+    )]
     unhealthy_after: u32,
     /// Seconds to wait after an empty page before pulling again.
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_POLL_INTERVAL",
+        default_value_t = 5.0,
+        value_name = "SECONDS"
+    )]
     poll_interval: f64,
     /// Stop after the first empty page instead of polling on.
     #[arg(long)]
@@ -50,7 +66,7 @@ pub(crate) struct CollectArgs {
     v2: bool,
     /// Where the pull spool lives (raw bodies kept until stored). Default: beside a JSONL
     /// journal, or ./ivr-reports.spool.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "IVR_REPORTS_SPOOL", value_name = "PATH")]
     spool: Option<std::path::PathBuf>,
     /// Collect from an embedded sandbox seeded with a simulated campaign, then print its
     /// statistics (no account needed).
@@ -71,7 +87,12 @@ pub(crate) struct CollectArgs {
     #[arg(long)]
     no_reconcile: bool,
     /// While pulling: seconds between checks for open incidents to reconcile.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_RECONCILE_EVERY",
+        default_value_t = 60.0,
+        value_name = "SECONDS"
+    )]
     reconcile_every: f64,
     #[command(flatten)]
     logs: crate::reconcile::LogsArgs,

@@ -1,5 +1,7 @@
 //! Where the API is and how to authenticate: environment variables, overridden by flags.
 
+use std::time::Duration;
+
 use clap::Args;
 use ivr_reports::{Auth, Client, Format};
 
@@ -25,6 +27,37 @@ pub(crate) struct ApiArgs {
     /// Allow credentials over plain http:// to a host that is not loopback.
     #[arg(long, help_heading = "API")]
     pub(crate) allow_insecure_http: bool,
+
+    /// Seconds allowed to connect to the API.
+    #[arg(
+        long,
+        help_heading = "API",
+        env = "IVR_REPORTS_CONNECT_TIMEOUT",
+        default_value = "10",
+        value_parser = seconds,
+        value_name = "SECONDS"
+    )]
+    pub(crate) connect_timeout: Duration,
+
+    /// Seconds allowed for a whole response once the request is sent; when they run out
+    /// the response counts as lost (the reports it carried may have been consumed).
+    #[arg(
+        long,
+        help_heading = "API",
+        env = "IVR_REPORTS_RESPONSE_TIMEOUT",
+        default_value = "60",
+        value_parser = seconds,
+        value_name = "SECONDS"
+    )]
+    pub(crate) response_timeout: Duration,
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }
 
 /// Credentials: those sent to the API, or those a sandbox accepts.
@@ -100,6 +133,8 @@ impl ApiArgs {
             .auth(auth)
             .format(format)
             .allow_insecure_http(self.allow_insecure_http)
+            .connect_timeout(self.connect_timeout)
+            .response_timeout(self.response_timeout)
             .build()?)
     }
 }

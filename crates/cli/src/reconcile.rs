@@ -20,7 +20,13 @@ Examples:
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
     /// Where the reports are stored: jsonl:PATH or a postgres:// URL.
-    #[arg(long, default_value = "jsonl:./ivr-reports.jsonl", value_name = "SINK")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SINK",
+        hide_env_values = true,
+        default_value = "jsonl:./ivr-reports.jsonl",
+        value_name = "SINK"
+    )]
     sink: String,
     /// The pull spool whose incident log (SPOOL.incidents) is reconciled. Default: as
     /// `collect` chooses it.

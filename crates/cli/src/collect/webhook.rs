@@ -14,16 +14,21 @@ pub(crate) struct WebhookArgs {
     /// Also receive pushed reports on this address (POST /webhook; GET /metrics). On an
     /// address that is not loopback (127.0.0.0/8, ::1) it needs credentials: --webhook-user
     /// with a password, or --webhook-secret-path, or the explicit --webhook-no-auth.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, env = "IVR_REPORTS_WEBHOOK_ADDR", value_name = "ADDR")]
     pub(crate) webhook: Option<SocketAddr>,
     /// The webhook's path.
-    #[arg(long, default_value = "/webhook", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_WEBHOOK_PATH",
+        default_value = "/webhook",
+        value_name = "PATH"
+    )]
     webhook_path: String,
     /// Require HTTP Basic authentication with this user name, for senders (or a proxy in
     /// front) that send credentials; a sender that can only be given a URL needs
     /// --webhook-secret-path. The password comes from IVR_REPORTS_WEBHOOK_PASSWORD
     /// (preferred: `ps` does not show it) or --webhook-password.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "IVR_REPORTS_WEBHOOK_USER", value_name = "NAME")]
     webhook_user: Option<String>,
     /// The Basic authentication password (visible in `ps`: prefer the environment
     /// variable).

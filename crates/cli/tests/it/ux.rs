@@ -262,3 +262,46 @@ async fn the_sandbox_banner_shows_how_to_authenticate_and_seed_is_a_count() {
     assert!(help.contains("--seed <COUNT>"), "{help}");
     assert!(help.contains("a count"), "{help}");
 }
+
+#[tokio::test]
+async fn deployment_settings_come_from_the_environment_too() {
+    // A sink (a path-like setting).
+    let dir = std::env::temp_dir().join(format!("ivr-cli-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("from-env.jsonl");
+    let sink = format!("jsonl:{}", journal.display());
+    let o = run(
+        &["collect", "--sandbox", "--calls", "20", "--output", "json"],
+        &[("IVR_REPORTS_SINK", sink.as_str())],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stored = std::fs::read_to_string(&journal).unwrap();
+    assert!(stored.lines().count() >= 20, "{stored}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A timeout (a duration): a slow API outlasts IVR_REPORTS_RESPONSE_TIMEOUT.
+    let s = crate::sandbox().await;
+    s.inject_v1(crate::fixed_reports());
+    s.set_faults(ivr_reports_sandbox::Faults::new().latency_ms(5_000))
+        .unwrap();
+    let env = crate::env_for(&s);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("IVR_REPORTS_RESPONSE_TIMEOUT", "0.3"));
+    let o = run(&["fetch", "-o", "jsonl"], &env).await;
+    // Lost (3), where the default 60 s would have waited and printed the reports.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+
+    // Addresses and a poll interval: the environment's value is the flag's (clap names
+    // the flag when the value is bad).
+    for (var, value, flag) in [
+        ("IVR_REPORTS_METRICS_ADDR", "nowhere", "--metrics"),
+        ("IVR_REPORTS_WEBHOOK_ADDR", "nowhere", "--webhook"),
+        ("IVR_REPORTS_POLL_INTERVAL", "soon", "--poll-interval"),
+        ("IVR_REPORTS_CONNECT_TIMEOUT", "-1", "--connect-timeout"),
+    ] {
+        let o = run(&["collect", "--once", "--api-key", "k"], &[(var, value)]).await;
+        assert_eq!(o.status.code(), Some(2), "{var}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{var}: {}", stderr(&o));
+    }
+}

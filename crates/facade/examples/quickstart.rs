@@ -1,11 +1,20 @@
 //! Quickstart: fetch IVR delivery reports and print them.
 //!
-//! With `INFOBIP_BASE_URL` and `INFOBIP_API_KEY` set, it talks to the real API (and consumes
-//! the reports it fetches: they are handed out once). Without them it starts the local
-//! sandbox in-process, places a few simulated calls through it, and fetches their reports:
+//! By default it starts the local sandbox in-process, places a few simulated calls through
+//! it, and fetches their reports, even when `INFOBIP_BASE_URL` and `INFOBIP_API_KEY` are
+//! set: the API hands each report out once, so a tutorial must never take real reports
+//! from the collector that should store them.
 //!
 //! ```sh
 //! cargo run -p ivr-reports --example quickstart
+//! ```
+//!
+//! Only when asked explicitly does it talk to the real API (and consume what it fetches:
+//! the reports are printed here and nowhere else):
+//!
+//! ```sh
+//! INFOBIP_BASE_URL=... INFOBIP_API_KEY=... \
+//!   cargo run -p ivr-reports --example quickstart -- --consume-real-reports
 //! ```
 
 use std::borrow::Cow;
@@ -54,9 +63,26 @@ impl Endpoint for PlaceCalls<'_> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let real = std::env::var("INFOBIP_BASE_URL")
+    let asked = std::env::args()
+        .skip(1)
+        .any(|a| a == "--consume-real-reports");
+    let configured = std::env::var("INFOBIP_BASE_URL")
         .ok()
         .zip(std::env::var("INFOBIP_API_KEY").ok());
+    let real = match (asked, configured) {
+        (true, Some(real)) => Some(real),
+        (true, None) => {
+            return Err("--consume-real-reports needs INFOBIP_BASE_URL and INFOBIP_API_KEY".into());
+        }
+        (false, Some(_)) => {
+            eprintln!(
+                "INFOBIP_BASE_URL/INFOBIP_API_KEY are set but not used: real reports are \
+                 handed out once, pass --consume-real-reports to fetch (and consume) them"
+            );
+            None
+        }
+        (false, None) => None,
+    };
     let mut sandbox = None;
     let client = match real {
         Some((base_url, api_key)) => {
@@ -68,10 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let started = ivr_reports_sandbox::Sandbox::start().await?;
-            eprintln!(
-                "no INFOBIP_BASE_URL/INFOBIP_API_KEY: using a local sandbox at {}",
-                started.base_url()
-            );
+            eprintln!("using a local sandbox at {}", started.base_url());
             let client = Client::builder()
                 .base_url(started.base_url())
                 .auth(Auth::app(started.credentials().api_key()))

@@ -9,6 +9,7 @@ mod builder;
 mod endpoint;
 mod logs;
 mod paged;
+mod quickstart;
 
 use std::future::Future;
 use std::net::SocketAddr;

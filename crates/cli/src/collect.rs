@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 use ivr_reports::{Auth, Client, Format};
@@ -122,7 +122,10 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
     } else {
         Generation::V1
     };
-    let progress = Progress::new(io::stderr().is_terminal());
+    let progress = Progress::new(
+        io::stderr().is_terminal() && crate::logging::progress_allowed(),
+        args.sandbox.then_some(args.calls as u64),
+    );
     let collector = Arc::new(
         Collector::builder(sink)
             .spool_path(
@@ -428,41 +431,56 @@ fn unix_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A one-line progress display on stderr, redrawn four times a second, when it is a
-/// terminal.
+/// Progress on stderr when it is a terminal (and not -q or JSON logs): a bar with the
+/// total and an ETA where the total is known (`--sandbox`), else a spinner with the rate.
 struct Progress {
     enabled: bool,
+    total: Option<u64>,
     stop: Arc<tokio::sync::Notify>,
 }
 
 impl Progress {
-    fn new(enabled: bool) -> Self {
+    fn new(enabled: bool, total: Option<u64>) -> Self {
         Self {
             enabled,
+            total,
             stop: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
     fn start(&self, collector: Arc<Collector>) -> Option<tokio::task::JoinHandle<()>> {
+        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
         if !self.enabled {
             return None;
         }
+        let (bar, template) = match self.total {
+            Some(total) => (
+                ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()),
+                "{bar:30} {pos}/{len} stored  {per_sec}  ETA {eta}  {msg}",
+            ),
+            None => (
+                ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+                "{spinner} {pos} stored  {per_sec}  {msg}",
+            ),
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
         let stop = Arc::clone(&self.stop);
         Some(tokio::spawn(async move {
-            let started = Instant::now();
             loop {
                 let c = collector.counters();
-                let rate = c.stored as f64 / started.elapsed().as_secs_f64().max(0.001);
-                eprint!(
-                    "\r\x1b[2Kstored {}  ({rate:.0}/s)  duplicates {}  quarantined {}",
-                    c.stored, c.duplicates, c.quarantined
-                );
+                bar.set_position(c.stored);
+                bar.set_message(format!(
+                    "duplicates {}  quarantined {}",
+                    c.duplicates, c.quarantined
+                ));
                 tokio::select! {
                     () = stop.notified() => break,
                     () = tokio::time::sleep(Duration::from_millis(250)) => {}
                 }
             }
-            eprint!("\r\x1b[2K");
+            bar.finish_and_clear();
         }))
     }
 

@@ -26,9 +26,21 @@ fn default_directives(verbose: u8, quiet: bool) -> &'static str {
     }
 }
 
+/// Whether a progress display may be drawn on stderr: not with `-q`, nor when every stderr
+/// line must be a JSON object.
+static PROGRESS_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether a progress display may be drawn on stderr (a terminal is checked separately).
+pub(crate) fn progress_allowed() -> bool {
+    PROGRESS_ALLOWED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Installs the subscriber: `RUST_LOG` when set (it overrides `-v` and `-q`), else the
 /// level `-v` / `-q` give. Returns a warning to show when `RUST_LOG` could not be read.
 pub(crate) fn init(verbose: u8, quiet: bool, format: LogFormat) -> Option<String> {
+    if quiet || format == LogFormat::Json {
+        PROGRESS_ALLOWED.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut warning = None;
     let filter = match std::env::var("RUST_LOG") {
         Ok(value) if !value.trim().is_empty() => match EnvFilter::try_new(&value) {

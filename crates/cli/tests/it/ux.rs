@@ -305,3 +305,21 @@ async fn deployment_settings_come_from_the_environment_too() {
         assert!(stderr(&o).contains(flag), "{var}: {}", stderr(&o));
     }
 }
+
+#[tokio::test]
+async fn no_progress_display_when_stderr_is_piped() {
+    let dir = std::env::temp_dir().join(format!("ivr-cli-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let o = run(
+        &["collect", "--sandbox", "--calls", "500", "--sink", &sink],
+        &[],
+    )
+    .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(!err.contains('\r'), "{err:?}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(!err.contains("/500 stored"), "{err:?}");
+}

@@ -339,17 +339,15 @@ fn parse_group(value: &str) -> Option<StatusGroup> {
     StatusGroup::from_name(&upper)
 }
 
+/// What a query name or value keeps as is: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(value: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in value.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-    }
+    out.extend(percent_encoding::utf8_percent_encode(value, UNRESERVED));
 }
 
 /// Percent-decodes (and `+` to space); malformed escapes are kept literally, invalid UTF-8
@@ -358,28 +356,13 @@ fn percent_decode(value: &str) -> Cow<'_, str> {
     if !value.bytes().any(|b| b == b'%' || b == b'+') {
         return Cow::Borrowed(value);
     }
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |j: usize| bytes.get(j).and_then(|&h| char::from(h).to_digit(16));
-                match (hex(i + 1), hex(i + 2)) {
-                    (Some(hi), Some(lo)) => {
-                        // Two hex digits: at most 255.
-                        out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    // `+` first: an encoded plus (`%2B`) is still encoded here, so it stays a plus.
+    let spaced = value.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,10 +34,12 @@ use ivr_reports_model::AnyReport;
 /// **Durability.** A batch is written with one `write` and made durable with one `fsync`
 /// before [`Sink::store`] returns. The set of stored `messageId`s is kept in memory and
 /// rebuilt from the file on [`open`](JsonlSink::open). A crash (even `kill -9` or power loss
-/// mid-write) can leave a torn last line: `open` truncates it away. Those reports were not
+/// mid-write) can leave a torn last line: `open` truncates it away, when it starts as every
+/// journal line starts (a last line without a newline that does not is refused, never cut). Those reports were not
 /// acknowledged, so their source still has them (the pull spool, or a webhook sender's
-/// retry). A complete line that is not a journal line is never dropped: `open` refuses the
-/// file ([`ErrorKind::Corrupt`]).
+/// retry). A line that is not a journal line is never dropped: `open` refuses the file
+/// ([`ErrorKind::InvalidConfig`] when it is not a journal at all, else
+/// [`ErrorKind::Corrupt`]) and leaves it unchanged.
 ///
 /// **One writer.** The journal is locked (an OS advisory lock) while open: a second
 /// `JsonlSink` on the same file, in this process or another, gets [`ErrorKind::Locked`].
@@ -95,7 +97,10 @@ impl JsonlSink {
     /// # Errors
     /// [`ErrorKind::Io`] when the file cannot be opened, read or repaired;
     /// [`ErrorKind::Locked`] when another `JsonlSink` has it open;
-    /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
+    /// [`ErrorKind::InvalidConfig`] when the file is not a journal (its first line, complete
+    /// or not, is not a journal line); [`ErrorKind::Corrupt`] when a later line is not a
+    /// journal line, or the last line has no newline and is not a torn journal line. The file
+    /// is then left unchanged: only a torn *journal* line is ever cut.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
@@ -136,7 +141,7 @@ impl JsonlSink {
     ///
     /// # Errors
     /// [`ErrorKind::Io`] when the file cannot be read (a missing file included);
-    /// [`ErrorKind::Corrupt`] when a complete line is not a journal line.
+    /// [`ErrorKind::InvalidConfig`] and [`ErrorKind::Corrupt`] as [`open`](JsonlSink::open).
     pub async fn read(path: impl AsRef<Path>) -> Result<Vec<AnyReport>, Error> {
         Ok(Self::read_stored(path)
             .await?
@@ -238,7 +243,28 @@ pub(crate) fn scan_lines(
     }
 }
 
-/// Truncates a torn tail (bytes after the last complete line) and syncs.
+/// The first bytes (at most 64) after the last complete line, `None` when the file ends
+/// with a newline (or is empty): what a crash mid-write may have left.
+pub(crate) fn torn_tail(
+    file: &File,
+    path: &Path,
+    good: u64,
+    what: &str,
+) -> Result<Option<Vec<u8>>, Error> {
+    let read_err = |e| Error::io(format!("cannot read the {what} {}", path.display()), e);
+    let len = file.metadata().map_err(read_err)?.len();
+    if len <= good {
+        return Ok(None);
+    }
+    let mut f = file.try_clone().map_err(read_err)?;
+    f.seek(SeekFrom::Start(good)).map_err(read_err)?;
+    let mut tail = Vec::with_capacity(64);
+    f.take(64).read_to_end(&mut tail).map_err(read_err)?;
+    Ok(Some(tail))
+}
+
+/// Truncates a torn tail (bytes after the last complete line, `good`) and syncs. The
+/// caller has checked with [`torn_tail`] that the tail is one the collector may have torn.
 pub(crate) fn repair_tail(file: &File, path: &Path, good: u64, what: &str) -> Result<(), Error> {
     let len = file
         .metadata()
@@ -258,6 +284,48 @@ pub(crate) fn repair_tail(file: &File, path: &Path, good: u64, what: &str) -> Re
             })?;
     }
     Ok(())
+}
+
+/// Line `number` of the journal is not a journal line: on the first line the file is not
+/// a journal at all (the path is wrong: [`ErrorKind::InvalidConfig`]), later the journal
+/// holds a foreign line ([`ErrorKind::Corrupt`]). Either way, nothing was changed.
+fn not_journal_line(path: &Path, number: usize, problem: &str) -> Error {
+    if number == 1 {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "{} is not a journal (its first line is not one the collector writes: \
+                 {problem}); it was left unchanged",
+                path.display()
+            ),
+        )
+    } else {
+        corrupt(path, "journal", number, problem)
+    }
+}
+
+/// Scans the journal's complete lines with `each`, then checks its torn tail, if any, is a
+/// journal line cut short; returns the length of the complete lines and whether there is
+/// a torn tail (to cut when writing, to skip when reading).
+fn scan_journal(
+    file: &File,
+    path: &Path,
+    mut each: impl FnMut(usize, &[u8]) -> Result<(), Error>,
+) -> Result<(u64, bool), Error> {
+    let mut lines = 0;
+    let good = scan_lines(file, path, "journal", |number, line| {
+        lines = number;
+        each(number, line)
+    })?;
+    match torn_tail(file, path, good, "journal")? {
+        None => Ok((good, false)),
+        Some(tail) if crate::report::could_be_torn_journal_line(&tail) => Ok((good, true)),
+        Some(_) => Err(not_journal_line(
+            path,
+            lines + 1,
+            "not a journal line, and not a torn one",
+        )),
+    }
 }
 
 fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
@@ -281,9 +349,9 @@ fn line_hash(line: &[u8]) -> u64 {
 fn read_all(file: &File, path: &Path) -> Result<Vec<StoredReport>, Error> {
     let mut out: Vec<StoredReport> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    scan_lines(file, path, "journal", |number, line| {
+    scan_journal(file, path, |number, line| {
         let (report, origin) = crate::report::parse_journal_line(line)
-            .map_err(|problem| corrupt(path, "journal", number, &problem))?;
+            .map_err(|problem| not_journal_line(path, number, &problem))?;
         match at.get(report.message_id()) {
             Some(&i) => {
                 if replaces(out[i].origin, origin) {
@@ -321,9 +389,9 @@ fn open_blocking(path: &Path) -> Result<Inner, Error> {
     let journal = open_locked(path, "journal")?;
     let mut ids: HashMap<String, Kept> = HashMap::new();
     let mut offset = 0u64;
-    let len = scan_lines(&journal, path, "journal", |number, line| {
+    let (len, torn) = scan_journal(&journal, path, |number, line| {
         let (report, origin) = crate::report::parse_journal_line(line)
-            .map_err(|problem| corrupt(path, "journal", number, &problem))?;
+            .map_err(|problem| not_journal_line(path, number, &problem))?;
         // Hash the report as this version encodes it, so that the same report compares
         // equal even if an older version wrote it differently.
         let kept = Kept {
@@ -341,19 +409,35 @@ fn open_blocking(path: &Path) -> Result<Inner, Error> {
         offset += line.len() as u64 + 1;
         Ok(())
     })?;
-    repair_tail(&journal, path, len, "journal")?;
+    if torn {
+        repair_tail(&journal, path, len, "journal")?;
+    }
 
     let quarantine_path = sibling(path, ".quarantine");
     let mut next_quarantine_id = 1;
     if quarantine_path.exists() {
         let file = open_locked(&quarantine_path, "quarantine")?;
+        let mut lines = 0;
         let good = scan_lines(&file, &quarantine_path, "quarantine", |number, line| {
+            lines = number;
             let entry = quarantine::from_line(line)
                 .map_err(|problem| corrupt(&quarantine_path, "quarantine", number, &problem))?;
             next_quarantine_id = next_quarantine_id.max(entry.id + 1);
             Ok(())
         })?;
-        repair_tail(&file, &quarantine_path, good, "quarantine")?;
+        // Every quarantine line is a JSON object: a tail that does not start as one was
+        // not torn by the collector, and is left alone.
+        if let Some(tail) = torn_tail(&file, &quarantine_path, good, "quarantine")? {
+            if tail.first() != Some(&b'{') {
+                return Err(corrupt(
+                    &quarantine_path,
+                    "quarantine",
+                    lines + 1,
+                    "not a quarantine line, and not a torn one",
+                ));
+            }
+            repair_tail(&file, &quarantine_path, good, "quarantine")?;
+        }
     }
     Ok(Inner {
         journal,

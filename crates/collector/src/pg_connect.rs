@@ -187,20 +187,16 @@ fn percent_decode(value: &str) -> Result<String, Error> {
             "invalid percent-encoding in a PostgreSQL URL parameter",
         )
     };
+    // libpq refuses a malformed escape; the crate's decoder would keep it literally.
     let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+    if (0..bytes.len()).any(|i| bytes[i] == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return Err(bad());
     }
-    String::from_utf8(out).map_err(|_| bad())
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| bad())
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -382,6 +378,10 @@ mod tests {
             ("postgres://h/db", Some("require"))
         );
         assert!(take_tls_parameters("postgres://h/db?sslrootcert=%zz").is_err());
+        assert!(take_tls_parameters("postgres://h/db?sslrootcert=%2").is_err());
+        assert!(take_tls_parameters("postgres://h/db?sslrootcert=%FF").is_err());
+        let (_, _, root) = take_tls_parameters("postgres://h/db?sslrootcert=%C3%A9+a").unwrap();
+        assert_eq!(root.as_deref(), Some("é+a"), "+ is a plus in a libpq URL");
     }
 
     #[test]

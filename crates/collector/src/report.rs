@@ -42,7 +42,7 @@ pub(crate) fn from_json(
 /// Appends the journal line: `{"generation":N,"origin":"pulled","report":{...}}` and a
 /// newline (without `origin` for [`Origin::Unknown`], as lines were before origins were kept).
 pub(crate) fn write_journal_line(report: &AnyReport, origin: Origin, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"generation\":");
+    out.extend_from_slice(JOURNAL_LINE_START);
     out.push(b'0' + report.generation().number());
     if origin != Origin::Unknown {
         out.extend_from_slice(b",\"origin\":\"");
@@ -54,11 +54,28 @@ pub(crate) fn write_journal_line(report: &AnyReport, origin: Origin, out: &mut V
     out.extend_from_slice(b"}\n");
 }
 
+/// The bytes every journal line starts with (then the generation digit).
+const JOURNAL_LINE_START: &[u8] = b"{\"generation\":";
+
+/// Whether `tail` (bytes after the last newline) can be a journal line cut short by a
+/// crash: it must start as [`write_journal_line`] starts every line. Anything else is not
+/// a torn journal line, and must never be cut away.
+pub(crate) fn could_be_torn_journal_line(tail: &[u8]) -> bool {
+    if tail.len() <= JOURNAL_LINE_START.len() {
+        return JOURNAL_LINE_START.starts_with(tail);
+    }
+    tail.starts_with(JOURNAL_LINE_START)
+        && tail[JOURNAL_LINE_START.len()]
+            .checked_sub(b'0')
+            .and_then(Generation::from_number)
+            .is_some()
+}
+
 /// Reads a journal line (without its newline); a line without `origin` (written before
 /// origins were kept) is [`Origin::Unknown`].
 pub(crate) fn parse_journal_line(line: &[u8]) -> Result<(AnyReport, Origin), String> {
     let rest = line
-        .strip_prefix(b"{\"generation\":")
+        .strip_prefix(JOURNAL_LINE_START)
         .ok_or("not a journal line")?;
     let (&digit, rest) = rest.split_first().ok_or("not a journal line")?;
     let generation = digit
@@ -129,6 +146,34 @@ mod tests {
             b"{\"generation\":1,\"origin\":\"stolen\",\"report\":{\"messageId\":\"x\",\"to\":\"1\"}}",
         ] {
             assert!(parse_journal_line(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn only_a_journal_line_cut_short_counts_as_torn() {
+        let mut line = Vec::new();
+        write_journal_line(
+            &AnyReport::from(VoiceReport::new("m", "385")),
+            Origin::Pulled,
+            &mut line,
+        );
+        // Every cut of a real line (before its newline) is a torn journal line.
+        for cut in 1..line.len() {
+            assert!(could_be_torn_journal_line(&line[..cut]), "cut at {cut}");
+        }
+        for foreign in [
+            &b"remember to call the bank"[..],
+            b"messageId,to,status",
+            b"{\"messageId\":\"m\"}",
+            b"{\"generation\":7,\"report\":{",
+            b" {\"generation\":1",
+            b"\xef\xbb\xbf{\"generation\":1",
+        ] {
+            assert!(
+                !could_be_torn_journal_line(foreign),
+                "{}",
+                String::from_utf8_lossy(foreign)
+            );
         }
     }
 }

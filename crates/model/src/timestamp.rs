@@ -677,6 +677,34 @@ mod tests {
         }
     }
 
+    /// The hand-written calendar agrees with the `time` crate's, day by day, over every
+    /// year a timestamp can have (0000 to 9999), leap days and month lengths included.
+    #[test]
+    fn calendar_agrees_with_the_time_crate() {
+        // 1970-01-01 is Julian day 2 440 588.
+        const EPOCH_JULIAN_DAY: i64 = 2_440_588;
+        for days in -719_528..=2_932_896 {
+            let jd = i32::try_from(days + EPOCH_JULIAN_DAY).unwrap();
+            let reference = time::Date::from_julian_day(jd).unwrap();
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(
+                (y, m, d),
+                (
+                    i64::from(reference.year()),
+                    u8::from(reference.month()),
+                    reference.day()
+                ),
+                "day {days}"
+            );
+            assert_eq!(days_from_civil(y, u32::from(m), u32::from(d)), days);
+            assert_eq!(
+                days_in_month(y, u32::from(m)),
+                u32::from(reference.month().length(reference.year())),
+                "{y}-{m}"
+            );
+        }
+    }
+
     fn arb_timestamp() -> impl Strategy<Value = Timestamp> {
         (
             MIN_SECS + DAY..MAX_SECS - DAY,

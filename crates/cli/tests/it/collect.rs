@@ -148,3 +148,39 @@ async fn bad_sinks_and_sources_are_usage_errors() {
     let o = run(&["collect", "--calls", "5"], &[]).await;
     assert_eq!(o.status.code(), Some(2), "--calls needs --sandbox");
 }
+
+#[tokio::test]
+async fn the_jsonl_sink_refuses_a_file_that_is_not_a_journal() {
+    // Issue #14: a one-line file with no final newline looked like a torn last line, and
+    // `collect` silently emptied it. Several shapes of "not a journal", each left unchanged.
+    let s = sandbox().await;
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dir = temp_dir("notajournal");
+    for (name, contents) in [
+        ("notes.txt", &b"remember to call the bank"[..]),
+        ("export.csv", b"messageId,to,status"),
+        (
+            "other.json",
+            b"{\"messageId\":\"m\",\"to\":\"41793026727\"}",
+        ),
+        ("lines.txt", b"first line\nsecond line without newline"),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, contents).unwrap();
+        let sink = format!("jsonl:{}", file.display());
+        let o = run(&["collect", "--once", "--sink", &sink], &env).await;
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not a journal"),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            contents,
+            "{name} is unchanged, byte for byte"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

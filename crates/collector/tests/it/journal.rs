@@ -125,3 +125,34 @@ async fn a_reader_needs_no_lock_and_leaves_a_torn_line_alone() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io);
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_a_journal_is_refused_and_left_unchanged() {
+    // Issue #14: one line, no final newline, looked like a torn last line and was cut away.
+    let dir = TempDir::new("notajournal");
+    let path = dir.join("notes.txt");
+    let contents = b"remember to call the bank";
+    std::fs::write(&path, contents).unwrap();
+    let e = JsonlSink::open(&path).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+    assert!(e.to_string().contains("not a journal"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), contents);
+    let e = JsonlSink::read(&path).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+
+    // A journal followed by a foreign last line without newline: refused, not cut.
+    let mut journal = Vec::new();
+    {
+        let good = dir.join("good.jsonl");
+        let sink = JsonlSink::open(&good).await.unwrap();
+        sink.store(&[AnyReport::from(v1("a"))]).await.unwrap();
+        drop(sink);
+        journal.extend_from_slice(&std::fs::read(&good).unwrap());
+    }
+    journal.extend_from_slice(b"hello");
+    std::fs::write(&path, &journal).unwrap();
+    let e = JsonlSink::open(&path).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert!(e.to_string().contains("line 2"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), journal);
+}

@@ -49,6 +49,11 @@ const TABLE_HEADERS: [&str; 11] = [
     "sent at",
 ];
 
+/// The numeric columns of the table, aligned right.
+const TABLE_RIGHT: [bool; 11] = [
+    false, false, false, false, false, false, true, true, false, true, false,
+];
+
 const HEADERS: [&str; 11] = [
     "messageId",
     "bulkId",
@@ -111,7 +116,12 @@ pub(crate) fn write_reports<R: Report>(
     match output {
         Output::Table => {
             let rows: Vec<Row> = reports.iter().map(row).collect();
-            write_table(out, &TABLE_HEADERS, rows.iter().map(Row::cells))
+            write_table(
+                out,
+                &TABLE_HEADERS,
+                TABLE_RIGHT,
+                rows.iter().map(Row::cells),
+            )
         }
         Output::Csv => {
             write_csv_line(out, &HEADERS)?;
@@ -142,10 +152,12 @@ fn json_codec() -> io::Result<Codec> {
     Codec::new(Format::Json).map_err(io::Error::other)
 }
 
-/// Aligned columns, two spaces apart, headers in capitals.
+/// Aligned columns, two spaces apart, headers in capitals; the columns marked in `right`
+/// (numbers) aligned right.
 pub(crate) fn write_table<'a, const N: usize>(
     out: &mut dyn Write,
     headers: &[&str; N],
+    right: [bool; N],
     rows: impl Iterator<Item = [&'a str; N]> + Clone,
 ) -> io::Result<()> {
     let mut widths = headers.map(|h| h.chars().count());
@@ -156,11 +168,14 @@ pub(crate) fn write_table<'a, const N: usize>(
     }
     let line = |cells: [&str; N]| {
         let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == N {
-                s.push_str(cell);
-            } else {
-                s.push_str(&format!("{cell:<w$}  "));
+        for (i, ((cell, w), right)) in cells.iter().zip(widths).zip(right).enumerate() {
+            match (right, i + 1 == N) {
+                (true, _) => s.push_str(&format!("{cell:>w$}")),
+                (false, true) => s.push_str(cell),
+                (false, false) => s.push_str(&format!("{cell:<w$}")),
+            }
+            if i + 1 < N {
+                s.push_str("  ");
             }
         }
         s.trim_end().to_string()
@@ -209,10 +224,16 @@ mod tests {
     fn tables_align() {
         let mut out = Vec::new();
         let rows = [["x", "1"], ["longer", "22"]];
-        write_table(&mut out, &["name", "n"], rows.iter().copied()).unwrap();
+        write_table(
+            &mut out,
+            &["name", "n"],
+            [false, true],
+            rows.iter().copied(),
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "NAME    N\nx       1\nlonger  22\n"
+            "NAME     N\nx        1\nlonger  22\n"
         );
     }
 }

@@ -1,12 +1,15 @@
 //! Campaign statistics: per bulk and overall, how calls ended, how long they lasted, what
 //! they cost (exact decimals) and which keys callees pressed.
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ivr_reports::{AnsweredBy, Decimal, StatusGroup};
-use ivr_reports_collector::{AnyReport, JsonlSink, SinkSpec};
+use ivr_reports_collector::{AnyReport, SinkSpec, read_journal_line};
 use serde_json::json;
 
 use crate::Failure;
@@ -21,7 +24,7 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct StatsArgs {
-    /// The reports: a JSONL journal (PATH or jsonl:PATH) or a postgres:// URL.
+    /// The reports: a journal (any PATH, or jsonl:PATH) or a postgres:// URL.
     #[arg(default_value = "jsonl:./ivr-reports.jsonl", value_name = "SOURCE")]
     source: String,
     /// Only this bulk.
@@ -33,24 +36,50 @@ pub(crate) struct StatsArgs {
 }
 
 pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
-    let spec: SinkSpec = args
-        .source
-        .parse()
-        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
-    let reports: Vec<AnyReport> = match &spec {
-        SinkSpec::Jsonl(path) => JsonlSink::read(path).await.map_err(collector_failure)?,
-        other => other
+    let source = args.source.as_str();
+    let mut stats = Stats::default();
+    let bulk_id = args.bulk_id.clone();
+    let wanted = move |r: &Facts| bulk_id.is_none() || r.bulk_id == bulk_id;
+    if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+        // The database keeps one row per messageId: nothing to deduplicate here.
+        let spec: SinkSpec = source
+            .parse()
+            .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+        let reports = spec
             .open()
             .await
             .map_err(collector_failure)?
             .reports()
             .await
-            .map_err(collector_failure)?,
-    };
-    let mut stats = Stats::default();
-    for r in &reports {
-        if args.bulk_id.is_none() || r.bulk_id() == args.bulk_id.as_deref() {
-            stats.add(&Facts::of(r));
+            .map_err(collector_failure)?;
+        for r in &reports {
+            let facts = Facts::of(r);
+            if wanted(&facts) {
+                stats.add(&facts);
+            }
+        }
+    } else {
+        let path = PathBuf::from(source.strip_prefix("jsonl:").unwrap_or(source));
+        let read = tokio::task::spawn_blocking(move || {
+            let mut stats = Stats::default();
+            let torn = stream_journal(&path, |facts| {
+                if wanted(&facts) {
+                    stats.add(&facts);
+                }
+            })?;
+            Ok::<_, Failure>((stats, torn, path))
+        })
+        .await
+        .map_err(|e| Failure::failed(format!("reading the journal failed: {e}")))?;
+        let (read_stats, torn, path) = read?;
+        stats = read_stats;
+        if let Some(bytes) = torn {
+            eprintln!(
+                "note: skipped a torn last line ({bytes} bytes without a final newline) at the end \
+                 of {}: a write that was interrupted; its reports were never acknowledged, so \
+                 their source still has them",
+                path.display()
+            );
         }
     }
     let stdout = io::stdout();
@@ -58,6 +87,90 @@ pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
     stats.write(&mut out, args.output)?;
     out.flush()?;
     Ok(())
+}
+
+/// A hash of the `messageId` text of a journal line, found without parsing the line.
+fn id_hash(line: &[u8]) -> u64 {
+    const KEY: &[u8] = b"\"messageId\":\"";
+    let id = line
+        .windows(KEY.len())
+        .position(|w| w == KEY)
+        .map(|at| {
+            let rest = &line[at + KEY.len()..];
+            let mut end = 0;
+            while end < rest.len() && rest[end] != b'"' {
+                end += if rest[end] == b'\\' { 2 } else { 1 };
+            }
+            &rest[..end.min(rest.len())]
+        })
+        .unwrap_or(line);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Calls `each` once per `messageId` of the journal at `path` (a later line replaces an
+/// earlier one: a recovered report then the pulled one), with memory independent of the
+/// number of reports: a first pass keeps one 8-byte hash per report to find the few ids
+/// seen twice, the second keeps only those in full. Returns the size of a torn last line
+/// it skipped (no final newline: an interrupted write, which the sink itself truncates).
+/// A complete line that is not a journal line fails: the file is not a journal.
+fn stream_journal(path: &Path, mut each: impl FnMut(Facts)) -> Result<Option<usize>, Failure> {
+    let name = path.display();
+    let open = || {
+        File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| Failure::usage(format!("cannot read the journal {name}: {e}")))
+    };
+    let read_err = |e: io::Error| Failure::failed(format!("reading {name} failed: {e}"));
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut twice: HashSet<u64> = HashSet::new();
+    let mut line = Vec::with_capacity(4096);
+    let mut torn = None;
+    let mut reader = open()?;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            torn = Some(line.len());
+            break;
+        }
+        let h = id_hash(&line);
+        if !seen.insert(h) {
+            twice.insert(h);
+        }
+    }
+    drop(seen);
+    let mut repeated: HashMap<String, Facts> = HashMap::new();
+    let mut reader = open()?;
+    let mut number = 0_u64;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0
+            || line.last() != Some(&b'\n')
+        {
+            break;
+        }
+        number += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let stored = read_journal_line(text).map_err(|e| {
+            Failure::usage(format!(
+                "{name} is not an ivr-reports journal: line {number}: {}",
+                crate::one_line(&e)
+            ))
+        })?;
+        let facts = Facts::of(&stored.report);
+        if twice.contains(&id_hash(&line)) {
+            repeated.insert(stored.report.message_id().to_string(), facts);
+        } else {
+            each(facts);
+        }
+    }
+    repeated.into_values().for_each(each);
+    Ok(torn)
 }
 
 /// How a call ended, for the statistics.
@@ -201,6 +314,7 @@ impl Stats {
     }
 
     fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let unicode = utf8_locale();
         let mut groups: Vec<(&str, &Summary)> = vec![("overall", &self.overall)];
         if self.bulks.len() > 1 {
             groups.extend(self.bulks.iter().map(|(b, s)| (b.as_str(), s)));
@@ -224,20 +338,21 @@ impl Stats {
             ];
             let cells: Vec<[String; 3]> = rows
                 .iter()
-                .map(|(label, n)| [label.to_string(), n.to_string(), bar(*n, s.calls)])
+                .map(|(label, n)| [label.to_string(), n.to_string(), bar(*n, s.calls, unicode)])
                 .collect();
             write_table(
                 out,
                 &["outcome", "calls", "share"],
+                [false, true, false],
                 cells
                     .iter()
                     .map(|c| [c[0].as_str(), c[1].as_str(), c[2].as_str()]),
             )?;
             writeln!(
                 out,
-                "duration: {} s in all, {} s on average",
-                s.total_duration,
-                s.average_duration()
+                "duration: {} in all, {} on average",
+                duration(Decimal::from(s.total_duration)),
+                duration(s.average_duration())
             )?;
             let costs: Vec<String> = s.cost.iter().map(|(c, v)| format!("{v} {c}")).collect();
             writeln!(
@@ -260,12 +375,13 @@ impl Stats {
                         } else {
                             code.clone()
                         };
-                        [code, n.to_string(), bar(*n, answered)]
+                        [code, n.to_string(), bar(*n, answered, unicode)]
                     })
                     .collect();
                 write_table(
                     out,
                     &["dtmf", "calls", "share of answered"],
+                    [false, true, false],
                     cells
                         .iter()
                         .map(|c| [c[0].as_str(), c[1].as_str(), c[2].as_str()]),
@@ -338,16 +454,43 @@ fn summary_json(s: &Summary) -> serde_json::Value {
     })
 }
 
-/// A proportion as a 20-character bar and a percentage, e.g. `██████░░░░  30.0%`.
-fn bar(part: u64, whole: u64) -> String {
+/// Whether the terminal's locale is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
+/// POSIX orders them); without one, the C locale: ASCII.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
+/// Seconds as a duration people read: `45s`, `12.5s`, `3m 05s`, `2h 03m 05s`.
+fn duration(seconds: Decimal) -> String {
+    if seconds < Decimal::from(60) {
+        return format!("{}s", seconds.round_dp(1).normalize());
+    }
+    let whole = u64::try_from(seconds.round()).unwrap_or(u64::MAX);
+    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else {
+        format!("{m}m {s:02}s")
+    }
+}
+
+/// A proportion as a 20-character bar and a percentage, e.g. `██████░░░░  30.0%`
+/// (`######....  30.0%` when the terminal is not UTF-8).
+fn bar(part: u64, whole: u64, unicode: bool) -> String {
     const WIDTH: u64 = 20;
     let share = |scale: u64| (part * scale + whole / 2).checked_div(whole).unwrap_or(0);
     let (filled, permille) = (share(WIDTH), share(1000));
     let filled = usize::try_from(filled.min(WIDTH)).unwrap_or(0);
     format!(
         "{}{} {:>3}.{}%",
-        "█".repeat(filled),
-        "░".repeat(20 - filled),
+        if unicode { "█" } else { "#" }.repeat(filled),
+        if unicode { "░" } else { "." }.repeat(20 - filled),
         permille / 10,
         permille % 10
     )
@@ -399,8 +542,17 @@ mod tests {
 
     #[test]
     fn bars_show_proportions() {
-        assert_eq!(bar(1, 4), "█████░░░░░░░░░░░░░░░  25.0%");
-        assert_eq!(bar(0, 0), "░░░░░░░░░░░░░░░░░░░░   0.0%");
-        assert_eq!(bar(3, 3), "████████████████████ 100.0%");
+        assert_eq!(bar(1, 4, true), "█████░░░░░░░░░░░░░░░  25.0%");
+        assert_eq!(bar(0, 0, true), "░░░░░░░░░░░░░░░░░░░░   0.0%");
+        assert_eq!(bar(3, 3, true), "████████████████████ 100.0%");
+        assert_eq!(bar(1, 4, false), "#####...............  25.0%");
+    }
+
+    #[test]
+    fn durations_read_as_durations() {
+        assert_eq!(duration(Decimal::from(45)), "45s");
+        assert_eq!(duration(Decimal::new(125, 1)), "12.5s");
+        assert_eq!(duration(Decimal::from(185)), "3m 05s");
+        assert_eq!(duration(Decimal::from(7385)), "2h 03m 05s");
     }
 }

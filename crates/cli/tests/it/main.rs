@@ -12,6 +12,7 @@ mod reconcile;
 mod sandbox;
 mod sandbox_limits;
 mod secrets;
+mod stats;
 mod webhook;
 
 use std::path::Path;

@@ -124,11 +124,12 @@ pub(crate) fn write_reports<R: Report>(
             )
         }
         Output::Csv => {
-            write_csv_line(out, &HEADERS)?;
+            let mut csv = CsvOut::new(out);
+            csv.record(&HEADERS)?;
             for r in reports {
-                write_csv_line(out, &row(r).cells())?;
+                csv.record(&row(r).cells())?;
             }
-            Ok(())
+            csv.finish()
         }
         Output::Json => {
             out.write_all(&json_codec()?.encode_page(reports))?;
@@ -187,23 +188,37 @@ pub(crate) fn write_table<'a, const N: usize>(
     Ok(())
 }
 
-/// One CSV line (RFC 4180 quoting).
-pub(crate) fn write_csv_line(out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
-    let mut line = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
+/// A CSV writer (RFC 4180 quoting by the `csv` crate) whose cells a spreadsheet never runs
+/// as formulas ([`safe_cell`]).
+pub(crate) struct CsvOut<'a>(csv::Writer<&'a mut dyn Write>);
+
+impl<'a> CsvOut<'a> {
+    pub(crate) fn new(out: &'a mut dyn Write) -> Self {
+        Self(csv::Writer::from_writer(out))
     }
-    line.push('\n');
-    out.write_all(line.as_bytes())
+
+    /// One record; every cell through [`safe_cell`].
+    pub(crate) fn record(&mut self, cells: &[&str]) -> io::Result<()> {
+        self.0
+            .write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
+            .map_err(io::Error::from)
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return: OWASP's "CSV injection") gets a leading `'`, which spreadsheets
+/// show as text. Report values come from the API and from callers (DTMF, bulk ids), so they
+/// are untrusted.
+pub(crate) fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 #[cfg(test)]
@@ -211,12 +226,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_what_needs_it() {
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
         let mut out = Vec::new();
-        write_csv_line(&mut out, &["a", "b,c", "say \"hi\"", ""]).unwrap();
+        let mut csv = CsvOut::new(&mut out);
+        csv.record(&["a", "b,c", "say \"hi\"", "", "=1+2", "@x", "-3", "\tx"])
+            .unwrap();
+        csv.finish().unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "a,\"b,c\",\"say \"\"hi\"\"\",\n"
+            "a,\"b,c\",\"say \"\"hi\"\"\",,'=1+2,'@x,'-3,'\tx\n"
         );
     }
 

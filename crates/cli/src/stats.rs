@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::collect::collector_failure;
-use crate::output::{Output, write_csv_line, write_table};
+use crate::output::{CsvOut, Output, write_table};
 
 pub(crate) const EXAMPLES: &str = "\
 Examples:
@@ -120,7 +120,7 @@ fn stream_journal(path: &Path, mut each: impl FnMut(Facts)) -> Result<Option<usi
     let open = || {
         File::open(path)
             .map(BufReader::new)
-            .map_err(|e| Failure::usage(format!("cannot read the journal {name}: {e}")))
+            .map_err(|e| Failure::failed(format!("cannot open the journal {name}: {e}")))
     };
     let read_err = |e: io::Error| Failure::failed(format!("reading {name} failed: {e}"));
     let mut seen: HashSet<u64> = HashSet::new();
@@ -391,46 +391,50 @@ impl Stats {
         Ok(())
     }
 
+    /// One line per bulk (`*`: all calls), amounts and currencies in their own columns; a
+    /// group that paid in several currencies gets one more line per further currency, with
+    /// only `bulkId`, `cost` and `currency` filled, so column sums stay right.
     fn write_csv(&self, out: &mut dyn Write) -> io::Result<()> {
-        write_csv_line(
-            out,
-            &[
-                "bulkId",
-                "calls",
-                "human",
-                "machine",
-                "busy",
-                "noAnswer",
-                "failed",
-                "totalDuration",
-                "averageDuration",
-                "cost",
-                "dtmf",
-            ],
-        )?;
+        let mut csv = CsvOut::new(out);
+        csv.record(&[
+            "bulkId",
+            "calls",
+            "human",
+            "machine",
+            "busy",
+            "noAnswer",
+            "failed",
+            "totalDuration",
+            "averageDuration",
+            "cost",
+            "currency",
+            "dtmf",
+        ])?;
         let mut groups: Vec<(&str, &Summary)> = vec![("*", &self.overall)];
         groups.extend(self.bulks.iter().map(|(b, s)| (b.as_str(), s)));
         for (bulk, s) in groups {
-            let cost: Vec<String> = s.cost.iter().map(|(c, v)| format!("{v} {c}")).collect();
             let dtmf: Vec<String> = s.dtmf.iter().map(|(d, n)| format!("{d}={n}")).collect();
-            write_csv_line(
-                out,
-                &[
-                    bulk,
-                    &s.calls.to_string(),
-                    &s.human.to_string(),
-                    &s.machine.to_string(),
-                    &s.busy.to_string(),
-                    &s.no_answer.to_string(),
-                    &s.failed.to_string(),
-                    &s.total_duration.to_string(),
-                    &s.average_duration().to_string(),
-                    &cost.join("; "),
-                    &dtmf.join("; "),
-                ],
-            )?;
+            let mut costs = s.cost.iter().map(|(c, v)| (v.to_string(), c.as_str()));
+            let (cost, currency) = costs.next().unwrap_or_default();
+            csv.record(&[
+                bulk,
+                &s.calls.to_string(),
+                &s.human.to_string(),
+                &s.machine.to_string(),
+                &s.busy.to_string(),
+                &s.no_answer.to_string(),
+                &s.failed.to_string(),
+                &s.total_duration.to_string(),
+                &s.average_duration().to_string(),
+                &cost,
+                currency,
+                &dtmf.join("; "),
+            ])?;
+            for (cost, currency) in costs {
+                csv.record(&[bulk, "", "", "", "", "", "", "", "", &cost, currency, ""])?;
+            }
         }
-        Ok(())
+        csv.finish()
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod collect;
+mod csv;
 mod fetch;
 mod logging;
 mod loss;

@@ -30,9 +30,24 @@ pub(crate) struct StatsArgs {
     /// Only this bulk.
     #[arg(long, value_name = "ID")]
     bulk_id: Option<String>,
-    /// How to print (jsonl prints the JSON document).
+    /// How to print (jsonl prints the JSON document; html a self-contained page with charts).
     #[arg(long, short, value_enum, default_value = "table")]
-    output: Output,
+    output: StatsOutput,
+}
+
+/// How statistics are printed: the report outputs, and an HTML page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum StatsOutput {
+    /// Aligned columns with bars.
+    Table,
+    /// One JSON document.
+    Json,
+    /// The same JSON document.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One self-contained HTML page with charts (no network, no scripts).
+    Html,
 }
 
 pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
@@ -84,7 +99,7 @@ pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    stats.write(&mut out, args.output)?;
+    stats.write_as(&mut out, args.output)?;
     out.flush()?;
     Ok(())
 }
@@ -191,6 +206,9 @@ pub(crate) struct Facts {
     pub(crate) duration: u64,
     pub(crate) cost: Option<(Decimal, String)>,
     pub(crate) dtmf: Option<String>,
+    /// The hour the call was sent (`2015-02-12T09`, in the report's own offset), for the
+    /// charts over time.
+    pub(crate) hour: Option<String>,
 }
 
 fn class_of(error_id: Option<u32>, status_id: Option<u32>, group: Option<StatusGroup>) -> Class {
@@ -231,6 +249,9 @@ impl Facts {
             dtmf: answered(class)
                 .then(|| r.dtmf_codes().map(str::to_string))
                 .flatten(),
+            hour: r
+                .sent_at()
+                .map(|t| t.to_string().chars().take(13).collect()),
         }
     }
 }
@@ -253,7 +274,23 @@ pub(crate) struct Summary {
     pub(crate) cost: BTreeMap<String, Decimal>,
     /// How many answered calls entered each DTMF code (`""`: none).
     pub(crate) dtmf: BTreeMap<String, u64>,
+    /// Calls and cost per currency per hour sent (bounded by the campaign's length, not by
+    /// its number of calls).
+    pub(crate) hours: BTreeMap<String, (u64, BTreeMap<String, Decimal>)>,
+    /// How many calls lasted within each of [`DURATION_BUCKETS`].
+    pub(crate) durations: [u64; DURATION_BUCKETS.len()],
 }
+
+/// The duration distribution's buckets: upper bounds in seconds (inclusive), and a label.
+pub(crate) const DURATION_BUCKETS: [(u64, &str); 7] = [
+    (0, "0s"),
+    (15, "1-15s"),
+    (30, "16-30s"),
+    (60, "31-60s"),
+    (120, "1-2m"),
+    (300, "2-5m"),
+    (u64::MAX, "over 5m"),
+];
 
 impl Summary {
     fn add(&mut self, f: &Facts) {
@@ -266,8 +303,20 @@ impl Summary {
             Class::Failed => &mut self.failed,
         } += 1;
         self.total_duration += f.duration;
+        let bucket = DURATION_BUCKETS
+            .iter()
+            .position(|(max, _)| f.duration <= *max)
+            .unwrap_or(DURATION_BUCKETS.len() - 1);
+        self.durations[bucket] += 1;
+        let hour = self
+            .hours
+            .entry(f.hour.clone().unwrap_or_else(|| "unknown".into()))
+            .or_default();
+        hour.0 += 1;
         if let Some((cost, currency)) = &f.cost {
             let total = self.cost.entry(currency.clone()).or_default();
+            *total = total.checked_add(*cost).unwrap_or(*total);
+            let total = hour.1.entry(currency.clone()).or_default();
             *total = total.checked_add(*cost).unwrap_or(*total);
         }
         if let Some(dtmf) = &f.dtmf {
@@ -298,11 +347,23 @@ impl Stats {
         self.bulks.entry(bulk).or_default().add(facts);
     }
 
+    /// In one of the report outputs (as `collect` prints its summary).
     pub(crate) fn write(&self, out: &mut dyn Write, output: Output) -> io::Result<()> {
+        let output = match output {
+            Output::Table => StatsOutput::Table,
+            Output::Json => StatsOutput::Json,
+            Output::Jsonl => StatsOutput::Jsonl,
+            Output::Csv => StatsOutput::Csv,
+        };
+        self.write_as(out, output)
+    }
+
+    pub(crate) fn write_as(&self, out: &mut dyn Write, output: StatsOutput) -> io::Result<()> {
         match output {
-            Output::Table => self.write_table(out),
-            Output::Csv => self.write_csv(out),
-            Output::Json | Output::Jsonl => {
+            StatsOutput::Table => self.write_table(out),
+            StatsOutput::Csv => self.write_csv(out),
+            StatsOutput::Html => crate::html::write_page(self, out),
+            StatsOutput::Json | StatsOutput::Jsonl => {
                 let mut bulks = serde_json::Map::new();
                 for (bulk, s) in &self.bulks {
                     bulks.insert(bulk.clone(), summary_json(s));
@@ -471,7 +532,7 @@ fn utf8_locale() -> bool {
 }
 
 /// Seconds as a duration people read: `45s`, `12.5s`, `3m 05s`, `2h 03m 05s`.
-fn duration(seconds: Decimal) -> String {
+pub(crate) fn duration(seconds: Decimal) -> String {
     if seconds < Decimal::from(60) {
         return format!("{}s", seconds.round_dp(1).normalize());
     }

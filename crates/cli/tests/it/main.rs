@@ -6,6 +6,7 @@
 mod collect;
 mod csv;
 mod fetch;
+mod html;
 mod logging;
 mod loss;
 mod pg_tls;
@@ -23,7 +24,7 @@ use ivr_reports::{Decimal, Price, ReportError, Status, Timestamp, VoiceReport};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
 
 /// How to get what a test needs; said by every test that finds it missing.
-const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
+pub(crate) const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
                    to run the tests another way, `eval \"$(cargo xtask env)\"` first";
 
 /// The variable `name` that `.ci/start-postgres` exports. Fails the test, saying how to

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ivr_reports::{AnsweredBy, Decimal, StatusGroup};
-use ivr_reports_collector::{AnyReport, SinkSpec, read_journal_line};
+use ivr_reports_collector::{AnyReport, PgSink, SinkSpec, read_journal_line};
 use serde_json::json;
 
 use crate::Failure;
@@ -60,19 +60,18 @@ pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
         let spec: SinkSpec = source
             .parse()
             .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
-        let reports = spec
-            .open()
-            .await
-            .map_err(collector_failure)?
-            .reports()
-            .await
-            .map_err(collector_failure)?;
-        for r in &reports {
-            let facts = Facts::of(r);
+        let SinkSpec::Postgres(url) = &spec else {
+            return Err(Failure::usage(format!("not a PostgreSQL URL: {spec}")));
+        };
+        let sink = PgSink::connect(url).await.map_err(collector_failure)?;
+        sink.for_each_report(10_000, |r| {
+            let facts = Facts::of(&r);
             if wanted(&facts) {
                 stats.add(&facts);
             }
-        }
+        })
+        .await
+        .map_err(collector_failure)?;
     } else {
         let path = PathBuf::from(source.strip_prefix("jsonl:").unwrap_or(source));
         let read = tokio::task::spawn_blocking(move || {

@@ -1,4 +1,4 @@
-//! What the tests need besides cargo: a Python virtualenv with Infobip's SDK and a local PostgreSQL.
+//! What the tests need besides cargo: a Python virtualenv with Infobip's SDK, a local PostgreSQL and Chromium.
 //!
 //! `cargo xtask ci test` calls [`prepare`] and hands the variables to the test processes;
 //! `cargo xtask env` prints them as `export` lines for `eval "$(cargo xtask env)"`, so that
@@ -16,6 +16,9 @@ use crate::Result;
 /// The interpreter with `infobip-api-python-client` for the sandbox's conformance test.
 const PYTHON: &str = "IVR_REPORTS_PYTHON";
 
+/// The headless browser that renders `stats --output html` in the CLI's tests.
+const CHROMIUM: &str = "IVR_REPORTS_CHROMIUM";
+
 /// What `.ci/start-postgres` exports for the collector's and the CLI's PostgreSQL tests.
 const PG_VARS: [&str; 3] = [
     "IVR_REPORTS_PG_URL",
@@ -32,8 +35,9 @@ pub(crate) fn command(root: &Path, args: &[String]) -> Result {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("usage: eval \"$(cargo xtask env)\"\n");
         println!("Prepares what the tests need (target/py-venv with {SDK}, a local PostgreSQL");
-        println!("via .ci/start-postgres) and prints the variables the tests read:");
-        println!("  {PYTHON} {}", PG_VARS.join(" "));
+        println!("via .ci/start-postgres, Chromium: apt-get install chromium when missing) and");
+        println!("prints the variables the tests read:");
+        println!("  {PYTHON} {CHROMIUM} {}", PG_VARS.join(" "));
         return Ok(());
     }
     if let Some(extra) = args.first() {
@@ -57,6 +61,13 @@ pub(crate) fn prepare(root: &Path) -> Result<Vec<(String, String)>> {
             vars.push((PYTHON.to_string(), python));
         }
         None => vars.push((PYTHON.to_string(), python_venv(root)?)),
+    }
+    match preset(CHROMIUM) {
+        Some(chromium) => {
+            eprintln!("==> chromium: {CHROMIUM}={chromium} (from the environment)");
+            vars.push((CHROMIUM.to_string(), chromium));
+        }
+        None => vars.push((CHROMIUM.to_string(), chromium()?)),
     }
     let missing: Vec<&str> = PG_VARS
         .iter()
@@ -84,6 +95,35 @@ pub(crate) fn prepare(root: &Path) -> Result<Vec<(String, String)>> {
         vars.push((name.to_string(), value));
     }
     Ok(vars)
+}
+
+/// Chromium's path: on PATH (`chromium`, `chromium-browser`), else installed with Debian's
+/// `apt-get install -y chromium` (as `.ci/start-postgres` installs PostgreSQL).
+fn chromium() -> Result<String> {
+    let find = || {
+        let path = env::var_os("PATH").unwrap_or_default();
+        env::split_paths(&path)
+            .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+            .find(|p| p.is_file())
+    };
+    if find().is_none() {
+        eprintln!("==> chromium: installing Debian's chromium package");
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-qq"]);
+        run_to_stderr(update)?;
+        let mut apt = Command::new("apt-get");
+        apt.args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run_to_stderr(apt).map_err(|e| {
+            format!("{e}\n(the HTML test needs Chromium: apt-get install chromium as root, or set {CHROMIUM})")
+        })?;
+    }
+    let found = find()
+        .ok_or_else(|| format!("chromium is not on PATH after installing it; set {CHROMIUM}"))?
+        .display()
+        .to_string();
+    eprintln!("==> chromium: {CHROMIUM}={found}");
+    Ok(found)
 }
 
 /// The variable's value when the caller set it (an empty value counts as unset).

@@ -11,6 +11,7 @@ mod audit;
 mod collect;
 mod config;
 mod fetch;
+mod html;
 mod logging;
 mod output;
 mod reconcile;

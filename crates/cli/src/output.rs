@@ -49,6 +49,11 @@ const TABLE_HEADERS: [&str; 11] = [
     "sent at",
 ];
 
+/// The numeric columns of the table, aligned right.
+const TABLE_RIGHT: [bool; 11] = [
+    false, false, false, false, false, false, true, true, false, true, false,
+];
+
 const HEADERS: [&str; 11] = [
     "messageId",
     "bulkId",
@@ -111,14 +116,20 @@ pub(crate) fn write_reports<R: Report>(
     match output {
         Output::Table => {
             let rows: Vec<Row> = reports.iter().map(row).collect();
-            write_table(out, &TABLE_HEADERS, rows.iter().map(Row::cells))
+            write_table(
+                out,
+                &TABLE_HEADERS,
+                TABLE_RIGHT,
+                rows.iter().map(Row::cells),
+            )
         }
         Output::Csv => {
-            write_csv_line(out, &HEADERS)?;
+            let mut csv = CsvOut::new(out);
+            csv.record(&HEADERS)?;
             for r in reports {
-                write_csv_line(out, &row(r).cells())?;
+                csv.record(&row(r).cells())?;
             }
-            Ok(())
+            csv.finish()
         }
         Output::Json => {
             out.write_all(&json_codec()?.encode_page(reports))?;
@@ -142,10 +153,12 @@ fn json_codec() -> io::Result<Codec> {
     Codec::new(Format::Json).map_err(io::Error::other)
 }
 
-/// Aligned columns, two spaces apart, headers in capitals.
+/// Aligned columns, two spaces apart, headers in capitals; the columns marked in `right`
+/// (numbers) aligned right.
 pub(crate) fn write_table<'a, const N: usize>(
     out: &mut dyn Write,
     headers: &[&str; N],
+    right: [bool; N],
     rows: impl Iterator<Item = [&'a str; N]> + Clone,
 ) -> io::Result<()> {
     let mut widths = headers.map(|h| h.chars().count());
@@ -156,11 +169,14 @@ pub(crate) fn write_table<'a, const N: usize>(
     }
     let line = |cells: [&str; N]| {
         let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == N {
-                s.push_str(cell);
-            } else {
-                s.push_str(&format!("{cell:<w$}  "));
+        for (i, ((cell, w), right)) in cells.iter().zip(widths).zip(right).enumerate() {
+            match (right, i + 1 == N) {
+                (true, _) => s.push_str(&format!("{cell:>w$}")),
+                (false, true) => s.push_str(cell),
+                (false, false) => s.push_str(&format!("{cell:<w$}")),
+            }
+            if i + 1 < N {
+                s.push_str("  ");
             }
         }
         s.trim_end().to_string()
@@ -172,23 +188,37 @@ pub(crate) fn write_table<'a, const N: usize>(
     Ok(())
 }
 
-/// One CSV line (RFC 4180 quoting).
-pub(crate) fn write_csv_line(out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
-    let mut line = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
+/// A CSV writer (RFC 4180 quoting by the `csv` crate) whose cells a spreadsheet never runs
+/// as formulas ([`safe_cell`]).
+pub(crate) struct CsvOut<'a>(csv::Writer<&'a mut dyn Write>);
+
+impl<'a> CsvOut<'a> {
+    pub(crate) fn new(out: &'a mut dyn Write) -> Self {
+        Self(csv::Writer::from_writer(out))
     }
-    line.push('\n');
-    out.write_all(line.as_bytes())
+
+    /// One record; every cell through [`safe_cell`].
+    pub(crate) fn record(&mut self, cells: &[&str]) -> io::Result<()> {
+        self.0
+            .write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
+            .map_err(io::Error::from)
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return: OWASP's "CSV injection") gets a leading `'`, which spreadsheets
+/// show as text. Report values come from the API and from callers (DTMF, bulk ids), so they
+/// are untrusted.
+pub(crate) fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 #[cfg(test)]
@@ -196,12 +226,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_what_needs_it() {
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
         let mut out = Vec::new();
-        write_csv_line(&mut out, &["a", "b,c", "say \"hi\"", ""]).unwrap();
+        let mut csv = CsvOut::new(&mut out);
+        csv.record(&["a", "b,c", "say \"hi\"", "", "=1+2", "@x", "-3", "\tx"])
+            .unwrap();
+        csv.finish().unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "a,\"b,c\",\"say \"\"hi\"\"\",\n"
+            "a,\"b,c\",\"say \"\"hi\"\"\",,'=1+2,'@x,'-3,'\tx\n"
         );
     }
 
@@ -209,10 +242,16 @@ mod tests {
     fn tables_align() {
         let mut out = Vec::new();
         let rows = [["x", "1"], ["longer", "22"]];
-        write_table(&mut out, &["name", "n"], rows.iter().copied()).unwrap();
+        write_table(
+            &mut out,
+            &["name", "n"],
+            [false, true],
+            rows.iter().copied(),
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "NAME    N\nx       1\nlonger  22\n"
+            "NAME     N\nx        1\nlonger  22\n"
         );
     }
 }

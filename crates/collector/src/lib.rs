@@ -131,7 +131,7 @@ pub use crate::reconcile::{
     IncidentOutcome, IncidentState, LogSource, ReconcileConfig, Reconciliation, read_logs,
 };
 pub use crate::replay::{ReplaySummary, replay};
-pub use crate::report::canonical_json;
+pub use crate::report::{canonical_json, read_journal_line};
 pub use crate::sink::{Conflict, Origin, Sink, SinkSpec, Stored, StoredReport};
 #[doc(hidden)]
 pub use crate::webhook::decode_push_body;

@@ -280,6 +280,43 @@ impl PgSink {
         &self.reports_table
     }
 
+    /// Calls `each` with every stored report, in storage order, reading `page` rows at a
+    /// time (keyset pagination on the insertion sequence): memory stays that of one page
+    /// however many reports the table holds, where [`Sink::reports`] loads them all.
+    /// Returns how many reports it read.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the database cannot be read, [`ErrorKind::Corrupt`] for a row
+    /// that is not a report.
+    pub async fn for_each_report(
+        &self,
+        page: u32,
+        mut each: impl FnMut(AnyReport) + Send,
+    ) -> Result<u64, Error> {
+        let sql = format!(
+            "SELECT seq, generation, report::text FROM {} WHERE seq > $1 ORDER BY seq LIMIT $2",
+            self.reports_table
+        );
+        let client = self.client().await?;
+        let (mut after, mut read) = (0_i64, 0_u64);
+        loop {
+            let rows = client
+                .query(&sql, &[&after, &i64::from(page.max(1))])
+                .await
+                .map_err(|e| db("cannot read reports", e))?;
+            let Some(last) = rows.last() else {
+                return Ok(read);
+            };
+            after = last.try_get(0).map_err(|e| db("cannot read reports", e))?;
+            for row in &rows {
+                let g: i16 = row.try_get(1).map_err(|e| db("cannot read reports", e))?;
+                let text: String = row.try_get(2).map_err(|e| db("cannot read reports", e))?;
+                each(stored_report(g, &text)?);
+                read += 1;
+            }
+        }
+    }
+
     /// The live client, reconnecting when the connection broke.
     async fn client(&self) -> Result<Arc<Client>, Error> {
         let current = Arc::clone(

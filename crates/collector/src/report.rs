@@ -71,6 +71,31 @@ pub(crate) fn could_be_torn_journal_line(tail: &[u8]) -> bool {
             .is_some()
 }
 
+/// Reads one line of a [`JsonlSink`](crate::JsonlSink) journal (without its newline): the
+/// report and its origin. Lets a reader stream a journal of any size line by line, where
+/// [`JsonlSink::read`](crate::JsonlSink::read) loads it whole.
+///
+/// # Errors
+///
+/// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) when the line is not a journal line.
+///
+/// ```
+/// use ivr_reports_collector::{Origin, read_journal_line};
+/// let line = br#"{"generation":1,"origin":"pulled","report":{"messageId":"m1","to":"385"}}"#;
+/// let stored = read_journal_line(line).unwrap();
+/// assert_eq!(stored.origin, Origin::Pulled);
+/// assert!(read_journal_line(b"hello").is_err());
+/// ```
+pub fn read_journal_line(line: &[u8]) -> Result<crate::StoredReport, crate::Error> {
+    let (report, origin) = parse_journal_line(line).map_err(|why| {
+        crate::Error::new(
+            crate::ErrorKind::Corrupt,
+            format!("not a journal line: {why}"),
+        )
+    })?;
+    Ok(crate::StoredReport::new(report, origin))
+}
+
 /// Reads a journal line (without its newline); a line without `origin` (written before
 /// origins were kept) is [`Origin::Unknown`].
 pub(crate) fn parse_journal_line(line: &[u8]) -> Result<(AnyReport, Origin), String> {

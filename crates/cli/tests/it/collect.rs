@@ -72,7 +72,8 @@ async fn stats_table_and_csv_match_the_golden_files() {
     for (output, file) in [("table", "stats.table.txt"), ("csv", "stats.csv")] {
         let o = run(
             &["stats", journal.to_str().unwrap(), "--output", output],
-            &[],
+            // Bars drawn with blocks: a UTF-8 terminal.
+            &[("LC_ALL", "C.UTF-8")],
         )
         .await;
         assert!(o.status.success(), "{}", stderr(&o));

@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod collect;
+mod csv;
 mod fetch;
+mod html;
 mod logging;
 mod loss;
 mod pg_tls;
@@ -12,6 +14,7 @@ mod reconcile;
 mod sandbox;
 mod sandbox_limits;
 mod secrets;
+mod stats;
 mod ux;
 mod webhook;
 
@@ -22,7 +25,7 @@ use ivr_reports::{Decimal, Price, ReportError, Status, Timestamp, VoiceReport};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
 
 /// How to get what a test needs; said by every test that finds it missing.
-const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
+pub(crate) const HOW: &str = "`cargo xtask ci test` prepares it (README.md, \"Tests\"); \
                    to run the tests another way, `eval \"$(cargo xtask env)\"` first";
 
 /// The variable `name` that `.ci/start-postgres` exports. Fails the test, saying how to

@@ -182,12 +182,10 @@ fn write(out: &mut impl Write, bulks: &BTreeMap<String, Bulk>, how: AuditOutput)
             writeln!(out, "{}", json!({ "bulks": doc }))
         }
         AuditOutput::Csv => {
-            writeln!(out, "{}", COLUMNS.join(","))?;
+            let mut csv = crate::output::CsvOut::new(out);
+            csv.record(&COLUMNS)?;
             for (id, b) in bulks {
-                writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{},{},{}",
-                    csv(id),
+                let numbers = [
                     b.sent,
                     b.final_,
                     stored(b),
@@ -195,11 +193,16 @@ fn write(out: &mut impl Write, bulks: &BTreeMap<String, Bulk>, how: AuditOutput)
                     b.pushed,
                     b.recovered,
                     b.pending,
-                    b.missing.len(),
-                    csv(&b.missing.join(" "))
-                )?;
+                    b.missing.len() as u64,
+                ]
+                .map(|n| n.to_string());
+                let missing = b.missing.join(" ");
+                let mut cells = vec![id.as_str()];
+                cells.extend(numbers.iter().map(String::as_str));
+                cells.push(&missing);
+                csv.record(&cells)?;
             }
-            Ok(())
+            csv.finish()
         }
         AuditOutput::Table => {
             writeln!(
@@ -240,10 +243,26 @@ fn write(out: &mut impl Write, bulks: &BTreeMap<String, Bulk>, how: AuditOutput)
     }
 }
 
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_goes_through_the_csv_writer_and_defuses_formulas() {
+        let mut bulks = BTreeMap::new();
+        let bulk = Bulk {
+            missing: vec!["m1".into(), "m,2".into()],
+            ..Bulk::default()
+        };
+        bulks.insert("=HYPERLINK(1)".to_string(), bulk);
+        let mut out = Vec::new();
+        write(&mut out, &bulks, AuditOutput::Csv).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(COLUMNS.join(",").as_str()));
+        assert_eq!(
+            lines.next(),
+            Some("'=HYPERLINK(1),0,0,0,0,0,0,0,2,\"m1 m,2\"")
+        );
     }
 }

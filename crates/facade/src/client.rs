@@ -217,7 +217,8 @@ impl Client {
                 Error::invalid(format!("cannot build a request to {url}")).with_source(e)
             })?;
         *request.headers_mut() = headers;
-        if endpoint.replay_safe() {
+        let replay_safe = endpoint.replay_safe();
+        if replay_safe {
             request.extensions_mut().insert(ReplaySafe);
         }
         let response = self
@@ -225,7 +226,7 @@ impl Client {
             .transport
             .send(request)
             .await
-            .map_err(|e| Error::from_transport(e).at(url.as_str()))?;
+            .map_err(|e| Error::from_transport_to(e, replay_safe).at(url.as_str()))?;
         let status = response.status().as_u16();
         if response.status().is_success() {
             endpoint.decode(response).map_err(|e| {

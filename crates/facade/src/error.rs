@@ -33,13 +33,16 @@ struct Inner {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// No response, and the request provably was not processed (connection refused, DNS,
-    /// TLS, a timeout before anything was sent). Nothing was consumed: it is safe to try
-    /// again later. (When retries on 429/503 run out, the last answer comes back as
-    /// [`ErrorKind::Api`].)
+    /// No response, and nothing was consumed: the request provably was not processed
+    /// (connection refused, DNS, TLS, a timeout before anything was sent), or it went to a
+    /// [`replay_safe`](crate::Endpoint::replay_safe) endpoint such as the logs, which hands
+    /// nothing out (its lost responses were already retried under the client's policy). It is
+    /// safe to try again later. (When retries on 429/503 run out, the last answer comes back
+    /// as [`ErrorKind::Api`].)
     Transport,
     /// The request reached the server, but its response was lost (the connection dropped,
-    /// or a timeout struck while waiting for the answer).
+    /// or a timeout struck while waiting for the answer). Only for endpoints that are not
+    /// [`replay_safe`](crate::Endpoint::replay_safe): the report pages.
     ///
     /// **The reports that response carried may be gone**: Infobip hands each report out
     /// once. They are not lost for good if you also receive reports by webhook; otherwise
@@ -95,10 +98,19 @@ impl Error {
     }
 
     pub(crate) fn from_transport(error: ivr_reports_transport::Error) -> Self {
+        Self::from_transport_to(error, false)
+    }
+
+    /// As [`Error::from_transport`], for a request to an endpoint that is `replay_safe` or not:
+    /// a lost response of a replay-safe one consumed nothing, so it is no `ResponseLost`.
+    pub(crate) fn from_transport_to(
+        error: ivr_reports_transport::Error,
+        replay_safe: bool,
+    ) -> Self {
         use ivr_reports_transport::ErrorKind as T;
         let kind = match error.kind() {
             T::InvalidRequest | T::InsecureCredentials | T::Config => ErrorKind::InvalidRequest,
-            _ if error.maybe_processed() => ErrorKind::ResponseLost,
+            _ if error.maybe_processed() && !replay_safe => ErrorKind::ResponseLost,
             _ => ErrorKind::Transport,
         };
         Self::new(kind).with_source(error)

@@ -66,7 +66,8 @@
 //!
 //! Logs are the one exception to "no blind retries": reading them consumes nothing, so the
 //! [`Logs`] endpoint is [`replay_safe`](Endpoint::replay_safe) and a response lost in
-//! transit is retried under the client's `RetryPolicy` like a refused connection. A 429
+//! transit is retried under the client's `RetryPolicy` like a refused connection (when the
+//! attempts run out it is an [`ErrorKind::Transport`], never a `ResponseLost`). A 429
 //! (Infobip allows 120 logs requests a minute) is waited out, honouring `Retry-After`. There
 //! is no cursor: to read more than `limit` entries, narrow the time window.
 //!

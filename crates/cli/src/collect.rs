@@ -126,16 +126,20 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         io::stderr().is_terminal() && crate::logging::progress_allowed(),
         args.sandbox.then_some(args.calls as u64),
     );
+    // Pulling until stopped, an incident is said when it happens; a single pass says it in
+    // its last line.
+    let daemon = !(args.once || args.sandbox);
+    let spool = args
+        .spool
+        .clone()
+        .unwrap_or_else(|| spec.default_spool_path());
     let collector = Arc::new(
         Collector::builder(sink)
-            .spool_path(
-                args.spool
-                    .clone()
-                    .unwrap_or_else(|| spec.default_spool_path()),
-            )
+            .spool_path(spool.clone())
             .poll_interval(Duration::from_secs_f64(args.poll_interval))
             .unhealthy_after(args.unhealthy_after)
             .generation(generation)
+            .on_event(incident_teller(daemon, &spool, args.no_reconcile))
             .build(),
     );
     let recovered = collector.recover().await.map_err(collector_failure);
@@ -199,7 +203,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         None => None,
     };
 
-    let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
     let reconcile_config = args.logs.config();
     // While the pull runs, open incidents (from an earlier run, or a lost response now)
@@ -261,7 +264,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         task.abort();
         let _ = task.await;
     }
-    report_incidents(&collector, already);
     let counters = collector.counters();
     tracing::info!(target: LOG_TARGET, "{}", summary_line(&counters));
     // The pull has taken what the API still had: reconcile what may be gone. An incident
@@ -304,7 +306,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         if still_open > 0 {
             failure.code = EXIT_RESPONSE_LOST;
             failure.message.push_str(&format!(
-                "; and {still_open} possible-loss incidents still open: see {}",
+                "; and {still_open} possible-loss incidents still open (see {}): {RECONCILE_HINT}",
                 collector.incidents_path().display()
             ));
         }
@@ -338,7 +340,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             code: EXIT_RESPONSE_LOST,
             message: format!(
                 "{still_open} possible-loss incidents still open ({} responses lost in this \
-                 run): the reports they carried may have been consumed; see {}",
+                 run): the reports they carried may have been consumed (see {}): {RECONCILE_HINT}",
                 counters.lost_response_incidents,
                 collector.incidents_path().display()
             ),
@@ -409,9 +411,41 @@ fn report_incidents(collector: &Collector, skip: usize) {
     }
 }
 
+/// What to do about an incident still open.
+const RECONCILE_HINT: &str = "run `ivr-reports reconcile` within 48 hours of the loss to \
+    recover their reports from the voice logs";
+
+/// An observer of the collector that, when `live`, says each possible-loss incident as it
+/// is recorded (in the CLI's words; the collector's own event waits for -v).
+fn incident_teller(
+    live: bool,
+    spool: &std::path::Path,
+    no_reconcile: bool,
+) -> impl Fn(&ivr_reports_collector::Event) + Send + Sync + 'static {
+    let mut log = spool.as_os_str().to_os_string();
+    log.push(".incidents");
+    let log = std::path::PathBuf::from(log);
+    move |event| {
+        if let (true, ivr_reports_collector::Event::Incident { id, reason, .. }) = (live, event) {
+            let then = if no_reconcile {
+                RECONCILE_HINT
+            } else {
+                "reconciling it from the voice logs"
+            };
+            tracing::error!(
+                target: LOG_TARGET,
+                "possible-loss incident #{id} ({reason}): the reports of a response may have \
+                 been consumed without arriving; recorded in {}; {then}",
+                log.display()
+            );
+        }
+    }
+}
+
+/// The counters of a run (incidents are said on their own lines).
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later); {} lost responses, {} possible-loss incidents",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later)",
         c.received_pull,
         c.received_push,
         c.stored,
@@ -420,8 +454,6 @@ fn summary_line(c: &Counters) -> String {
         c.quarantined,
         c.recovered,
         c.replaced_recovered,
-        c.lost_response_incidents,
-        c.possible_loss_incidents
     )
 }
 

@@ -5,7 +5,8 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 use ivr_reports::{Auth, Client, Format};
 use ivr_reports_collector::{Collector, Counters, ErrorKind, Generation, SinkSpec};
 use ivr_reports_sandbox::Sandbox;
@@ -27,17 +28,8 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectArgs {
-    /// Where to store: jsonl:PATH or a postgres:// URL (TLS by sslmode=require|verify-full
-    /// and sslrootcert=PATH; the password may come from IVR_REPORTS_PG_PASSWORD or
-    /// PGPASSWORD instead of the URL).
-    #[arg(
-        long,
-        env = "IVR_REPORTS_SINK",
-        hide_env_values = true,
-        default_value = "jsonl:./ivr-reports.jsonl",
-        value_name = "SINK"
-    )]
-    sink: String,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// Serve GET /metrics (Prometheus) and GET /healthz (200 when ready and healthy, else
     /// 503 with the reason) on this address, with or without a webhook.
     #[arg(long, env = "IVR_REPORTS_METRICS_ADDR", value_name = "ADDR")]
@@ -59,10 +51,10 @@ pub(crate) struct CollectArgs {
     )]
     poll_interval: f64,
     /// Stop after the first empty page instead of polling on.
-    #[arg(long)]
+    #[arg(long, env = "IVR_REPORTS_ONCE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     once: bool,
     /// Pull v2 reports (GET /voice/1/reports) instead of v1 (GET /tts/3/reports).
-    #[arg(long)]
+    #[arg(long, env = "IVR_REPORTS_V2", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     v2: bool,
     /// Where the pull spool lives (raw bodies kept until stored). Default: beside a JSONL
     /// journal, or ./ivr-reports.spool.
@@ -84,7 +76,7 @@ pub(crate) struct CollectArgs {
     /// Do not reconcile possible-loss incidents from the voice logs (by default: after a
     /// restart finds incidents and after a lost response, every minute while one is open,
     /// and once more when the pull ends).
-    #[arg(long)]
+    #[arg(long, env = "IVR_REPORTS_NO_RECONCILE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     no_reconcile: bool,
     /// While pulling: seconds between checks for open incidents to reconcile.
     #[arg(
@@ -100,10 +92,7 @@ pub(crate) struct CollectArgs {
 
 pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure> {
     let webhook_config = args.webhook.config()?;
-    let spec: SinkSpec = args
-        .sink
-        .parse()
-        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    let spec: SinkSpec = args.sink.spec()?;
     if !(args.reconcile_every.is_finite() && args.reconcile_every > 0.0) {
         return Err(Failure::usage(
             "--reconcile-every must be a number of seconds, more than 0",

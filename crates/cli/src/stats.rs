@@ -24,9 +24,12 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct StatsArgs {
-    /// The reports: a journal (any PATH, or jsonl:PATH) or a postgres:// URL.
-    #[arg(default_value = "jsonl:./ivr-reports.jsonl", value_name = "SOURCE")]
-    source: String,
+    /// The reports: a journal (any PATH, or jsonl:PATH; recognised by its content) or a
+    /// postgres:// URL. Given, it wins over --sink and IVR_REPORTS_SINK.
+    #[arg(value_name = "SOURCE")]
+    source: Option<String>,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// Only this bulk.
     #[arg(long, value_name = "ID")]
     bulk_id: Option<String>,
@@ -51,15 +54,13 @@ pub(crate) enum StatsOutput {
 }
 
 pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
-    let source = args.source.as_str();
+    let source = args.source.as_deref().unwrap_or(&args.sink.sink);
     let mut stats = Stats::default();
     let bulk_id = args.bulk_id.clone();
     let wanted = move |r: &Facts| bulk_id.is_none() || r.bulk_id == bulk_id;
     if source.starts_with("postgres://") || source.starts_with("postgresql://") {
         // The database keeps one row per messageId: nothing to deduplicate here.
-        let spec: SinkSpec = source
-            .parse()
-            .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+        let spec: SinkSpec = crate::config::parse_sink(source)?;
         let SinkSpec::Postgres(url) = &spec else {
             return Err(Failure::usage(format!("not a PostgreSQL URL: {spec}")));
         };

@@ -477,14 +477,27 @@ impl Progress {
         let (bar, template) = match self.total {
             Some(total) => (
                 ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()),
-                "{bar:30} {pos}/{len} stored  {per_sec}  ETA {eta}  {msg}",
+                "{bar:30} {pos}/{len} stored  {rate}  ETA {eta}  {msg}",
             ),
             None => (
                 ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-                "{spinner} {pos} stored  {per_sec}  {msg}",
+                "{spinner} {pos} stored  {rate}  {msg}",
             ),
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
+            // Whole reports a second (indicatif's {per_sec} shows four decimals).
+            let style = style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            );
+            // ASCII where the terminal's locale is not UTF-8 (as the stats bars).
+            let style = if crate::stats::utf8_locale() {
+                style.progress_chars("█▌░").tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
+            } else {
+                style.progress_chars("#>-").tick_chars("-\\|/ ")
+            };
             bar.set_style(style);
         }
         let stop = Arc::clone(&self.stop);
@@ -492,10 +505,13 @@ impl Progress {
             loop {
                 let c = collector.counters();
                 bar.set_position(c.stored);
-                bar.set_message(format!(
-                    "duplicates {}  quarantined {}",
-                    c.duplicates, c.quarantined
-                ));
+                bar.tick();
+                if c.duplicates > 0 || c.quarantined > 0 {
+                    bar.set_message(format!(
+                        "duplicates {}  quarantined {}",
+                        c.duplicates, c.quarantined
+                    ));
+                }
                 tokio::select! {
                     () = stop.notified() => break,
                     () = tokio::time::sleep(Duration::from_millis(250)) => {}

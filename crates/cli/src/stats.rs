@@ -521,7 +521,7 @@ fn summary_json(s: &Summary) -> serde_json::Value {
 
 /// Whether the terminal's locale is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
 /// POSIX orders them); without one, the C locale: ASCII.
-fn utf8_locale() -> bool {
+pub(crate) fn utf8_locale() -> bool {
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))

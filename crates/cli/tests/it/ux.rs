@@ -515,3 +515,163 @@ async fn sink_is_one_argument_everywhere() {
     }
     assert!(blocks.windows(2).all(|w| w[0] == w[1]), "{blocks:#?}");
 }
+
+/// Runs the binary with stdin, stdout and stderr on a pseudo-terminal (util-linux's
+/// `script`), `env` added and the locale variables only as given; everything it drew,
+/// with ANSI escapes removed. Killed (and the test failed) after 120 s.
+fn run_in_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "this test needs `script` (util-linux) for a pseudo-terminal; {}",
+                crate::HOW
+            )
+        });
+    let quote = |a: &str| format!("'{}'", a.replace('\'', "'\\''"));
+    let mut command = quote(env!("CARGO_BIN_EXE_ivr-reports"));
+    for a in args {
+        command.push(' ');
+        command.push_str(&quote(a));
+    }
+    let mut cmd = Command::new(script);
+    cmd.args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env_remove("INFOBIP_BASE_URL")
+        .env_remove("INFOBIP_API_KEY")
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env_remove("RUST_LOG")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut all).unwrap();
+        all
+    });
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} on a terminal still ran after 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = child.wait().unwrap();
+    let raw = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    assert!(status.success(), "{args:?} on a terminal: {status}\n{raw}");
+    // Without CSI escapes (`ESC [ ... letter`).
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    text
+}
+
+/// The progress frames drawn: the pieces of the output between carriage returns and line
+/// feeds that mention what is stored.
+fn frames(text: &str) -> Vec<&str> {
+    text.split(['\r', '\n'])
+        .filter(|f| f.contains(" stored") && !f.contains("INFO"))
+        .collect()
+}
+
+/// A rate such as `2880/s` among the words of a frame.
+fn has_rate(frame: &str) -> bool {
+    frame.split_whitespace().any(|w| {
+        w.strip_suffix("/s")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_on_a_terminal_a_bar_or_a_spinner_ascii_without_utf8_none_with_q() {
+    let dir = std::env::temp_dir().join(format!("ivr-cli-pty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sink = |name: &str| format!("jsonl:{}", dir.join(name).display());
+
+    // The total is known: a bar with the total, a rate and an ETA.
+    let utf8 = sink("utf8.jsonl");
+    let args = ["collect", "--sandbox", "--calls", "10000", "--sink", &utf8];
+    let text = tokio::task::block_in_place(|| run_in_terminal(&args, &[("LANG", "C.UTF-8")]));
+    let drawn = frames(&text);
+    assert!(!drawn.is_empty(), "no progress drawn:\n{text}");
+    assert!(
+        drawn.iter().all(|f| f.contains("/10000 stored")),
+        "{drawn:#?}"
+    );
+    assert!(drawn.iter().all(|f| f.contains("ETA ")), "{drawn:#?}");
+    assert!(drawn.iter().any(|f| has_rate(f)), "{drawn:#?}");
+    assert!(drawn.iter().any(|f| f.contains('░')), "{drawn:#?}");
+
+    // Not UTF-8 (LANG=C): the same bar in ASCII.
+    let c = sink("c.jsonl");
+    let args = ["collect", "--sandbox", "--calls", "10000", "--sink", &c];
+    let text = tokio::task::block_in_place(|| run_in_terminal(&args, &[("LANG", "C")]));
+    let drawn = frames(&text);
+    assert!(!drawn.is_empty(), "no progress drawn:\n{text}");
+    assert!(drawn.iter().all(|f| f.is_ascii()), "{drawn:#?}");
+    assert!(drawn.iter().any(|f| f.contains("---")), "{drawn:#?}");
+
+    // The total is not known (a pull from an API): a spinner with the rate, no total.
+    let s = crate::sandbox().await;
+    s.simulate_campaign("pty", 3000);
+    let base = s.base_url().to_string();
+    let once = sink("once.jsonl");
+    let text = tokio::task::block_in_place(|| {
+        run_in_terminal(
+            &["collect", "--once", "--no-reconcile", "--sink", &once],
+            &[
+                ("LC_ALL", "C"),
+                ("INFOBIP_BASE_URL", &base),
+                ("INFOBIP_API_KEY", crate::KEY),
+            ],
+        )
+    });
+    let drawn = frames(&text);
+    assert!(!drawn.is_empty(), "no spinner drawn:\n{text}");
+    assert!(drawn.iter().all(|f| f.is_ascii()), "{drawn:#?}");
+    assert!(drawn.iter().all(|f| !f.contains("ETA")), "{drawn:#?}");
+    assert!(drawn.iter().all(|f| !f.contains("/3000")), "{drawn:#?}");
+    assert!(drawn.iter().any(|f| has_rate(f)), "{drawn:#?}");
+    assert!(
+        drawn
+            .iter()
+            .any(|f| f.trim_start().starts_with(['-', '\\', '|', '/'])),
+        "a spinner: {drawn:#?}"
+    );
+    assert!(text.contains("received 3000 by pull"), "{text}");
+
+    // -q on a terminal: nothing drawn (the statistics still print).
+    let quiet = sink("quiet.jsonl");
+    let args = [
+        "-q",
+        "collect",
+        "--sandbox",
+        "--calls",
+        "2000",
+        "--sink",
+        &quiet,
+    ];
+    let text = tokio::task::block_in_place(|| run_in_terminal(&args, &[("LANG", "C.UTF-8")]));
+    assert!(frames(&text).is_empty(), "{text}");
+    assert!(text.contains("All calls: 2000 calls"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

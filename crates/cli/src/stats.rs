@@ -499,11 +499,37 @@ impl Stats {
     }
 }
 
-fn summary_json(s: &Summary) -> serde_json::Value {
-    let cost: serde_json::Map<String, serde_json::Value> = s
-        .cost
-        .iter()
+/// Amounts per currency as JSON strings (exact decimals).
+fn cost_json(cost: &BTreeMap<String, Decimal>) -> serde_json::Value {
+    cost.iter()
         .map(|(c, v)| (c.clone(), json!(v.to_string())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The duration buckets as `(label, first second, last second or None)`, in order.
+pub(crate) fn duration_buckets() -> impl Iterator<Item = (&'static str, u64, Option<u64>)> {
+    let mut from = 0;
+    DURATION_BUCKETS.iter().map(move |&(max, label)| {
+        let bucket = (label, from, (max != u64::MAX).then_some(max));
+        from = max.saturating_add(1);
+        bucket
+    })
+}
+
+fn summary_json(s: &Summary) -> serde_json::Value {
+    let cost = cost_json(&s.cost);
+    // The series the HTML page charts, with the same numbers.
+    let hourly: Vec<serde_json::Value> = s
+        .hours
+        .iter()
+        .map(|(hour, (calls, cost))| json!({"hour": hour, "calls": calls, "cost": cost_json(cost)}))
+        .collect();
+    let durations: Vec<serde_json::Value> = duration_buckets()
+        .zip(s.durations)
+        .map(|((label, from, to), calls)| {
+            json!({"bucket": label, "fromSeconds": from, "toSeconds": to, "calls": calls})
+        })
         .collect();
     json!({
         "calls": s.calls,
@@ -516,6 +542,8 @@ fn summary_json(s: &Summary) -> serde_json::Value {
         "averageDuration": s.average_duration().to_string(),
         "cost": cost,
         "dtmf": s.dtmf,
+        "hourly": hourly,
+        "durations": durations,
     })
 }
 

@@ -51,10 +51,20 @@ pub(crate) struct CollectArgs {
     )]
     poll_interval: f64,
     /// Stop after the first empty page instead of polling on.
-    #[arg(long, env = "IVR_REPORTS_ONCE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_ONCE",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     once: bool,
     /// Pull v2 reports (GET /voice/1/reports) instead of v1 (GET /tts/3/reports).
-    #[arg(long, env = "IVR_REPORTS_V2", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_V2",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     v2: bool,
     /// Where the pull spool lives (raw bodies kept until stored). Default: beside a JSONL
     /// journal, or ./ivr-reports.spool.
@@ -76,7 +86,12 @@ pub(crate) struct CollectArgs {
     /// Do not reconcile possible-loss incidents from the voice logs (by default: after a
     /// restart finds incidents and after a lost response, every minute while one is open,
     /// and once more when the pull ends).
-    #[arg(long, env = "IVR_REPORTS_NO_RECONCILE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_NO_RECONCILE",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     no_reconcile: bool,
     /// While pulling: seconds between checks for open incidents to reconcile.
     #[arg(
@@ -118,19 +133,25 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
     // Pulling until stopped, an incident is said when it happens; a single pass says it in
     // its last line.
     let daemon = !(args.once || args.sandbox);
-    let spool = args
-        .spool
-        .clone()
-        .unwrap_or_else(|| spec.default_spool_path());
+    let incidents_log = Arc::new(std::sync::OnceLock::new());
     let collector = Arc::new(
         Collector::builder(sink)
-            .spool_path(spool.clone())
+            .spool_path(
+                args.spool
+                    .clone()
+                    .unwrap_or_else(|| spec.default_spool_path()),
+            )
             .poll_interval(Duration::from_secs_f64(args.poll_interval))
             .unhealthy_after(args.unhealthy_after)
             .generation(generation)
-            .on_event(incident_teller(daemon, &spool, args.no_reconcile))
+            .on_event(incident_teller(
+                daemon,
+                Arc::clone(&incidents_log),
+                args.no_reconcile,
+            ))
             .build(),
     );
+    let _ = incidents_log.set(collector.incidents_path().to_path_buf());
     let recovered = collector.recover().await.map_err(collector_failure);
     report_incidents(&collector, 0);
     let recovered = recovered?;
@@ -408,12 +429,9 @@ const RECONCILE_HINT: &str = "run `ivr-reports reconcile` within 48 hours of the
 /// is recorded (in the CLI's words; the collector's own event waits for -v).
 fn incident_teller(
     live: bool,
-    spool: &std::path::Path,
+    log: Arc<std::sync::OnceLock<std::path::PathBuf>>,
     no_reconcile: bool,
 ) -> impl Fn(&ivr_reports_collector::Event) + Send + Sync + 'static {
-    let mut log = spool.as_os_str().to_os_string();
-    log.push(".incidents");
-    let log = std::path::PathBuf::from(log);
     move |event| {
         if let (true, ivr_reports_collector::Event::Incident { id, reason, .. }) = (live, event) {
             let then = if no_reconcile {
@@ -425,7 +443,7 @@ fn incident_teller(
                 target: LOG_TARGET,
                 "possible-loss incident #{id} ({reason}): the reports of a response may have \
                  been consumed without arriving; recorded in {}; {then}",
-                log.display()
+                log.get().map(|p| p.display().to_string()).unwrap_or_default()
             );
         }
     }

@@ -227,13 +227,24 @@ const MAX_BULK_BARS: usize = 15;
 /// Outcomes per bulk as an SVG element: one stacked horizontal bar per bulk (the largest
 /// [`MAX_BULK_BARS`], the others together), coloured by outcome, with a legend.
 fn per_bulk(title: &str, rows: &[(String, [u64; 5])]) -> String {
-    let height = 90 + 32 * u32::try_from(rows.len()).unwrap_or(u32::MAX).min(100);
+    // A lone bulk takes three rows' height: it is drawn in the middle one.
+    let drawn_rows = match rows.len() {
+        1 => 3,
+        n => u32::try_from(n).unwrap_or(u32::MAX).min(100),
+    };
+    let height = 90 + 32 * drawn_rows;
     let width = 2 * WIDTH + 16;
     let mut svg = String::new();
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        let last = u32::try_from(rows.len().max(1) - 1).unwrap_or(u32::MAX);
+        // Row i (the largest first) on segment `slot(i)`, counted from the bottom, so the
+        // largest is on top; a lone bar in the middle of three (see `bars`).
+        let n = u32::try_from(rows.len().max(1)).unwrap_or(u32::MAX);
+        let lone = u32::from(n == 1);
+        let last = n - 1 + 2 * lone;
+        let slot = |i: u32| n - 1 - i + lone;
+        let row_at = |s: u32| s.checked_sub(lone).and_then(|s| (n - 1).checked_sub(s));
         let totals: Vec<f64> = rows
             .iter()
             .map(|(_, n)| n.iter().sum::<u64>() as f64)
@@ -249,7 +260,7 @@ fn per_bulk(title: &str, rows: &[(String, [u64; 5])]) -> String {
             .caption(title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(u32::try_from(label_width * 8 + 12).unwrap_or(332))
+            .y_label_area_size(u32::try_from(label_width * 9 + 14).unwrap_or(374))
             .build_cartesian_2d(0.0..top, (0..last).into_segmented())?;
         chart
             .configure_mesh()
@@ -257,11 +268,11 @@ fn per_bulk(title: &str, rows: &[(String, [u64; 5])]) -> String {
             .light_line_style(LIGHT)
             .x_labels(8)
             .x_label_formatter(&|v| Axis::Count.label(*v))
-            .y_labels(rows.len().max(1))
+            .y_labels(rows.len().max(1) + 2 * lone as usize)
             .y_label_style(("sans-serif", 13))
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-                    .ok()
+                SegmentValue::CenterOf(s) | SegmentValue::Exact(s) => row_at(*s)
+                    .and_then(|i| usize::try_from(i).ok())
                     .and_then(|i| rows.get(i))
                     .map(|(b, _)| b.clone())
                     .unwrap_or_default(),
@@ -271,7 +282,7 @@ fn per_bulk(title: &str, rows: &[(String, [u64; 5])]) -> String {
         for k in 0..5 {
             let colour = COLOURS[k % COLOURS.len()];
             chart.draw_series(rows.iter().enumerate().map(|(i, (_, n))| {
-                let i = u32::try_from(i).unwrap_or(0);
+                let i = slot(u32::try_from(i).unwrap_or(0));
                 let from = n[..k].iter().sum::<u64>() as f64;
                 let mut bar = Rectangle::new(
                     [

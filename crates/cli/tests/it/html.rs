@@ -197,6 +197,37 @@ async fn the_html_page_renders_the_campaign_totals_in_chromium() {
         );
     }
 
+    // One bar per bulk (a failed share in each), also when a page holds a single bulk.
+    let failed_bars = |chart: &str| {
+        chart
+            .split("<rect ")
+            .skip(1)
+            .filter(|r| r.contains("fill=\"#C62828\"") && !r.contains("width=\"0\""))
+            .count()
+    };
+    assert_eq!(failed_bars(per_bulk_chart), 2, "{per_bulk_chart}");
+    let one = bulks.keys().next().unwrap();
+    let o = run(
+        &[
+            "stats",
+            journal.to_str().unwrap(),
+            "--bulk-id",
+            one,
+            "-o",
+            "html",
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let single = stdout(&o);
+    let chart = single
+        .split_once("Outcomes per bulk")
+        .and_then(|(_, rest)| rest.split_once("</svg>"))
+        .map(|(chart, _)| chart)
+        .unwrap();
+    assert_eq!(failed_bars(chart), 1, "a lone bulk has its bar: {chart}");
+
     let png = dir.join("campaign.png");
     headless(
         &browser,

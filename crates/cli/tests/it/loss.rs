@@ -592,5 +592,20 @@ async fn a_lost_response_is_one_line_at_the_default_verbosity() {
             "{err}"
         );
     }
+
+    // Only what the CLI restates is hidden: another failure's warning still shows.
+    s.set_faults(Faults::new().rate_500(1.0)).unwrap();
+    s.inject_v1(fixed_reports());
+    let o = run(
+        &["collect", "--once", "--no-reconcile", "--sink", &sink],
+        &env,
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(" WARN ") && err.contains("pull failed"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -31,15 +31,8 @@ pub(crate) struct AuditArgs {
     /// Only this bulk (repeatable).
     #[arg(long, value_name = "ID")]
     bulk_id: Vec<String>,
-    /// Where the reports are stored: jsonl:PATH or a postgres:// URL.
-    #[arg(
-        long,
-        env = "IVR_REPORTS_SINK",
-        hide_env_values = true,
-        default_value = "jsonl:./ivr-reports.jsonl",
-        value_name = "SINK"
-    )]
-    sink: String,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// How to print.
     #[arg(long, short, value_enum, default_value = "table")]
     output: AuditOutput,
@@ -87,10 +80,7 @@ pub(crate) async fn run(api: &ApiArgs, args: AuditArgs) -> Result<(), Failure> {
     if until <= since {
         return Err(Failure::usage("--until must be after --since"));
     }
-    let spec: SinkSpec = args
-        .sink
-        .parse()
-        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    let spec: SinkSpec = args.sink.spec()?;
     let client = api.client(Format::Json)?;
     let mut filter = LogsQuery::new();
     for b in &args.bulk_id {

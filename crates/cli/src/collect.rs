@@ -5,7 +5,8 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 use ivr_reports::{Auth, Client, Format};
 use ivr_reports_collector::{Collector, Counters, ErrorKind, Generation, SinkSpec};
 use ivr_reports_sandbox::Sandbox;
@@ -27,17 +28,8 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectArgs {
-    /// Where to store: jsonl:PATH or a postgres:// URL (TLS by sslmode=require|verify-full
-    /// and sslrootcert=PATH; the password may come from IVR_REPORTS_PG_PASSWORD or
-    /// PGPASSWORD instead of the URL).
-    #[arg(
-        long,
-        env = "IVR_REPORTS_SINK",
-        hide_env_values = true,
-        default_value = "jsonl:./ivr-reports.jsonl",
-        value_name = "SINK"
-    )]
-    sink: String,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// Serve GET /metrics (Prometheus) and GET /healthz (200 when ready and healthy, else
     /// 503 with the reason) on this address, with or without a webhook.
     #[arg(long, env = "IVR_REPORTS_METRICS_ADDR", value_name = "ADDR")]
@@ -59,10 +51,20 @@ pub(crate) struct CollectArgs {
     )]
     poll_interval: f64,
     /// Stop after the first empty page instead of polling on.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_ONCE",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     once: bool,
     /// Pull v2 reports (GET /voice/1/reports) instead of v1 (GET /tts/3/reports).
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_V2",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     v2: bool,
     /// Where the pull spool lives (raw bodies kept until stored). Default: beside a JSONL
     /// journal, or ./ivr-reports.spool.
@@ -84,7 +86,12 @@ pub(crate) struct CollectArgs {
     /// Do not reconcile possible-loss incidents from the voice logs (by default: after a
     /// restart finds incidents and after a lost response, every minute while one is open,
     /// and once more when the pull ends).
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_NO_RECONCILE",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     no_reconcile: bool,
     /// While pulling: seconds between checks for open incidents to reconcile.
     #[arg(
@@ -100,10 +107,7 @@ pub(crate) struct CollectArgs {
 
 pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure> {
     let webhook_config = args.webhook.config()?;
-    let spec: SinkSpec = args
-        .sink
-        .parse()
-        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    let spec: SinkSpec = args.sink.spec()?;
     if !(args.reconcile_every.is_finite() && args.reconcile_every > 0.0) {
         return Err(Failure::usage(
             "--reconcile-every must be a number of seconds, more than 0",
@@ -126,6 +130,10 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         io::stderr().is_terminal() && crate::logging::progress_allowed(),
         args.sandbox.then_some(args.calls as u64),
     );
+    // Pulling until stopped, an incident is said when it happens; a single pass says it in
+    // its last line.
+    let daemon = !(args.once || args.sandbox);
+    let incidents_log = Arc::new(std::sync::OnceLock::new());
     let collector = Arc::new(
         Collector::builder(sink)
             .spool_path(
@@ -136,8 +144,14 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             .poll_interval(Duration::from_secs_f64(args.poll_interval))
             .unhealthy_after(args.unhealthy_after)
             .generation(generation)
+            .on_event(incident_teller(
+                daemon,
+                Arc::clone(&incidents_log),
+                args.no_reconcile,
+            ))
             .build(),
     );
+    let _ = incidents_log.set(collector.incidents_path().to_path_buf());
     let recovered = collector.recover().await.map_err(collector_failure);
     report_incidents(&collector, 0);
     let recovered = recovered?;
@@ -199,7 +213,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         None => None,
     };
 
-    let already = collector.recorded_incidents().len();
     let ticker = progress.start(Arc::clone(&collector));
     let reconcile_config = args.logs.config();
     // While the pull runs, open incidents (from an earlier run, or a lost response now)
@@ -261,7 +274,6 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         task.abort();
         let _ = task.await;
     }
-    report_incidents(&collector, already);
     let counters = collector.counters();
     tracing::info!(target: LOG_TARGET, "{}", summary_line(&counters));
     // The pull has taken what the API still had: reconcile what may be gone. An incident
@@ -304,7 +316,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
         if still_open > 0 {
             failure.code = EXIT_RESPONSE_LOST;
             failure.message.push_str(&format!(
-                "; and {still_open} possible-loss incidents still open: see {}",
+                "; and {still_open} possible-loss incidents still open (see {}): {RECONCILE_HINT}",
                 collector.incidents_path().display()
             ));
         }
@@ -338,7 +350,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             code: EXIT_RESPONSE_LOST,
             message: format!(
                 "{still_open} possible-loss incidents still open ({} responses lost in this \
-                 run): the reports they carried may have been consumed; see {}",
+                 run): the reports they carried may have been consumed (see {}): {RECONCILE_HINT}",
                 counters.lost_response_incidents,
                 collector.incidents_path().display()
             ),
@@ -409,9 +421,38 @@ fn report_incidents(collector: &Collector, skip: usize) {
     }
 }
 
+/// What to do about an incident still open.
+const RECONCILE_HINT: &str = "run `ivr-reports reconcile` within 48 hours of the loss to \
+    recover their reports from the voice logs";
+
+/// An observer of the collector that, when `live`, says each possible-loss incident as it
+/// is recorded (in the CLI's words; the collector's own event waits for -v).
+fn incident_teller(
+    live: bool,
+    log: Arc<std::sync::OnceLock<std::path::PathBuf>>,
+    no_reconcile: bool,
+) -> impl Fn(&ivr_reports_collector::Event) + Send + Sync + 'static {
+    move |event| {
+        if let (true, ivr_reports_collector::Event::Incident { id, reason, .. }) = (live, event) {
+            let then = if no_reconcile {
+                RECONCILE_HINT
+            } else {
+                "reconciling it from the voice logs"
+            };
+            tracing::error!(
+                target: LOG_TARGET,
+                "possible-loss incident #{id} ({reason}): the reports of a response may have \
+                 been consumed without arriving; recorded in {}; {then}",
+                log.get().map(|p| p.display().to_string()).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// The counters of a run (incidents are said on their own lines).
 fn summary_line(c: &Counters) -> String {
     format!(
-        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later); {} lost responses, {} possible-loss incidents",
+        "received {} by pull and {} by push; stored {} new, {} duplicates, {} conflicts, {} quarantined, {} recovered from logs ({} replaced later)",
         c.received_pull,
         c.received_push,
         c.stored,
@@ -420,8 +461,6 @@ fn summary_line(c: &Counters) -> String {
         c.quarantined,
         c.recovered,
         c.replaced_recovered,
-        c.lost_response_incidents,
-        c.possible_loss_incidents
     )
 }
 
@@ -456,14 +495,27 @@ impl Progress {
         let (bar, template) = match self.total {
             Some(total) => (
                 ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()),
-                "{bar:30} {pos}/{len} stored  {per_sec}  ETA {eta}  {msg}",
+                "{bar:30} {pos}/{len} stored  {rate}  ETA {eta}  {msg}",
             ),
             None => (
                 ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-                "{spinner} {pos} stored  {per_sec}  {msg}",
+                "{spinner} {pos} stored  {rate}  {msg}",
             ),
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
+            // Whole reports a second (indicatif's {per_sec} shows four decimals).
+            let style = style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            );
+            // ASCII where the terminal's locale is not UTF-8 (as the stats bars).
+            let style = if crate::stats::utf8_locale() {
+                style.progress_chars("█▌░").tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
+            } else {
+                style.progress_chars("#>-").tick_chars("-\\|/ ")
+            };
             bar.set_style(style);
         }
         let stop = Arc::clone(&self.stop);
@@ -471,10 +523,13 @@ impl Progress {
             loop {
                 let c = collector.counters();
                 bar.set_position(c.stored);
-                bar.set_message(format!(
-                    "duplicates {}  quarantined {}",
-                    c.duplicates, c.quarantined
-                ));
+                bar.tick();
+                if c.duplicates > 0 || c.quarantined > 0 {
+                    bar.set_message(format!(
+                        "duplicates {}  quarantined {}",
+                        c.duplicates, c.quarantined
+                    ));
+                }
                 tokio::select! {
                     () = stop.notified() => break,
                     () = tokio::time::sleep(Duration::from_millis(250)) => {}

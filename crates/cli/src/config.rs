@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use ivr_reports::{Auth, Client, Format};
+use ivr_reports_collector::SinkSpec;
 
 use crate::Failure;
 
@@ -25,7 +27,13 @@ pub(crate) struct ApiArgs {
     pub(crate) credentials: Credentials,
 
     /// Allow credentials over plain http:// to a host that is not loopback.
-    #[arg(long, help_heading = "API")]
+    #[arg(
+        long,
+        help_heading = "API",
+        env = "IVR_REPORTS_ALLOW_INSECURE_HTTP",
+        action = clap::ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     pub(crate) allow_insecure_http: bool,
 
     /// Seconds allowed to connect to the API.
@@ -50,6 +58,36 @@ pub(crate) struct ApiArgs {
         value_name = "SECONDS"
     )]
     pub(crate) response_timeout: Duration,
+}
+
+/// Where the reports are stored: one `--sink` for `collect`, `reconcile`, `audit` and
+/// `stats`, with one help text, one environment variable and one default.
+#[derive(Debug, Args)]
+pub(crate) struct SinkArgs {
+    /// Where the reports are stored: jsonl:PATH or a postgres:// URL (TLS by
+    /// sslmode=require|verify-full and sslrootcert=PATH; the password may come from
+    /// IVR_REPORTS_PG_PASSWORD or PGPASSWORD instead of the URL).
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SINK",
+        hide_env_values = true,
+        default_value = "jsonl:./ivr-reports.jsonl",
+        value_name = "SINK"
+    )]
+    pub(crate) sink: String,
+}
+
+impl SinkArgs {
+    /// The sink this names; a text that names none is a usage error.
+    pub(crate) fn spec(&self) -> Result<SinkSpec, Failure> {
+        parse_sink(&self.sink)
+    }
+}
+
+/// `text` as a sink; a text that names none is a usage error.
+pub(crate) fn parse_sink(text: &str) -> Result<SinkSpec, Failure> {
+    text.parse()
+        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`).

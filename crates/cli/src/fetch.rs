@@ -105,7 +105,16 @@ async fn fetch<R: Report>(
     );
     let endpoint = Reports::<R>::new(query);
     // The body first, undecoded: once it is on disk nothing the decoder says can lose it.
-    let response = client.send(&Raw(&endpoint)).await?;
+    let response = client.send(&Raw(&endpoint)).await.map_err(|e| {
+        let mut failure = Failure::from(e);
+        if failure.code == crate::EXIT_RESPONSE_LOST {
+            failure.message.push_str(
+                "; fetch keeps no record of it: `ivr-reports collect` records such a loss and \
+                 reconciles it from the voice logs (kept 48 hours)",
+            );
+        }
+        failure
+    })?;
     let saved = match save {
         Some((file, path)) => {
             save_body(file, &path, response.body())?;

@@ -3,7 +3,12 @@
 use std::io::IsTerminal;
 
 use clap::ValueEnum;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Metadata};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::FilterExt as _;
+use tracing_subscriber::layer::{Context, Filter, Layer as _, SubscriberExt as _};
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// How log lines look.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -42,7 +47,9 @@ pub(crate) fn init(verbose: u8, quiet: bool, format: LogFormat) -> Option<String
         PROGRESS_ALLOWED.store(false, std::sync::atomic::Ordering::Relaxed);
     }
     let mut warning = None;
-    let filter = match std::env::var("RUST_LOG") {
+    let rust_log = std::env::var("RUST_LOG");
+    let rust_log_set = rust_log.as_ref().is_ok_and(|v| !v.trim().is_empty());
+    let filter = match rust_log {
         Ok(value) if !value.trim().is_empty() => match EnvFilter::try_new(&value) {
             Ok(filter) => filter,
             Err(e) => {
@@ -52,23 +59,98 @@ pub(crate) fn init(verbose: u8, quiet: bool, format: LogFormat) -> Option<String
         },
         _ => EnvFilter::new(default_directives(verbose, quiet)),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    // At the default verbosity (and with -q) a human reads stderr: events the CLI restates
+    // in its own words are left to -v and RUST_LOG. JSON logs keep every event.
+    let restated = Restated {
+        active: format == LogFormat::Text && verbose == 0 && !rust_log_set,
+    };
+    let filter = filter.and(restated);
     let installed = match format {
-        LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_filter(filter),
+            )
             .try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(true)
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(true)
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
             .try_init(),
     };
     if let Err(e) = installed {
         warning = Some(format!("logging is off: {e}"));
     }
     warning
+}
+
+/// Hides, unless asked for (`-v`, `RUST_LOG`), the library events about a lost response
+/// that the CLI says itself, once, in its own words: the transport's "response lost" (the
+/// error reaches the CLI), the collector's "pull failed" of a lost response and its
+/// "possible-loss incident recorded" (the CLI names each incident, live or in its last
+/// line). Other library warnings and errors still show.
+#[derive(Clone, Copy, Debug)]
+struct Restated {
+    active: bool,
+}
+
+impl Restated {
+    fn hides(event: &Event<'_>) -> bool {
+        let meta = event.metadata();
+        let target = meta.target();
+        if target.starts_with("ivr_reports_transport::client") && *meta.level() == Level::ERROR {
+            // The client's only error event: a response lost after the request was sent.
+            return true;
+        }
+        if !target.starts_with("ivr_reports_collector") {
+            return false;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        fields.kind == "ResponseLost" || fields.message.starts_with("possible-loss incident")
+    }
+}
+
+impl<S> Filter<S> for Restated {
+    fn enabled(&self, _: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
+        !(self.active && Self::hides(event))
+    }
+}
+
+/// The fields [`Restated`] reads.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    kind: String,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_string(),
+            "kind" => self.kind = value.to_string(),
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "kind" => self.kind = format!("{value:?}"),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ struct Cli {
         global = true,
         value_enum,
         default_value = "text",
+        env = "IVR_REPORTS_LOG_FORMAT",
         value_name = "FORMAT",
         help_heading = "Logging"
     )]

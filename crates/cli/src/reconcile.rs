@@ -19,18 +19,11 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
-    /// Where the reports are stored: jsonl:PATH or a postgres:// URL.
-    #[arg(
-        long,
-        env = "IVR_REPORTS_SINK",
-        hide_env_values = true,
-        default_value = "jsonl:./ivr-reports.jsonl",
-        value_name = "SINK"
-    )]
-    sink: String,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// The pull spool whose incident log (SPOOL.incidents) is reconciled. Default: as
     /// `collect` chooses it.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "IVR_REPORTS_SPOOL", value_name = "PATH")]
     spool: Option<std::path::PathBuf>,
     #[command(flatten)]
     logs: LogsArgs,
@@ -41,10 +34,20 @@ pub(crate) struct ReconcileArgs {
 pub(crate) struct LogsArgs {
     /// Reconciliation reads the logs this many seconds before and after an incident's
     /// request (default: all the logs keep, 48 hours).
-    #[arg(long, default_value_t = 48 * 3600, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_RECONCILE_MARGIN",
+        default_value_t = 48 * 3600,
+        value_name = "SECONDS"
+    )]
     pub(crate) reconcile_margin: u64,
     /// The logs' rate limit per credential (requests a minute).
-    #[arg(long, default_value_t = 120, value_name = "N")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_LOGS_RATE",
+        default_value_t = 120,
+        value_name = "N"
+    )]
     pub(crate) logs_rate: u32,
 }
 
@@ -57,10 +60,7 @@ impl LogsArgs {
 }
 
 pub(crate) async fn run(api: &ApiArgs, args: ReconcileArgs) -> Result<(), Failure> {
-    let spec: SinkSpec = args
-        .sink
-        .parse()
-        .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+    let spec: SinkSpec = args.sink.spec()?;
     let client = api.client(Format::Json)?;
     let sink = spec.open().await.map_err(collector_failure)?;
     let collector = Arc::new(

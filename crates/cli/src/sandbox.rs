@@ -20,19 +20,38 @@ Examples:
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SANDBOX_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     addr: SocketAddr,
     /// How many pending reports to start with (a count, not a random seed): a simulated
     /// campaign of that many calls spread over every test-number outcome, in bulk `seed`.
-    #[arg(long, default_value_t = 0, value_name = "COUNT")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SANDBOX_SEED",
+        default_value_t = 0,
+        value_name = "COUNT"
+    )]
     seed: usize,
     /// The largest request body accepted (send requests, injected pages), in bytes; larger
     /// ones get 413. Bodies of unauthenticated requests are never read.
-    #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SANDBOX_MAX_BODY_BYTES",
+        default_value_t = 8 * 1024 * 1024,
+        value_name = "BYTES"
+    )]
     max_body_bytes: u64,
     /// How many `GET /tts/3/logs` requests each credential may make per minute (sliding
     /// window) before getting 429 with `Retry-After`, as the real API's 120. 0: no limit.
-    #[arg(long, default_value_t = 120, value_name = "N")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_SANDBOX_LOGS_RATE_LIMIT",
+        default_value_t = 120,
+        value_name = "N"
+    )]
     logs_rate_limit: u32,
 }
 

@@ -24,9 +24,12 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct StatsArgs {
-    /// The reports: a journal (any PATH, or jsonl:PATH) or a postgres:// URL.
-    #[arg(default_value = "jsonl:./ivr-reports.jsonl", value_name = "SOURCE")]
-    source: String,
+    /// The reports: a journal (any PATH, or jsonl:PATH; recognised by its content) or a
+    /// postgres:// URL. Given, it wins over --sink and IVR_REPORTS_SINK.
+    #[arg(value_name = "SOURCE")]
+    source: Option<String>,
+    #[command(flatten)]
+    sink: crate::config::SinkArgs,
     /// Only this bulk.
     #[arg(long, value_name = "ID")]
     bulk_id: Option<String>,
@@ -51,15 +54,13 @@ pub(crate) enum StatsOutput {
 }
 
 pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
-    let source = args.source.as_str();
+    let source = args.source.as_deref().unwrap_or(&args.sink.sink);
     let mut stats = Stats::default();
     let bulk_id = args.bulk_id.clone();
     let wanted = move |r: &Facts| bulk_id.is_none() || r.bulk_id == bulk_id;
     if source.starts_with("postgres://") || source.starts_with("postgresql://") {
         // The database keeps one row per messageId: nothing to deduplicate here.
-        let spec: SinkSpec = source
-            .parse()
-            .map_err(|e: ivr_reports_collector::Error| Failure::usage(crate::one_line(&e)))?;
+        let spec: SinkSpec = crate::config::parse_sink(source)?;
         let SinkSpec::Postgres(url) = &spec else {
             return Err(Failure::usage(format!("not a PostgreSQL URL: {spec}")));
         };
@@ -498,11 +499,37 @@ impl Stats {
     }
 }
 
-fn summary_json(s: &Summary) -> serde_json::Value {
-    let cost: serde_json::Map<String, serde_json::Value> = s
-        .cost
-        .iter()
+/// Amounts per currency as JSON strings (exact decimals).
+fn cost_json(cost: &BTreeMap<String, Decimal>) -> serde_json::Value {
+    cost.iter()
         .map(|(c, v)| (c.clone(), json!(v.to_string())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The duration buckets as `(label, first second, last second or None)`, in order.
+pub(crate) fn duration_buckets() -> impl Iterator<Item = (&'static str, u64, Option<u64>)> {
+    let mut from = 0;
+    DURATION_BUCKETS.iter().map(move |&(max, label)| {
+        let bucket = (label, from, (max != u64::MAX).then_some(max));
+        from = max.saturating_add(1);
+        bucket
+    })
+}
+
+fn summary_json(s: &Summary) -> serde_json::Value {
+    let cost = cost_json(&s.cost);
+    // The series the HTML page charts, with the same numbers.
+    let hourly: Vec<serde_json::Value> = s
+        .hours
+        .iter()
+        .map(|(hour, (calls, cost))| json!({"hour": hour, "calls": calls, "cost": cost_json(cost)}))
+        .collect();
+    let durations: Vec<serde_json::Value> = duration_buckets()
+        .zip(s.durations)
+        .map(|((label, from, to), calls)| {
+            json!({"bucket": label, "fromSeconds": from, "toSeconds": to, "calls": calls})
+        })
         .collect();
     json!({
         "calls": s.calls,
@@ -515,12 +542,14 @@ fn summary_json(s: &Summary) -> serde_json::Value {
         "averageDuration": s.average_duration().to_string(),
         "cost": cost,
         "dtmf": s.dtmf,
+        "hourly": hourly,
+        "durations": durations,
     })
 }
 
 /// Whether the terminal's locale is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
 /// POSIX orders them); without one, the C locale: ASCII.
-fn utf8_locale() -> bool {
+pub(crate) fn utf8_locale() -> bool {
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))

@@ -52,15 +52,31 @@ pub(crate) struct WebhookArgs {
     webhook_secret_path: Option<String>,
     /// Accept pushes from anyone on a non-loopback address (only behind something that
     /// authenticates for you: anyone who reaches the port can store forged reports).
-    #[arg(long, conflicts_with_all = ["webhook_user", "webhook_secret_path"])]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_WEBHOOK_NO_AUTH",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        conflicts_with_all = ["webhook_user", "webhook_secret_path"]
+    )]
     webhook_no_auth: bool,
     /// MiB of memory decoding and storing pushes may take at once; pushes beyond wait, and
     /// get 503 with Retry-After after 10 s (the sender retries).
-    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_WEBHOOK_MEMORY_BUDGET",
+        default_value_t = 512,
+        value_name = "MIB"
+    )]
     webhook_memory_budget: u64,
     /// MiB the quarantine may hold before pushes that would add to it get 507 with
     /// Retry-After (not acknowledged: the sender retries, nothing is lost).
-    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    #[arg(
+        long,
+        env = "IVR_REPORTS_WEBHOOK_MAX_QUARANTINE",
+        default_value_t = 1024,
+        value_name = "MIB"
+    )]
     webhook_max_quarantine: u64,
 }
 

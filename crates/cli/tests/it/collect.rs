@@ -82,6 +82,73 @@ async fn stats_table_and_csv_match_the_golden_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `stats --output json` carries the series the HTML page charts: calls and cost per hour
+/// sent, the duration distribution, and all of it per bulk.
+#[tokio::test]
+async fn stats_json_carries_the_charts_series() {
+    let dir = temp_dir("stats-series");
+    let journal = dir.join("fixed.jsonl");
+    {
+        let sink = JsonlSink::open(&journal).await.unwrap();
+        let mut reports: Vec<AnyReport> =
+            fixed_reports().into_iter().map(AnyReport::from).collect();
+        // A fourth call an hour later, in another bulk.
+        let mut later = fixed_reports().remove(0);
+        later.message_id = "later-0000-4000-a000-000000000004".parse().unwrap();
+        later.bulk_id = Some("other-bulk".into());
+        later.sent_at =
+            Some(ivr_reports::Timestamp::parse("2015-02-12T10:05:00.000+0100").unwrap());
+        later.duration = Some(400);
+        reports.push(AnyReport::from(later));
+        sink.store(&reports).await.unwrap();
+    }
+    let o = run(&["stats", journal.to_str().unwrap(), "-o", "json"], &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let overall = &doc["overall"];
+    assert_eq!(
+        overall["hourly"],
+        serde_json::json!([
+            {"hour": "2015-02-12T09", "calls": 3, "cost": {"CHF": "0", "EUR": "0.10", "USD": "0.5185"}},
+            {"hour": "2015-02-12T10", "calls": 1, "cost": {"EUR": "4.00"}},
+        ])
+    );
+    let durations: Vec<(String, u64)> = overall["durations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["bucket"].as_str().unwrap().to_string(),
+                d["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("0s", 1),
+        ("1-15s", 1),
+        ("16-30s", 0),
+        ("31-60s", 0),
+        ("1-2m", 1),
+        ("2-5m", 0),
+        ("over 5m", 1),
+    ];
+    assert_eq!(
+        durations,
+        expected.map(|(b, n)| (b.to_string(), n)).to_vec()
+    );
+    assert_eq!(overall["durations"][6]["fromSeconds"], 301);
+    assert_eq!(
+        overall["durations"][6]["toSeconds"],
+        serde_json::Value::Null
+    );
+    // Per bulk, the same series.
+    assert_eq!(doc["bulks"]["other-bulk"]["calls"], 1);
+    assert_eq!(doc["bulks"]["other-bulk"]["durations"][6]["calls"], 1);
+    assert_eq!(doc["bulks"]["golden-bulk"]["hourly"][0]["calls"], 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test]
 async fn collect_once_from_the_configured_api() {
     let s = sandbox().await;

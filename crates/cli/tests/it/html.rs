@@ -62,20 +62,23 @@ async fn the_html_page_renders_the_campaign_totals_in_chromium() {
     std::fs::create_dir_all(&dir).unwrap();
     let journal = dir.join("campaign.jsonl");
     let sink = format!("jsonl:{}", journal.display());
-    let o = run(
-        &[
-            "collect",
-            "--sandbox",
-            "--calls",
-            "300",
-            "--sink",
-            &sink,
-            "-q",
-        ],
-        &[],
-    )
-    .await;
-    assert!(o.status.success(), "{}", stderr(&o));
+    // Two campaigns (two bulks) in one journal, for the chart per bulk.
+    for calls in ["300", "120"] {
+        let o = run(
+            &[
+                "collect",
+                "--sandbox",
+                "--calls",
+                calls,
+                "--sink",
+                &sink,
+                "-q",
+            ],
+            &[],
+        )
+        .await;
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
     let o = run(&["stats", journal.to_str().unwrap(), "-o", "json"], &[]).await;
     let totals: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let o = run(
@@ -91,8 +94,8 @@ async fn the_html_page_renders_the_campaign_totals_in_chromium() {
         assert!(!page.contains(banned), "the page holds {banned:?}");
     }
     assert!(
-        page.matches("<svg").count() >= 5,
-        "charts: outcomes, answered by, time, cost, durations"
+        page.matches("<svg").count() >= 7,
+        "charts: outcomes, answered by, time, cost, durations, DTMF, per bulk"
     );
 
     let file = dir.join("campaign.html");
@@ -127,6 +130,103 @@ async fn the_html_page_renders_the_campaign_totals_in_chromium() {
             "the rendered page shows the cost {shown}"
         );
     }
+
+    // Each chart's numbers (folded under it) are those of `--output json`: the hourly
+    // calls and cost, the duration distribution, the outcomes per bulk.
+    let row = |cells: &[String]| {
+        let mut tr = format!("<tr><td>{}</td>", cells[0]);
+        for c in &cells[1..] {
+            tr.push_str(&format!("<td class=\"n\">{c}</td>"));
+        }
+        tr + "</tr>"
+    };
+    let shown = |cells: Vec<String>| {
+        let tr = row(&cells);
+        assert!(dom.contains(&tr), "the rendered page shows {tr}");
+    };
+    let hourly = overall["hourly"].as_array().unwrap();
+    assert!(!hourly.is_empty());
+    let mut hourly_calls = 0;
+    for h in hourly {
+        let hour = h["hour"].as_str().unwrap().to_string();
+        hourly_calls += h["calls"].as_u64().unwrap();
+        shown(vec![hour.clone(), h["calls"].to_string()]);
+        for cost in h["cost"].as_object().unwrap().values() {
+            shown(vec![hour.clone(), cost.as_str().unwrap().to_string()]);
+        }
+    }
+    assert_eq!(hourly_calls, calls);
+    let durations = overall["durations"].as_array().unwrap();
+    assert_eq!(
+        durations
+            .iter()
+            .map(|d| d["calls"].as_u64().unwrap())
+            .sum::<u64>(),
+        calls
+    );
+    for d in durations {
+        shown(vec![
+            d["bucket"].as_str().unwrap().to_string(),
+            d["calls"].to_string(),
+        ]);
+    }
+    assert!(dom.contains("Outcomes per bulk"), "the chart per bulk");
+    let per_bulk_chart = page
+        .split_once("Outcomes per bulk")
+        .and_then(|(_, rest)| rest.split_once("</svg>"))
+        .map(|(chart, _)| chart)
+        .expect("the chart per bulk is an SVG");
+    let bulks = totals["bulks"].as_object().unwrap();
+    assert_eq!(bulks.len(), 2);
+    for (bulk, b) in bulks {
+        let mut cells = vec![bulk.clone(), b["calls"].to_string()];
+        for key in [
+            "answeredByHuman",
+            "answeredByMachine",
+            "busy",
+            "noAnswer",
+            "failed",
+        ] {
+            cells.push(b[key].to_string());
+        }
+        shown(cells);
+        // Its bar is labelled in the chart.
+        assert!(
+            per_bulk_chart.contains(bulk.as_str()),
+            "{bulk} in the chart"
+        );
+    }
+
+    // One bar per bulk (a failed share in each), also when a page holds a single bulk.
+    let failed_bars = |chart: &str| {
+        chart
+            .split("<rect ")
+            .skip(1)
+            .filter(|r| r.contains("fill=\"#C62828\"") && !r.contains("width=\"0\""))
+            .count()
+    };
+    assert_eq!(failed_bars(per_bulk_chart), 2, "{per_bulk_chart}");
+    let one = bulks.keys().next().unwrap();
+    let o = run(
+        &[
+            "stats",
+            journal.to_str().unwrap(),
+            "--bulk-id",
+            one,
+            "-o",
+            "html",
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let single = stdout(&o);
+    let chart = single
+        .split_once("Outcomes per bulk")
+        .and_then(|(_, rest)| rest.split_once("</svg>"))
+        .map(|(chart, _)| chart)
+        .unwrap();
+    assert_eq!(failed_bars(chart), 1, "a lone bulk has its bar: {chart}");
 
     let png = dir.join("campaign.png");
     headless(

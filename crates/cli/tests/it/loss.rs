@@ -526,7 +526,86 @@ async fn a_running_collector_reconciles_a_lost_response_while_it_pulls() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("incident #1: closed"), "{err}");
+    // Said when it happened, once (the library's own events wait for -v).
+    let lost: Vec<&str> = err.lines().filter(|l| l.contains("lost")).collect();
+    assert_eq!(lost.len(), 1, "{err}");
+    assert!(
+        lost[0].contains("possible-loss incident #1 (response lost)")
+            && lost[0].contains("reconciling"),
+        "{err}"
+    );
     let log = std::fs::read_to_string(dir.join("r.spool.incidents")).unwrap();
     assert!(log.contains("\"reconciled\":1"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A lost response is said on ONE stderr line at the default verbosity (the CLI's own: what
+/// it means and that reconciliation is what to do), not once per layer; `-v` still shows
+/// each layer's event.
+#[tokio::test]
+async fn a_lost_response_is_one_line_at_the_default_verbosity() {
+    let s = sandbox().await;
+    let env = env_for(&s);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    s.set_faults(Faults::new().drop_after_take(1.0)).unwrap();
+    let dir = temp_dir("lost-once");
+    let sink = format!("jsonl:{}", dir.join("r.jsonl").display());
+    let mentions = |err: &str| -> Vec<String> {
+        err.lines()
+            .filter(|l| l.to_lowercase().contains("lost"))
+            .map(str::to_string)
+            .collect()
+    };
+    for args in [
+        &["collect", "--once", "--no-reconcile", "--sink", &sink][..],
+        &["fetch", "-o", "jsonl"][..],
+    ] {
+        s.inject_v1(fixed_reports());
+        let o = run(args, &env).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        let lines = mentions(&err);
+        assert_eq!(lines.len(), 1, "{args:?}: {err}");
+        assert!(lines[0].starts_with("error:"), "{err}");
+        assert!(lines[0].contains("consumed"), "{err}");
+        assert!(lines[0].contains("reconcile"), "what to do: {err}");
+
+        // -v: every layer's detail is there to see.
+        s.inject_v1(fixed_reports());
+        let mut verbose = vec!["-v"];
+        verbose.extend(args);
+        let o = run(&verbose, &env).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("ivr_reports_transport"), "{err}");
+        assert!(mentions(&err).len() > 1, "{err}");
+
+        // RUST_LOG too.
+        s.inject_v1(fixed_reports());
+        let mut with_rust_log = env.clone();
+        with_rust_log.push(("RUST_LOG", "ivr_reports_transport=error"));
+        let o = run(args, &with_rust_log).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("ivr_reports_transport") && err.contains("response lost"),
+            "{err}"
+        );
+    }
+
+    // Only what the CLI restates is hidden: another failure's warning still shows.
+    s.set_faults(Faults::new().rate_500(1.0)).unwrap();
+    s.inject_v1(fixed_reports());
+    let o = run(
+        &["collect", "--once", "--no-reconcile", "--sink", &sink],
+        &env,
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(" WARN ") && err.contains("pull failed"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

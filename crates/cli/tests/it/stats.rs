@@ -89,7 +89,7 @@ async fn stats_reads_any_journal_once_per_message_and_says_it_skipped_a_torn_lin
 /// Peak resident memory of a child, sampled from /proc while it runs (the high-water mark
 /// only grows, so the last sample is a lower bound of the peak that misses at most the last
 /// few milliseconds).
-fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u64) {
+pub(crate) fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-reports"))
         .args(args)
         .stdin(Stdio::null())
@@ -207,4 +207,98 @@ async fn stats_reads_postgres_page_by_page() {
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["overall"]["calls"], 15);
+}
+
+/// `stats` from PostgreSQL reads the table page by page: 200,000 reports (4 outcomes, 7
+/// bulks) in bounded memory, every one counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_streams_a_large_postgres_table_in_bounded_memory() {
+    let reports: u64 = std::env::var("IVR_REPORTS_STATS_REPORTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let url = crate::pg_url("stats_streams_a_large_postgres_table_in_bounded_memory");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("t_cli_stats_big_{}_{nanos}", std::process::id());
+    // The sink creates the table and stores one report per outcome, as it stores any:
+    // the templates of the rows the database then copies.
+    let sink = ivr_reports_collector::PgSink::builder(url.clone())
+        .schema(schema.clone())
+        .connect()
+        .await
+        .unwrap();
+    let templates: Vec<AnyReport> = [5000, 5001, 5002, 5003]
+        .iter()
+        .map(|&e| AnyReport::from(report(&format!("template-{e}"), "t", e, 30, Some("1"))))
+        .collect();
+    ivr_reports_collector::Sink::store(&sink, &templates)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let table = format!("\"{schema}\".ivr_reports");
+    let copies = reports / 4;
+    let copy = format!(
+        "INSERT INTO {table} (message_id, generation, bulk_id, to_number, status_id,
+           status_group_id, error_id, duration_seconds, price_per_second, currency, sent_at,
+           done_at, origin, report)
+         SELECT t.message_id || '-' || i, t.generation, 'bulk-' || (i % 7), t.to_number,
+           t.status_id, t.status_group_id, t.error_id, t.duration_seconds, t.price_per_second,
+           t.currency, t.sent_at, t.done_at, t.origin,
+           jsonb_set(jsonb_set(t.report, '{{messageId}}', to_jsonb(t.message_id || '-' || i)),
+                     '{{bulkId}}', to_jsonb('bulk-' || (i % 7)))
+         FROM generate_series(1, {copies}) AS i, {table} AS t
+         ORDER BY i, t.message_id;
+         DELETE FROM {table} WHERE bulk_id = 't';"
+    );
+    let loading = Instant::now();
+    client.batch_execute(&copy).await.unwrap();
+    let loaded = loading.elapsed();
+
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let cli_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let reading = Instant::now();
+    let (o, peak_kib) = tokio::task::block_in_place(|| {
+        run_measuring_peak_kib(&["stats", "--sink", &cli_url, "-o", "json"])
+    });
+    let read = reading.elapsed();
+    client
+        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = connection.await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let all = &doc["overall"];
+    let n = copies * 4;
+    assert_eq!(all["calls"], n);
+    for key in ["answeredByHuman", "answeredByMachine", "busy", "noAnswer"] {
+        assert_eq!(all[key], copies, "{key}");
+    }
+    assert_eq!(all["totalDuration"], n * 30);
+    // 0.01 EUR a second, 30 s each.
+    assert_eq!(
+        all["cost"]["EUR"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap(),
+        Decimal::from(n * 30) / Decimal::from(100)
+    );
+    assert_eq!(doc["bulks"].as_object().unwrap().len(), 7);
+    eprintln!(
+        "stats over {n} PostgreSQL reports: peak RSS {peak_kib} KiB (loaded in {loaded:?}, \
+         read in {read:?})"
+    );
+    assert!(peak_kib > 0, "no memory sample: /proc not readable?");
+    assert!(
+        peak_kib < 64 * 1024,
+        "stats kept {peak_kib} KiB resident for {n} PostgreSQL reports: it must stream"
+    );
 }

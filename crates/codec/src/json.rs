@@ -14,6 +14,9 @@ use crate::{Error, ErrorKind, Format, PriceName};
 #[derive(Debug)]
 pub(crate) struct JsonSource<'a> {
     input: &'a [u8],
+    /// The input's longest valid UTF-8 prefix, validated once: strings inside it are sliced
+    /// from it, and only those past an invalid byte are validated one by one.
+    text: &'a str,
     pos: usize,
     /// No field read yet in the current object.
     first: bool,
@@ -71,8 +74,13 @@ fn find_stop(bytes: &[u8], mut i: usize) -> usize {
 
 impl<'a> JsonSource<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
+        let text = std::str::from_utf8(input).unwrap_or_else(|e| {
+            std::str::from_utf8(input.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default()
+        });
         Self {
             input,
+            text,
             pos: 0,
             first: true,
             depth: 0,
@@ -124,10 +132,19 @@ impl<'a> JsonSource<'a> {
         Ok((self.input.get(start..i).unwrap_or_default(), escaped))
     }
 
+    /// The input's bytes `start..end` as text, when they lie in the prefix validated once.
+    #[inline(always)]
+    fn validated(&self, start: usize, end: usize) -> Option<&'a str> {
+        self.text.get(start..end)
+    }
+
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         let at = self.pos;
         let (raw, escaped) = self.raw_string()?;
         if !escaped {
+            if let Some(s) = self.validated(at + 1, self.pos - 1) {
+                return Ok(Cow::Borrowed(s));
+            }
             return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|e| {
                 Error::new(ErrorKind::InvalidValue, "invalid UTF-8 in string")
                     .at(at + 1 + e.valid_up_to())
@@ -169,6 +186,9 @@ impl<'a> JsonSource<'a> {
             }
         }
         self.pos = i;
+        if let Some(s) = self.validated(start, i) {
+            return Ok(s);
+        }
         // ASCII by construction.
         std::str::from_utf8(b.get(start..i).unwrap_or_default())
             .map_err(|_| syntax("invalid number", start))

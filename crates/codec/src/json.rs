@@ -331,6 +331,20 @@ impl<'a> Source<'a> for JsonSource<'a> {
             if !self.advance_to_key()? {
                 return Ok(None);
             }
+            // Fields usually come in the declared order: the expected name, followed by its
+            // closing quote, is the key (no name holds a quote, a backslash or a control).
+            if let Some(name) = names.get(*hint) {
+                let n = name.as_bytes();
+                let from = self.pos + 1;
+                let end = from + n.len();
+                if self.input.get(from..end) == Some(n) && self.input.get(end) == Some(&b'"') {
+                    self.pos = end + 1;
+                    self.colon()?;
+                    let i = *hint;
+                    *hint = i + 1;
+                    return Ok(Some(i));
+                }
+            }
             let at = self.pos;
             let (raw, escaped) = self.raw_string()?;
             let unescaped;
@@ -341,11 +355,7 @@ impl<'a> Source<'a> for JsonSource<'a> {
                 raw
             };
             self.colon()?;
-            let found = match names.get(*hint) {
-                Some(n) if n.as_bytes() == key => Some(*hint),
-                _ => names.iter().position(|n| n.as_bytes() == key),
-            };
-            match found {
+            match schema::find_name(names, *hint, key) {
                 Some(i) => {
                     *hint = i + 1;
                     return Ok(Some(i));

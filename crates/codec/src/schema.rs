@@ -195,6 +195,18 @@ fn name_like(sent: Cow<'_, str>, known: Option<&'static str>) -> Cow<'static, st
     }
 }
 
+/// The position of `key` in `names`, searched from `hint` on, then before it: fields
+/// usually come in the declared order, some left out, so the search is short.
+#[inline]
+pub(crate) fn find_name(names: &[&str], hint: usize, key: &[u8]) -> Option<usize> {
+    let hit = |(i, n): (usize, &&str)| (n.as_bytes() == key).then_some(i);
+    let after = names.get(hint..).unwrap_or_default().iter().enumerate();
+    after
+        .map(|(i, n)| (i + hint, n))
+        .find_map(hit)
+        .or_else(|| names.iter().take(hint).enumerate().find_map(hit))
+}
+
 // ---- the declarations: one per wire object ----
 
 /// The fields of one wire object, declared once with `fields!`: [`ALL`](Fields::ALL) in

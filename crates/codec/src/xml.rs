@@ -203,18 +203,11 @@ fn char_ref(digits: &[u8], radix: u32, at: usize) -> Result<char, Error> {
     char::from_u32(code).ok_or_else(bad)
 }
 
-fn find(names: &[&str], hint: usize, name: &[u8]) -> Option<usize> {
-    match names.get(hint) {
-        Some(n) if n.as_bytes() == name => Some(hint),
-        _ => names.iter().position(|n| n.as_bytes() == name),
-    }
-}
-
 impl<'a> Source<'a> for XmlSource<'a> {
     fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
             match self.event()? {
-                Event::Start(e) => match find(names, *hint, e.local_name().as_ref()) {
+                Event::Start(e) => match schema::find_name(names, *hint, e.local_name().as_ref()) {
                     Some(i) => {
                         self.empty = false;
                         *hint = i + 1;
@@ -223,7 +216,7 @@ impl<'a> Source<'a> for XmlSource<'a> {
                     None => self.skip_element()?,
                 },
                 Event::Empty(e) => {
-                    if let Some(i) = find(names, *hint, e.local_name().as_ref()) {
+                    if let Some(i) = schema::find_name(names, *hint, e.local_name().as_ref()) {
                         self.empty = true;
                         *hint = i + 1;
                         return Ok(Some(i));

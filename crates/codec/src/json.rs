@@ -44,7 +44,7 @@ const STRING_STOP: [bool; 256] = {
 
 /// The first index at or after `i` holding `"`, `\\` or a control character (or the length):
 /// eight bytes at a time, with the classic "has a byte less than n" bit trick.
-#[inline]
+#[inline(always)]
 fn find_stop(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -88,12 +88,12 @@ impl<'a> JsonSource<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
@@ -109,7 +109,7 @@ impl<'a> JsonSource<'a> {
     }
 
     /// The raw bytes of a string starting at `"`, and whether it holds escapes.
-    #[inline]
+    #[inline(always)]
     fn raw_string(&mut self) -> Result<(&'a [u8], bool), Error> {
         let start = self.pos + 1;
         let mut i = start;
@@ -205,7 +205,7 @@ impl<'a> JsonSource<'a> {
 
     /// After the current object's `{` or a value: moves to the next key's opening quote.
     /// `false` when the object ended (its `}` consumed).
-    #[inline]
+    #[inline(always)]
     fn advance_to_key(&mut self) -> Result<bool, Error> {
         self.ws();
         if self.first {
@@ -235,7 +235,7 @@ impl<'a> JsonSource<'a> {
         Ok(true)
     }
 
-    #[inline]
+    #[inline(always)]
     fn colon(&mut self) -> Result<(), Error> {
         self.ws();
         if self.peek() != Some(b':') {

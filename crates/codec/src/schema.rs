@@ -99,6 +99,15 @@ fn text<'a, S: Source<'a>>(src: &mut S) -> Result<Option<(Val<'a>, usize)>, Erro
 }
 
 fn parse_u32(text: &str) -> Option<u32> {
+    // The usual form first: up to nine digits, which cannot overflow.
+    let bytes = text.as_bytes();
+    if !bytes.is_empty() && bytes.len() <= 9 && bytes.iter().all(u8::is_ascii_digit) {
+        return Some(
+            bytes
+                .iter()
+                .fold(0, |n, &b| n * 10 + u32::from(b - b'0')),
+        );
+    }
     let text = text.trim();
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -1030,6 +1039,12 @@ mod tests {
         assert_eq!(parse_u32("-1"), None);
         assert_eq!(parse_u32("4294967296"), None);
         assert_eq!(parse_u32(""), None);
+        // Around the nine-digit fast path.
+        assert_eq!(parse_u32("999999999"), Some(999_999_999));
+        assert_eq!(parse_u32("0000000010"), Some(10));
+        assert_eq!(parse_u32("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("1e3"), None);
+        assert_eq!(parse_u32("+1"), None);
         assert_eq!(
             parse_decimal("0.01").map(|d| d.to_string()),
             Some("0.01".into())

@@ -102,11 +102,7 @@ fn parse_u32(text: &str) -> Option<u32> {
     // The usual form first: up to nine digits, which cannot overflow.
     let bytes = text.as_bytes();
     if !bytes.is_empty() && bytes.len() <= 9 && bytes.iter().all(u8::is_ascii_digit) {
-        return Some(
-            bytes
-                .iter()
-                .fold(0, |n, &b| n * 10 + u32::from(b - b'0')),
-        );
+        return Some(bytes.iter().fold(0, |n, &b| n * 10 + u32::from(b - b'0')));
     }
     let text = text.trim();
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));

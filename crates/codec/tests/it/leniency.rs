@@ -340,7 +340,10 @@ fn json_field_names_match_whole_in_any_order() {
     full.duration = Some(17);
     full.mcc_mnc = Some("21901".into());
     full.dtmf_codes = Some("1,2".into());
-    full.price = Some(ivr_reports_codec::model::Price::new(Decimal::new(1, 2), "EUR"));
+    full.price = Some(ivr_reports_codec::model::Price::new(
+        Decimal::new(1, 2),
+        "EUR",
+    ));
     full.status = ivr_reports_codec::model::Status::known(5);
     full.error = ivr_reports_codec::model::ReportError::known(5000);
     let page = codec(Format::Json).encode_page(std::slice::from_ref(&full));

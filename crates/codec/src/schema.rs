@@ -168,6 +168,9 @@ fn opt_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Er
             if matches!(v, Val::Bool(_)) {
                 return Err(invalid("a timestamp", t, at));
             }
+            if let Some(ts) = crate::common::documented_timestamp(t) {
+                return Ok(Some(ts));
+            }
             Timestamp::parse(t)
                 .map(Some)
                 .map_err(|e| invalid("a timestamp", t, at).with_source(e))

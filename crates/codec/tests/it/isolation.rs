@@ -159,6 +159,15 @@ fn a_bad_value_costs_only_its_report_xml() {
         ErrorKind::InvalidValue,
         "results[6].to",
     );
+    // XML text is checked once per page up to the first invalid byte; the reports after
+    // it are decoded piece by piece, and must read the same.
+    check(
+        Format::Xml,
+        8,
+        b"<result><messageId>x</messageId><to>38\xff5</to></result>",
+        ErrorKind::InvalidValue,
+        "results[8].to",
+    );
     check(
         Format::Xml,
         7,

@@ -352,3 +352,24 @@ fn json_field_names_match_whole_in_any_order() {
     assert_ne!(sorted.as_bytes(), page);
     assert_eq!(v1(Format::Json, &sorted), full);
 }
+
+/// XML reads a raw `\r\n` or `\r` in text as `\n` (end-of-line normalisation), before and
+/// after the first one in the page (text before it is borrowed from the input as it is).
+#[test]
+fn xml_raw_carriage_returns_read_as_newlines() {
+    let body = "<reportResponse><results>\
+        <result><messageId>m1</messageId><callbackData>a b</callbackData></result>\
+        <result><messageId>m2</messageId><callbackData>a\r\nb\rc</callbackData></result>\
+        <result><messageId>m3</messageId><callbackData>d\r\ne</callbackData></result>\
+        </results></reportResponse>";
+    let batch = codec(Format::Xml)
+        .decode_page::<VoiceReport>(body.as_bytes())
+        .unwrap();
+    assert!(batch.is_clean(), "{:?}", batch.rejected);
+    let data: Vec<_> = batch
+        .reports
+        .iter()
+        .map(|r| r.callback_data.as_deref().unwrap())
+        .collect();
+    assert_eq!(data, ["a b", "a\nb\nc", "d\ne"]);
+}

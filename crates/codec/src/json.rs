@@ -138,7 +138,24 @@ impl<'a> JsonSource<'a> {
         self.text.get(start..end)
     }
 
+    /// The string starting at `"`: borrowed when it has no escape and lies in the prefix
+    /// validated once (nearly always), else through [`string_slow`](Self::string_slow).
+    #[inline(always)]
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+        let start = self.pos + 1;
+        let end = find_stop(self.input, start);
+        if self.input.get(end) == Some(&b'"') {
+            if let Some(s) = self.validated(start, end) {
+                self.pos = end + 1;
+                return Ok(Cow::Borrowed(s));
+            }
+        }
+        self.string_slow()
+    }
+
+    /// A string with escapes, invalid UTF-8 or a syntax error: kept out of line.
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<Cow<'a, str>, Error> {
         let at = self.pos;
         let (raw, escaped) = self.raw_string()?;
         if !escaped {
@@ -309,6 +326,35 @@ impl<'a> JsonSource<'a> {
         }
     }
 
+    /// [`Source::next_field`] when the key at the current position is not the expected
+    /// name: reads it whole (unescaped), finds it among `names` or skips its value, and so
+    /// on to the next known field. Kept out of line so that the usual path stays small.
+    #[inline(never)]
+    fn other_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
+        loop {
+            let at = self.pos;
+            let (raw, escaped) = self.raw_string()?;
+            let unescaped;
+            let key: &[u8] = if escaped {
+                unescaped = unescape(raw, at + 1)?;
+                unescaped.as_bytes()
+            } else {
+                raw
+            };
+            self.colon()?;
+            match schema::find_name(names, *hint, key) {
+                Some(i) => {
+                    *hint = i + 1;
+                    return Ok(Some(i));
+                }
+                None => self.skip_value(self.depth)?,
+            }
+            if !self.advance_to_key()? {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Enters the object at the current position (after whitespace).
     fn open(&mut self) -> Result<(), Error> {
         self.ws();
@@ -327,42 +373,24 @@ impl<'a> JsonSource<'a> {
 
 impl<'a> Source<'a> for JsonSource<'a> {
     fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
-        loop {
-            if !self.advance_to_key()? {
-                return Ok(None);
-            }
-            // Fields usually come in the declared order: the expected name, followed by its
-            // closing quote, is the key (no name holds a quote, a backslash or a control).
-            if let Some(name) = names.get(*hint) {
-                let n = name.as_bytes();
-                let from = self.pos + 1;
-                let end = from + n.len();
-                if self.input.get(from..end) == Some(n) && self.input.get(end) == Some(&b'"') {
-                    self.pos = end + 1;
-                    self.colon()?;
-                    let i = *hint;
-                    *hint = i + 1;
-                    return Ok(Some(i));
-                }
-            }
-            let at = self.pos;
-            let (raw, escaped) = self.raw_string()?;
-            let unescaped;
-            let key: &[u8] = if escaped {
-                unescaped = unescape(raw, at + 1)?;
-                unescaped.as_bytes()
-            } else {
-                raw
-            };
-            self.colon()?;
-            match schema::find_name(names, *hint, key) {
-                Some(i) => {
-                    *hint = i + 1;
-                    return Ok(Some(i));
-                }
-                None => self.skip_value(self.depth)?,
+        if !self.advance_to_key()? {
+            return Ok(None);
+        }
+        // Fields usually come in the declared order: the expected name, followed by its
+        // closing quote, is the key (no name holds a quote, a backslash or a control).
+        if let Some(name) = names.get(*hint) {
+            let n = name.as_bytes();
+            let from = self.pos + 1;
+            let end = from + n.len();
+            if self.input.get(end) == Some(&b'"') && self.input.get(from..end) == Some(n) {
+                self.pos = end + 1;
+                self.colon()?;
+                let i = *hint;
+                *hint = i + 1;
+                return Ok(Some(i));
             }
         }
+        self.other_field(names, hint)
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {

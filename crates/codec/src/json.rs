@@ -169,11 +169,11 @@ impl<'a> JsonSource<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         let start = self.pos + 1;
         let end = find_stop(self.input, start);
-        if self.input.get(end) == Some(&b'"') {
-            if let Some(s) = self.validated(start, end) {
-                self.pos = end + 1;
-                return Ok(Cow::Borrowed(s));
-            }
+        if self.input.get(end) == Some(&b'"')
+            && let Some(s) = self.validated(start, end)
+        {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(s));
         }
         self.string_slow()
     }

@@ -126,10 +126,11 @@ fn parse_u32(text: &str) -> Option<u32> {
 
 pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     // The usual form first: digits and a point, read exactly when they fit.
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        if let Ok(d) = Decimal::from_str_exact(text) {
-            return Some(d);
-        }
+    if !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && let Ok(d) = Decimal::from_str_exact(text)
+    {
+        return Some(d);
     }
     let text = text.trim();
     if text.is_empty() || text.contains('_') {

@@ -93,9 +93,17 @@ fn text<'a, S: Source<'a>>(src: &mut S) -> Result<Option<(Val<'a>, usize)>, Erro
     let at = src.value_offset();
     Ok(match &v {
         Val::Null => None,
-        Val::Str(s) if s.trim().is_empty() => None,
+        Val::Str(s) if blank(s) => None,
         _ => Some((v, at)),
     })
+}
+
+/// `s.trim().is_empty()`, answered at the first byte for the usual text (a digit, a letter).
+fn blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        _ => s.trim().is_empty(),
+    }
 }
 
 fn parse_u32(text: &str) -> Option<u32> {
@@ -1035,6 +1043,15 @@ fn validation_errors<'a, S: Source<'a>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_is_trim_empty() {
+        for s in [
+            "", " ", "\t\n\r", "\u{b}", "\u{a0}", "\u{2003}", " 1", "1", "a", "é", "-1", "\u{a0}x",
+        ] {
+            assert_eq!(blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
 
     #[test]
     fn lenient_numbers() {

@@ -171,14 +171,48 @@ fn time(mut f: impl FnMut()) -> f64 {
     let started = Instant::now();
     let mut rounds = 0;
     while rounds < 5 || (started.elapsed() < Duration::from_millis(1500) && rounds < 200) {
-        let t = Instant::now();
-        for _ in 0..5 {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() / 5.0);
+        best = best.min(batch(&mut f));
         rounds += 1;
     }
     best
+}
+
+/// Seconds per call of one batch of five calls.
+fn batch(f: &mut impl FnMut()) -> f64 {
+    let t = Instant::now();
+    for _ in 0..5 {
+        f();
+    }
+    t.elapsed().as_secs_f64() / 5.0
+}
+
+/// `ours` against `base`, timed in alternating batches so that both see the same load on a
+/// shared machine: the best seconds per call of each, and every batch pair's ratio
+/// (base / ours), sorted.
+struct Pair {
+    ours: f64,
+    base: f64,
+    ratios: Vec<f64>,
+}
+
+fn time_pair(mut ours: impl FnMut(), mut base: impl FnMut()) -> Pair {
+    let mut p = Pair {
+        ours: f64::MAX,
+        base: f64::MAX,
+        ratios: Vec::new(),
+    };
+    let started = Instant::now();
+    while p.ratios.len() < 9
+        || (started.elapsed() < Duration::from_millis(3000) && p.ratios.len() < 300)
+    {
+        let o = batch(&mut ours);
+        let b = batch(&mut base);
+        p.ours = p.ours.min(o);
+        p.base = p.base.min(b);
+        p.ratios.push(b / o);
+    }
+    p.ratios.sort_by(f64::total_cmp);
+    p
 }
 
 fn summary() {
@@ -194,24 +228,30 @@ fn summary() {
         );
     };
 
-    let ours_dj = time(|| {
-        black_box(ours_json(black_box(&i.json)));
-    });
-    let base_dj = time(|| {
-        black_box(base_json(black_box(&i.json)));
-    });
-    let ours_dx = time(|| {
-        black_box(ours_xml(black_box(&i.xml)));
-    });
-    let base_dx = time(|| {
-        black_box(base_xml(black_box(&i.xml)));
-    });
-    let ours_ej = time(|| {
-        black_box(json.encode_page(black_box(&i.reports)));
-    });
-    let base_ej = time(|| {
-        black_box(serde_json::to_vec(black_box(&i.base)).unwrap());
-    });
+    let dj = time_pair(
+        || {
+            black_box(ours_json(black_box(&i.json)));
+        },
+        || {
+            black_box(base_json(black_box(&i.json)));
+        },
+    );
+    let dx = time_pair(
+        || {
+            black_box(ours_xml(black_box(&i.xml)));
+        },
+        || {
+            black_box(base_xml(black_box(&i.xml)));
+        },
+    );
+    let ej = time_pair(
+        || {
+            black_box(json.encode_page(black_box(&i.reports)));
+        },
+        || {
+            black_box(serde_json::to_vec(black_box(&i.base)).unwrap());
+        },
+    );
     let ours_ex = time(|| {
         black_box(xml.encode_page(black_box(&i.reports)));
     });
@@ -221,26 +261,36 @@ fn summary() {
         i.json.len(),
         i.xml.len()
     );
-    row("decode json (ours)", i.json.len(), ours_dj);
-    row("decode json (serde_json)", i.json.len(), base_dj);
-    row("decode xml (ours)", i.xml.len(), ours_dx);
-    row("decode xml (quick_xml::de)", i.xml.len(), base_dx);
-    row("encode json (ours)", i.json.len(), ours_ej);
-    row("encode json (serde_json)", i.json.len(), base_ej);
+    row("decode json (ours)", i.json.len(), dj.ours);
+    row("decode json (serde_json)", i.json.len(), dj.base);
+    row("decode xml (ours)", i.xml.len(), dx.ours);
+    row("decode xml (quick_xml::de)", i.xml.len(), dx.base);
+    row("encode json (ours)", i.json.len(), ej.ours);
+    row("encode json (serde_json)", i.json.len(), ej.base);
     row("encode xml (ours)", i.xml.len(), ours_ex);
-    let ratio = |name: &str, ours: f64, base: f64, target: f64| {
-        let r = base / ours;
+    // The verdict is on the best times; the median and spread of the alternating batch
+    // pairs say how much the machine's load moved it.
+    let ratio = |name: &str, p: &Pair, target: f64| {
+        let r = p.base / p.ours;
         let verdict = if r >= target { "meets" } else { "MISSES" };
-        println!("  {name:<44} {r:>5.2}x  ({verdict} target {target}x)");
+        let n = p.ratios.len();
+        println!(
+            "  {name:<44} {r:>5.2}x  ({verdict} target {target}x; batch pairs: median {:.2}x, \
+             {:.2}x-{:.2}x, n={n})",
+            p.ratios[n / 2],
+            p.ratios[0],
+            p.ratios[n - 1],
+        );
     };
     println!("ratios (throughput, ours / baseline):");
-    ratio("json decode vs serde_json derive", ours_dj, base_dj, 0.9);
-    ratio("xml decode vs quick_xml::de", ours_dx, base_dx, 2.0);
-    ratio("json encode vs serde_json::to_vec", ours_ej, base_ej, 0.8);
+    // Targets of issue #15 for decoding.
+    ratio("json decode vs serde_json derive", &dj, 1.5);
+    ratio("xml decode vs quick_xml::de", &dx, 2.5);
+    ratio("json encode vs serde_json::to_vec", &ej, 0.8);
     println!(
         "  {:<44} {:>5.2}x  (reports/s, design.md's XML-vs-JSON comparison)",
         "xml decode vs our json decode",
-        ours_dj / ours_dx
+        dj.ours / dx.ours
     );
 }
 

@@ -2,6 +2,8 @@
 //! generation (the model's [`Report`] trait).
 
 use ivr_reports_model::{AnyReport, ApiError, Generation, LogEntry, Report, ReportRef};
+#[cfg(any(feature = "json", feature = "xml"))]
+use ivr_reports_model::{CallReport, VoiceReport};
 
 #[cfg(any(feature = "json", feature = "xml"))]
 use crate::schema::Schema;
@@ -22,6 +24,23 @@ fn read<'a, R: Report, S: crate::schema::Source<'a>>(src: &mut S) -> Result<R, E
             format!("a {} report is not a {}", any.generation(), R::GENERATION),
         )
     })
+}
+
+/// A batch decoded as `T`, as the `Batch<R>` it is: `R::GENERATION` chose `T`, and the
+/// model's trait is sealed, so this only fails if a generation lied (it cannot; said rather
+/// than panicked on).
+#[cfg(any(feature = "json", feature = "xml"))]
+fn as_batch<R: Report, T: Report>(batch: Batch<T>) -> Result<Batch<R>, Error> {
+    let mut batch = Some(batch);
+    (&mut batch as &mut dyn std::any::Any)
+        .downcast_mut::<Option<Batch<R>>>()
+        .and_then(Option::take)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!("a {} report is not a {}", T::GENERATION, R::GENERATION),
+            )
+        })
 }
 
 #[cfg(feature = "json")]
@@ -223,11 +242,26 @@ impl Codec {
     /// (not an object/element, no `results`), [`ErrorKind::Syntax`],
     /// [`ErrorKind::Forbidden`] (an XML doctype), [`ErrorKind::TooDeep`].
     pub fn decode_page<R: Report>(&self, body: &[u8]) -> Result<Batch<R>, Error> {
-        match self.format {
+        // Each generation's page is decoded as its own type, and the batch handed back as
+        // `Batch<R>` once: no conversion through `AnyReport` (three moves of a large
+        // struct) per report.
+        match (self.format, R::GENERATION) {
             #[cfg(feature = "json")]
-            Format::Json => crate::json::decode_page(body, read_json::<R>),
+            (Format::Json, Generation::V1) => {
+                as_batch(crate::json::decode_page(body, |s| VoiceReport::read(s))?)
+            }
+            #[cfg(feature = "json")]
+            (Format::Json, Generation::V2) => {
+                as_batch(crate::json::decode_page(body, |s| CallReport::read(s))?)
+            }
             #[cfg(feature = "xml")]
-            Format::Xml => crate::xml::decode_page(body, read_xml::<R>),
+            (Format::Xml, Generation::V1) => {
+                as_batch(crate::xml::decode_page(body, |s| VoiceReport::read(s))?)
+            }
+            #[cfg(feature = "xml")]
+            (Format::Xml, Generation::V2) => {
+                as_batch(crate::xml::decode_page(body, |s| CallReport::read(s))?)
+            }
             #[allow(unreachable_patterns)]
             _ => Err(self.unsupported(Some(body))),
         }

@@ -32,6 +32,14 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Error {
+    /// Boxed: the decoders return a `Result` per field, and one sized for a large error
+    /// would be written and copied on every success too.
+    inner: Box<Inner>,
+}
+
+/// What an [`Error`] says.
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
     message: Cow<'static, str>,
     path: String,
@@ -106,12 +114,14 @@ impl Error {
     #[must_use]
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            kind,
-            message: message.into(),
-            path: String::new(),
-            offset: None,
-            line_column: None,
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                path: String::new(),
+                offset: None,
+                line_column: None,
+                source: None,
+            }),
         }
     }
 
@@ -128,7 +138,7 @@ impl Error {
     /// ```
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(source));
+        self.inner.source = Some(Arc::new(source));
         self
     }
 }
@@ -155,21 +165,21 @@ impl Error {
 
     /// Sets the byte offset, unless one is set already.
     pub(crate) fn at(mut self, offset: usize) -> Self {
-        if self.offset.is_none() {
-            self.offset = Some(offset);
+        if self.inner.offset.is_none() {
+            self.inner.offset = Some(offset);
         }
         self
     }
 
     /// Prefixes the path with a field name.
     pub(crate) fn in_field(mut self, name: &str) -> Self {
-        if self.path.is_empty() {
-            self.path.push_str(name);
-        } else if self.path.starts_with('[') {
-            self.path.insert_str(0, name);
+        if self.inner.path.is_empty() {
+            self.inner.path.push_str(name);
+        } else if self.inner.path.starts_with('[') {
+            self.inner.path.insert_str(0, name);
         } else {
-            self.path.insert(0, '.');
-            self.path.insert_str(0, name);
+            self.inner.path.insert(0, '.');
+            self.inner.path.insert_str(0, name);
         }
         self
     }
@@ -177,21 +187,21 @@ impl Error {
     /// Prefixes the path with an array index.
     pub(crate) fn in_index(mut self, index: usize) -> Self {
         let segment = format!("[{index}]");
-        if !self.path.is_empty() && !self.path.starts_with('[') {
-            self.path.insert(0, '.');
+        if !self.inner.path.is_empty() && !self.inner.path.starts_with('[') {
+            self.inner.path.insert(0, '.');
         }
-        self.path.insert_str(0, &segment);
+        self.inner.path.insert_str(0, &segment);
         self
     }
 
     /// The byte offset in the input, if known.
     pub(crate) fn offset(&self) -> Option<usize> {
-        self.offset
+        self.inner.offset
     }
 
     /// Shifts the offset (for inputs decoded from a slice of a larger body).
     pub(crate) fn shifted(mut self, by: usize) -> Self {
-        if let Some(o) = self.offset.as_mut() {
+        if let Some(o) = self.inner.offset.as_mut() {
             *o += by;
         }
         self
@@ -199,46 +209,46 @@ impl Error {
 
     /// Resolves the byte offset to line and column in `input`.
     pub(crate) fn locate(mut self, input: &[u8]) -> Self {
-        if let Some(offset) = self.offset {
+        if let Some(offset) = self.inner.offset {
             let mut lines = LineCounter::default();
-            self.line_column = Some(lines.advance(input, offset));
+            self.inner.line_column = Some(lines.advance(input, offset));
         }
         self
     }
 
     pub(crate) fn set_line_column(&mut self, line_column: (u32, u32)) {
-        self.line_column = Some(line_column);
+        self.inner.line_column = Some(line_column);
     }
 
     /// The category of the error.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// Where in the document the problem is, as field names and array indexes from the
     /// envelope down (`results[3].price.pricePerSecond`); empty for the document itself.
     #[must_use]
     pub fn path(&self) -> &str {
-        &self.path
+        &self.inner.path
     }
 
     /// The 1-based line of the problem in the input, when known.
     #[must_use]
     pub fn line(&self) -> Option<u32> {
-        self.line_column.map(|(l, _)| l)
+        self.inner.line_column.map(|(l, _)| l)
     }
 
     /// The 1-based column (in bytes) of the problem in the input, when known.
     #[must_use]
     pub fn column(&self) -> Option<u32> {
-        self.line_column.map(|(_, c)| c)
+        self.inner.line_column.map(|(_, c)| c)
     }
 
     /// The 0-based byte offset of the problem in the input, when known.
     #[must_use]
     pub fn byte_offset(&self) -> Option<usize> {
-        self.offset
+        self.inner.offset
     }
 }
 
@@ -256,13 +266,13 @@ fn push_escaped(out: &mut String, text: &str) {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+        if !self.inner.path.is_empty() {
+            write!(f, "{}: ", self.inner.path)?;
         }
-        f.write_str(&self.message)?;
-        if let Some((line, column)) = self.line_column {
+        f.write_str(&self.inner.message)?;
+        if let Some((line, column)) = self.inner.line_column {
             write!(f, " (line {line}, column {column})")?;
-        } else if let Some(offset) = self.offset {
+        } else if let Some(offset) = self.inner.offset {
             write!(f, " (at byte {offset})")?;
         }
         Ok(())
@@ -272,9 +282,9 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind)
+        d.field("kind", &self.inner.kind)
             .field("message", &format_args!("{self}"));
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             d.field("source", source);
         }
         d.finish()
@@ -283,7 +293,8 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }

@@ -14,6 +14,9 @@ use crate::{Error, ErrorKind, Format, PriceName};
 #[derive(Debug)]
 pub(crate) struct JsonSource<'a> {
     input: &'a [u8],
+    /// The input's longest valid UTF-8 prefix, validated once: strings inside it are sliced
+    /// from it, and only those past an invalid byte are validated one by one.
+    text: &'a str,
     pos: usize,
     /// No field read yet in the current object.
     first: bool,
@@ -41,7 +44,7 @@ const STRING_STOP: [bool; 256] = {
 
 /// The first index at or after `i` holding `"`, `\\` or a control character (or the length):
 /// eight bytes at a time, with the classic "has a byte less than n" bit trick.
-#[inline]
+#[inline(always)]
 fn find_stop(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -69,10 +72,36 @@ fn find_stop(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `a == b` for field names: two overlapping word loads from each end instead of a call to
+/// `memcmp` when the length is 4 to 16 bytes.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => {
+            a.first_chunk::<8>() == b.first_chunk::<8>()
+                && a.last_chunk::<8>() == b.last_chunk::<8>()
+        }
+        4..=7 => {
+            a.first_chunk::<4>() == b.first_chunk::<4>()
+                && a.last_chunk::<4>() == b.last_chunk::<4>()
+        }
+        _ => a == b,
+    }
+}
+
 impl<'a> JsonSource<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
+        let text = std::str::from_utf8(input).unwrap_or_else(|e| {
+            std::str::from_utf8(input.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default()
+        });
         Self {
             input,
+            text,
             pos: 0,
             first: true,
             depth: 0,
@@ -80,12 +109,12 @@ impl<'a> JsonSource<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
@@ -101,7 +130,7 @@ impl<'a> JsonSource<'a> {
     }
 
     /// The raw bytes of a string starting at `"`, and whether it holds escapes.
-    #[inline]
+    #[inline(always)]
     fn raw_string(&mut self) -> Result<(&'a [u8], bool), Error> {
         let start = self.pos + 1;
         let mut i = start;
@@ -124,10 +153,36 @@ impl<'a> JsonSource<'a> {
         Ok((self.input.get(start..i).unwrap_or_default(), escaped))
     }
 
+    /// The input's bytes `start..end` as text, when they lie in the prefix validated once.
+    #[inline(always)]
+    fn validated(&self, start: usize, end: usize) -> Option<&'a str> {
+        self.text.get(start..end)
+    }
+
+    /// The string starting at `"`: borrowed when it has no escape and lies in the prefix
+    /// validated once (nearly always), else through [`string_slow`](Self::string_slow).
+    #[inline(always)]
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+        let start = self.pos + 1;
+        let end = find_stop(self.input, start);
+        if self.input.get(end) == Some(&b'"')
+            && let Some(s) = self.validated(start, end)
+        {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        self.string_slow()
+    }
+
+    /// A string with escapes, invalid UTF-8 or a syntax error: kept out of line.
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<Cow<'a, str>, Error> {
         let at = self.pos;
         let (raw, escaped) = self.raw_string()?;
         if !escaped {
+            if let Some(s) = self.validated(at + 1, self.pos - 1) {
+                return Ok(Cow::Borrowed(s));
+            }
             return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|e| {
                 Error::new(ErrorKind::InvalidValue, "invalid UTF-8 in string")
                     .at(at + 1 + e.valid_up_to())
@@ -169,6 +224,9 @@ impl<'a> JsonSource<'a> {
             }
         }
         self.pos = i;
+        if let Some(s) = self.validated(start, i) {
+            return Ok(s);
+        }
         // ASCII by construction.
         std::str::from_utf8(b.get(start..i).unwrap_or_default())
             .map_err(|_| syntax("invalid number", start))
@@ -185,7 +243,7 @@ impl<'a> JsonSource<'a> {
 
     /// After the current object's `{` or a value: moves to the next key's opening quote.
     /// `false` when the object ended (its `}` consumed).
-    #[inline]
+    #[inline(always)]
     fn advance_to_key(&mut self) -> Result<bool, Error> {
         self.ws();
         if self.first {
@@ -215,7 +273,7 @@ impl<'a> JsonSource<'a> {
         Ok(true)
     }
 
-    #[inline]
+    #[inline(always)]
     fn colon(&mut self) -> Result<(), Error> {
         self.ws();
         if self.peek() != Some(b':') {
@@ -289,6 +347,35 @@ impl<'a> JsonSource<'a> {
         }
     }
 
+    /// [`Source::next_field`] when the key at the current position is not the expected
+    /// name: reads it whole (unescaped), finds it among `names` or skips its value, and so
+    /// on to the next known field. Kept out of line so that the usual path stays small.
+    #[inline(never)]
+    fn other_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
+        loop {
+            let at = self.pos;
+            let (raw, escaped) = self.raw_string()?;
+            let unescaped;
+            let key: &[u8] = if escaped {
+                unescaped = unescape(raw, at + 1)?;
+                unescaped.as_bytes()
+            } else {
+                raw
+            };
+            self.colon()?;
+            match schema::find_name(names, *hint, key) {
+                Some(i) => {
+                    *hint = i + 1;
+                    return Ok(Some(i));
+                }
+                None => self.skip_value(self.depth)?,
+            }
+            if !self.advance_to_key()? {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Enters the object at the current position (after whitespace).
     fn open(&mut self) -> Result<(), Error> {
         self.ws();
@@ -307,32 +394,26 @@ impl<'a> JsonSource<'a> {
 
 impl<'a> Source<'a> for JsonSource<'a> {
     fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
-        loop {
-            if !self.advance_to_key()? {
-                return Ok(None);
-            }
-            let at = self.pos;
-            let (raw, escaped) = self.raw_string()?;
-            let unescaped;
-            let key: &[u8] = if escaped {
-                unescaped = unescape(raw, at + 1)?;
-                unescaped.as_bytes()
-            } else {
-                raw
-            };
-            self.colon()?;
-            let found = match names.get(*hint) {
-                Some(n) if n.as_bytes() == key => Some(*hint),
-                _ => names.iter().position(|n| n.as_bytes() == key),
-            };
-            match found {
-                Some(i) => {
-                    *hint = i + 1;
-                    return Ok(Some(i));
-                }
-                None => self.skip_value(self.depth)?,
+        if !self.advance_to_key()? {
+            return Ok(None);
+        }
+        // Fields usually come in the declared order: the expected name, followed by its
+        // closing quote, is the key (no name holds a quote, a backslash or a control).
+        if let Some(name) = names.get(*hint) {
+            let n = name.as_bytes();
+            let from = self.pos + 1;
+            let end = from + n.len();
+            if self.input.get(end) == Some(&b'"')
+                && self.input.get(from..end).is_some_and(|key| same(key, n))
+            {
+                self.pos = end + 1;
+                self.colon()?;
+                let i = *hint;
+                *hint = i + 1;
+                return Ok(Some(i));
             }
         }
+        self.other_field(names, hint)
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {
@@ -963,6 +1044,23 @@ mod tests {
         assert!(unescape(br"\ud83d", 0).is_err());
         assert!(unescape(br"\x", 0).is_err());
         assert!(unescape(br"\u12", 0).is_err());
+    }
+
+    #[test]
+    fn names_compare_like_slices() {
+        for len in 0..24 {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert!(same(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same(&a, &b), "{len} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'z');
+            assert!(!same(&a, &longer));
+            assert!(!same(&longer, &a));
+        }
     }
 
     #[test]

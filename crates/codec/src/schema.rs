@@ -93,12 +93,25 @@ fn text<'a, S: Source<'a>>(src: &mut S) -> Result<Option<(Val<'a>, usize)>, Erro
     let at = src.value_offset();
     Ok(match &v {
         Val::Null => None,
-        Val::Str(s) if s.trim().is_empty() => None,
+        Val::Str(s) if blank(s) => None,
         _ => Some((v, at)),
     })
 }
 
+/// `s.trim().is_empty()`, answered at the first byte for the usual text (a digit, a letter).
+fn blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
 fn parse_u32(text: &str) -> Option<u32> {
+    // The usual form first: up to nine digits, which cannot overflow.
+    let bytes = text.as_bytes();
+    if !bytes.is_empty() && bytes.len() <= 9 && bytes.iter().all(u8::is_ascii_digit) {
+        return Some(bytes.iter().fold(0, |n, &b| n * 10 + u32::from(b - b'0')));
+    }
     let text = text.trim();
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -120,6 +133,13 @@ fn parse_u32(text: &str) -> Option<u32> {
 }
 
 pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
+    // The usual form first: digits and a point, read exactly when they fit.
+    if !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && let Ok(d) = Decimal::from_str_exact(text)
+    {
+        return Some(d);
+    }
     let text = text.trim();
     if text.is_empty() || text.contains('_') {
         return None;
@@ -163,6 +183,9 @@ fn opt_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Er
             if matches!(v, Val::Bool(_)) {
                 return Err(invalid("a timestamp", t, at));
             }
+            if let Some(ts) = crate::common::documented_timestamp(t) {
+                return Ok(Some(ts));
+            }
             Timestamp::parse(t)
                 .map(Some)
                 .map_err(|e| invalid("a timestamp", t, at).with_source(e))
@@ -193,6 +216,18 @@ fn name_like(sent: Cow<'_, str>, known: Option<&'static str>) -> Cow<'static, st
         Some(k) if k == sent => Cow::Borrowed(k),
         _ => Cow::Owned(sent.into_owned()),
     }
+}
+
+/// The position of `key` in `names`, searched from `hint` on, then before it: fields
+/// usually come in the declared order, some left out, so the search is short.
+#[inline]
+pub(crate) fn find_name(names: &[&str], hint: usize, key: &[u8]) -> Option<usize> {
+    let hit = |(i, n): (usize, &&str)| (n.as_bytes() == key).then_some(i);
+    let after = names.get(hint..).unwrap_or_default().iter().enumerate();
+    after
+        .map(|(i, n)| (i + hint, n))
+        .find_map(hit)
+        .or_else(|| names.iter().take(hint).enumerate().find_map(hit))
 }
 
 // ---- the declarations: one per wire object ----
@@ -1010,6 +1045,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn blank_is_trim_empty() {
+        for s in [
+            "", " ", "\t\n\r", "\u{b}", "\u{a0}", "\u{2003}", " 1", "1", "a", "é", "-1", "\u{a0}x",
+        ] {
+            assert_eq!(blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
     fn lenient_numbers() {
         assert_eq!(parse_u32("10"), Some(10));
         assert_eq!(parse_u32(" 10.00 "), Some(10));
@@ -1018,6 +1062,12 @@ mod tests {
         assert_eq!(parse_u32("-1"), None);
         assert_eq!(parse_u32("4294967296"), None);
         assert_eq!(parse_u32(""), None);
+        // Around the nine-digit fast path.
+        assert_eq!(parse_u32("999999999"), Some(999_999_999));
+        assert_eq!(parse_u32("0000000010"), Some(10));
+        assert_eq!(parse_u32("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("1e3"), None);
+        assert_eq!(parse_u32("+1"), None);
         assert_eq!(
             parse_decimal("0.01").map(|d| d.to_string()),
             Some("0.01".into())

@@ -16,6 +16,9 @@ use crate::{Error, ErrorKind, Format, PriceName};
 /// A pull reader over XML, positioned inside elements for [`Source`].
 pub(crate) struct XmlSource<'a> {
     reader: Reader<&'a [u8]>,
+    /// The input's longest prefix that is valid UTF-8 and holds no `\r` (which XML reads as
+    /// `\n`), checked once: text inside it is borrowed as it is, without decoding each piece.
+    text: &'a str,
     /// Elements open.
     depth: usize,
     /// The current field is an empty element (`<x/>`): no events to read for its value.
@@ -51,8 +54,14 @@ impl<'a> XmlSource<'a> {
         config.trim_text(false);
         config.expand_empty_elements = false;
         config.check_end_names = true;
+        let text = std::str::from_utf8(input).unwrap_or_else(|e| {
+            std::str::from_utf8(input.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default()
+        });
+        let text = text.split('\r').next().unwrap_or_default();
         Self {
             reader,
+            text,
             depth: 0,
             empty: false,
             value_at: 0,
@@ -66,6 +75,7 @@ impl<'a> XmlSource<'a> {
     }
 
     /// The next event, keeping depth; refuses doctypes and the end of input.
+    #[inline(always)]
     fn event(&mut self) -> Result<Event<'a>, Error> {
         let at = self.pos();
         let event = match self.reader.read_event() {
@@ -117,11 +127,16 @@ impl<'a> XmlSource<'a> {
         loop {
             let at = self.pos();
             let piece: Cow<'a, str> = match self.event()? {
-                Event::Text(t) => t.xml10_content().map_err(|e| {
-                    Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
-                        .at(at)
-                        .with_source(e)
-                })?,
+                // The text's bytes are the input's from `at` to here: borrowed as they are
+                // when checked already (see `text`).
+                Event::Text(t) => match self.text.get(at..self.pos()) {
+                    Some(s) if std::ptr::eq(s.as_bytes(), &*t) => Cow::Borrowed(s),
+                    _ => t.xml10_content().map_err(|e| {
+                        Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
+                            .at(at)
+                            .with_source(e)
+                    })?,
+                },
                 Event::CData(c) => c.decode().map_err(|e| {
                     Error::new(ErrorKind::InvalidValue, "invalid UTF-8")
                         .at(at)
@@ -203,18 +218,11 @@ fn char_ref(digits: &[u8], radix: u32, at: usize) -> Result<char, Error> {
     char::from_u32(code).ok_or_else(bad)
 }
 
-fn find(names: &[&str], hint: usize, name: &[u8]) -> Option<usize> {
-    match names.get(hint) {
-        Some(n) if n.as_bytes() == name => Some(hint),
-        _ => names.iter().position(|n| n.as_bytes() == name),
-    }
-}
-
 impl<'a> Source<'a> for XmlSource<'a> {
     fn next_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
             match self.event()? {
-                Event::Start(e) => match find(names, *hint, e.local_name().as_ref()) {
+                Event::Start(e) => match schema::find_name(names, *hint, e.local_name().as_ref()) {
                     Some(i) => {
                         self.empty = false;
                         *hint = i + 1;
@@ -223,7 +231,7 @@ impl<'a> Source<'a> for XmlSource<'a> {
                     None => self.skip_element()?,
                 },
                 Event::Empty(e) => {
-                    if let Some(i) = find(names, *hint, e.local_name().as_ref()) {
+                    if let Some(i) = schema::find_name(names, *hint, e.local_name().as_ref()) {
                         self.empty = true;
                         *hint = i + 1;
                         return Ok(Some(i));

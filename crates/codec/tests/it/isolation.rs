@@ -106,6 +106,36 @@ fn broken_syntax_inside_one_report_costs_only_that_report_json() {
     );
 }
 
+/// The JSON decoder validates UTF-8 once per page, up to the first invalid byte; the
+/// reports after that byte are validated string by string, and must read the same.
+#[test]
+fn invalid_utf8_costs_only_its_report_json() {
+    check(
+        Format::Json,
+        17,
+        b"{\"messageId\":\"x\",\"to\":\"38\xff5\"}",
+        ErrorKind::InvalidValue,
+        "results[17].to",
+    );
+    check(
+        Format::Json,
+        0,
+        b"{\"messageId\":\"\xc3\"}",
+        ErrorKind::InvalidValue,
+        "results[0].messageId",
+    );
+    // In a field nobody reads, it costs nothing.
+    let mut parts = fragments(Format::Json, &reports(3));
+    parts[1].splice(1..1, *b"\"x\":\"\xff\",");
+    let mut page = Vec::new();
+    codec(Format::Json).encode_page_from_fragments(parts.iter().map(Vec::as_slice), &mut page);
+    let batch = codec(Format::Json)
+        .decode_page::<VoiceReport>(&page)
+        .unwrap();
+    assert!(batch.is_clean(), "{:?}", batch.rejected);
+    assert_eq!(batch.reports, reports(3));
+}
+
 #[test]
 fn a_bad_value_costs_only_its_report_xml() {
     check(
@@ -128,6 +158,15 @@ fn a_bad_value_costs_only_its_report_xml() {
         b"<result><messageId>x</messageId><to><b>nested</b></to></result>",
         ErrorKind::InvalidValue,
         "results[6].to",
+    );
+    // XML text is checked once per page up to the first invalid byte; the reports after
+    // it are decoded piece by piece, and must read the same.
+    check(
+        Format::Xml,
+        8,
+        b"<result><messageId>x</messageId><to>38\xff5</to></result>",
+        ErrorKind::InvalidValue,
+        "results[8].to",
     );
     check(
         Format::Xml,

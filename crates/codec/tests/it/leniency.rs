@@ -317,3 +317,59 @@ fn old_spellings_of_codes_still_decode() {
         }
     }
 }
+
+/// Field names are matched whole, in any order: the decoder expects the declared order
+/// first, and a name that only starts like the expected one, or an escaped one, is not
+/// taken for it by mistake.
+#[test]
+fn json_field_names_match_whole_in_any_order() {
+    let r = v1(
+        Format::Json,
+        r#"{"results":[{"toX":"1","messageIdX":"a","bulkId":"b","messageId":"m","to":"2",
+        "message\u0049d":"n","price":{"currency":"EUR","pricePerSecondX":9,"pricePerSecond":1}}]}"#,
+    );
+    assert_eq!((r.message_id.as_str(), r.to.as_str()), ("n", "2"));
+    assert_eq!(r.bulk_id.as_deref(), Some("b"));
+    assert_eq!(r.price.unwrap().per_second, Decimal::new(1, 0));
+
+    // A full report with every object's fields sorted by name (serde_json's map order).
+    let mut full = VoiceReport::new("m", "385981178");
+    full.bulk_id = Some("b".into());
+    full.sent_at = Some("2015-02-12T09:58:20.323+0100".parse().unwrap());
+    full.done_at = Some("2015-02-12T09:58:21.323+0100".parse().unwrap());
+    full.duration = Some(17);
+    full.mcc_mnc = Some("21901".into());
+    full.dtmf_codes = Some("1,2".into());
+    full.price = Some(ivr_reports_codec::model::Price::new(
+        Decimal::new(1, 2),
+        "EUR",
+    ));
+    full.status = ivr_reports_codec::model::Status::known(5);
+    full.error = ivr_reports_codec::model::ReportError::known(5000);
+    let page = codec(Format::Json).encode_page(std::slice::from_ref(&full));
+    let sorted: serde_json::Value = serde_json::from_slice(&page).unwrap();
+    let sorted = serde_json::to_string(&sorted).unwrap();
+    assert_ne!(sorted.as_bytes(), page);
+    assert_eq!(v1(Format::Json, &sorted), full);
+}
+
+/// XML reads a raw `\r\n` or `\r` in text as `\n` (end-of-line normalisation), before and
+/// after the first one in the page (text before it is borrowed from the input as it is).
+#[test]
+fn xml_raw_carriage_returns_read_as_newlines() {
+    let body = "<reportResponse><results>\
+        <result><messageId>m1</messageId><callbackData>a b</callbackData></result>\
+        <result><messageId>m2</messageId><callbackData>a\r\nb\rc</callbackData></result>\
+        <result><messageId>m3</messageId><callbackData>d\r\ne</callbackData></result>\
+        </results></reportResponse>";
+    let batch = codec(Format::Xml)
+        .decode_page::<VoiceReport>(body.as_bytes())
+        .unwrap();
+    assert!(batch.is_clean(), "{:?}", batch.rejected);
+    let data: Vec<_> = batch
+        .reports
+        .iter()
+        .map(|r| r.callback_data.as_deref().unwrap())
+        .collect();
+    assert_eq!(data, ["a b", "a\nb\nc", "d\ne"]);
+}

@@ -156,7 +156,7 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
 fn opt_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
     match text(src)? {
         None => Ok(None),
-        Some((Val::Bool(_), at)) => Err(invalid(what, found_text(&Val::Bool(true)), at)),
+        Some((v @ Val::Bool(_), at)) => Err(invalid(what, found_text(&v), at)),
         Some((v, at)) => parse_u32(found_text(&v))
             .map(Some)
             .ok_or_else(|| invalid(what, found_text(&v), at)),

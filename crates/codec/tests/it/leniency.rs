@@ -183,6 +183,11 @@ fn wrong_types_are_named() {
             "expected a whole number of seconds, found \"true\"",
         ),
         (
+            r#"{"messageId":"m","duration":false}"#,
+            "duration",
+            "expected a whole number of seconds, found \"false\"",
+        ),
+        (
             r#"{"messageId":"m","price":5}"#,
             "price",
             "expected an object",

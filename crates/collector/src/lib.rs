@@ -121,7 +121,7 @@ pub use crate::collector::{Collector, CollectorBuilder, DrainSummary, Event};
 pub use crate::counters::Counters;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::incident::{Incident, IncidentReason};
-pub use crate::jsonl::JsonlSink;
+pub use crate::jsonl::{DEFAULT_COMMIT_WINDOW, JsonlSink, JsonlSinkBuilder};
 pub use crate::metrics::{Health, MetricsServer};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

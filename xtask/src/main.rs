@@ -169,6 +169,11 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
         &["bench", "-p", "ivr-reports", "--bench", "drain"],
     ),
     (
+        "webhook",
+        "single-report pushes/s, 32 senders, JSONL journal: group commit vs one fsync per push",
+        &["bench", "-p", "ivr-reports-collector", "--bench", "webhook"],
+    ),
+    (
         "sandbox",
         "GET /tts/3/reports?limit=50 with 1,000,000 pending vs a bare hyper server; RSS/report",
         &[

@@ -164,6 +164,7 @@ fn main() {
             ("group commit, window 0", "w0", Duration::ZERO),
             ("group commit, window 1 ms", "w1", Duration::from_millis(1)),
             ("group commit, window 2 ms", "w2", Duration::from_millis(2)),
+            ("group commit, window 3 ms", "w3", Duration::from_millis(3)),
         ] {
             let sink = JsonlSink::builder(dir.join(format!("{prefix}.jsonl")))
                 .commit_window(window)

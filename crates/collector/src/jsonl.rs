@@ -112,11 +112,11 @@ impl JsonlSinkBuilder {
         self
     }
 
-    /// The longest a commit waits for companions once the previous commit carried several
-    /// batches: it goes as soon as as many batches as last time are queued, or when the
-    /// window ends. A commit whose predecessor carried one batch (a lone writer) never waits,
-    /// and batches arriving while a commit is on disk always go together in the next one,
-    /// whatever the window. Default [`DEFAULT_COMMIT_WINDOW`] (1 ms); zero never waits.
+    /// The longest a commit waits for companions once recent commits carried several
+    /// batches: it goes as soon as as many batches as the largest recent commit are queued
+    /// (that expectation decays by a quarter per smaller commit), or when the window ends.
+    /// A lone writer never waits (its commits carry one batch), and batches arriving while
+    /// a commit is on disk always go together in the next one, whatever the window. Default [`DEFAULT_COMMIT_WINDOW`] (1 ms); zero never waits.
     pub fn commit_window(mut self, window: Duration) -> Self {
         self.window = window;
         self
@@ -172,8 +172,10 @@ struct Pending {
     batches: Vec<Batch>,
     /// Whether a leader (a blocking task committing groups) is running.
     leader: bool,
-    /// How many batches the last commit carried.
-    last_group: usize,
+    /// How many batches a commit may expect: the largest recent group, decaying by a
+    /// quarter per smaller commit (so a burst split in two still waits for its second half,
+    /// and a writer left alone stops waiting after a few commits).
+    expect: usize,
     /// Tests hold the leader here to make a group of exactly the batches they queue.
     #[cfg(test)]
     paused: bool,
@@ -686,7 +688,7 @@ impl Queue {
         }
         // After a commit of several batches, wait (within the window) for as many: their
         // callers are likely on their way back. A lone writer never waits.
-        let want = pending.last_group;
+        let want = pending.expect;
         if want > 1 && !self.window.is_zero() && pending.batches.len() < want {
             let deadline = Instant::now() + self.window;
             while pending.batches.len() < want {
@@ -703,11 +705,11 @@ impl Queue {
         }
         if pending.batches.is_empty() {
             pending.leader = false;
-            pending.last_group = 0;
+            pending.expect = 0;
             return None;
         }
         let group = std::mem::take(&mut pending.batches);
-        pending.last_group = group.len();
+        pending.expect = group.len().max(pending.expect - pending.expect / 4);
         Some(group)
     }
 }

@@ -170,8 +170,16 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
     ),
     (
         "webhook",
-        "single-report pushes/s, 32 senders, JSONL journal: group commit vs one fsync per push",
-        &["bench", "-p", "ivr-reports-collector", "--bench", "webhook"],
+        "single-report pushes/s, 32 senders, JSONL and PostgreSQL: group commit vs one commit per push",
+        &[
+            "bench",
+            "-p",
+            "ivr-reports-collector",
+            "--features",
+            "postgres",
+            "--bench",
+            "webhook",
+        ],
     ),
     (
         "sandbox",

@@ -93,16 +93,15 @@ fn load(addr: SocketAddr, prefix: &'static str, pushes: u64, senders: usize) -> 
     .unwrap()
 }
 
-/// One configuration: a fresh journal and webhook, loaded; pushes acknowledged per second.
+/// One configuration: a fresh sink and webhook, loaded; pushes acknowledged per second.
 async fn run(
     name: &str,
     prefix: &'static str,
-    sink: JsonlSink,
+    sink: Arc<dyn Sink>,
     dir: &std::path::Path,
     pushes: u64,
     senders: usize,
 ) -> f64 {
-    let sink: Arc<dyn Sink> = Arc::new(sink);
     let collector = Collector::builder(Arc::clone(&sink))
         .spool_path(dir.join(format!("{prefix}.spool")))
         .build();
@@ -149,11 +148,13 @@ fn main() {
         let baseline = run(
             "no group commit (baseline)",
             "base",
-            JsonlSink::builder(dir.join("base.jsonl"))
-                .group_commit(false)
-                .open()
-                .await
-                .unwrap(),
+            Arc::new(
+                JsonlSink::builder(dir.join("base.jsonl"))
+                    .group_commit(false)
+                    .open()
+                    .await
+                    .unwrap(),
+            ),
             &dir,
             pushes,
             senders,
@@ -171,7 +172,7 @@ fn main() {
                 .open()
                 .await
                 .unwrap();
-            let rate = run(name, prefix, sink, &dir, pushes, senders).await;
+            let rate = run(name, prefix, Arc::new(sink), &dir, pushes, senders).await;
             println!("{:<34} {:>9.2}x the baseline", "", rate / baseline);
             if rate > best.0 {
                 best = (rate, window);
@@ -183,6 +184,56 @@ fn main() {
             best.0,
             best.0 / baseline
         );
+        postgres(&dir, pushes, senders).await;
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same load into PostgreSQL (`IVR_REPORTS_PG_URL`, as the tests use it; feature
+/// `postgres`): concurrent stores grouped into one statement, against one statement per
+/// push. Each run gets a schema of its own, dropped afterwards.
+#[cfg(feature = "postgres")]
+async fn postgres(dir: &std::path::Path, pushes: u64, senders: usize) {
+    use ivr_reports_collector::PgSink;
+    let Some(url) = std::env::var("IVR_REPORTS_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("postgres: skipped (set IVR_REPORTS_PG_URL, e.g. eval \"$(cargo xtask env)\")");
+        return;
+    };
+    let mut baseline = 0.0;
+    for (name, prefix, group) in [
+        ("postgres, one statement per push", "pg-base", false),
+        ("postgres, grouped statements", "pg-group", true),
+    ] {
+        let schema = format!("bench_webhook_{}_{prefix}", std::process::id()).replace('-', "_");
+        let sink = PgSink::builder(url.clone())
+            .schema(schema.clone())
+            .group_commit(group)
+            .connect()
+            .await
+            .unwrap();
+        let rate = run(name, prefix, Arc::new(sink), dir, pushes, senders).await;
+        if group {
+            println!(
+                "{:<34} {:>9.2}x one statement per push",
+                "",
+                rate / baseline
+            );
+        } else {
+            baseline = rate;
+        }
+        if let Ok((db, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            tokio::spawn(connection);
+            let _ = db
+                .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .await;
+        }
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_: &std::path::Path, _: u64, _: usize) {
+    println!("postgres: skipped (build with --features postgres)");
 }

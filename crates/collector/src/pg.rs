@@ -524,7 +524,7 @@ impl Core {
                 .and_then(|k| others.get(k))
                 .and_then(|&i| fates.get_mut(i))
                 .ok_or_else(|| Error::new(ErrorKind::Database, "an unexpected row number"))?;
-            *fate = Fate::Conflict(stored);
+            *fate = Fate::Conflict(Box::new(stored));
         }
         Ok(fates)
     }
@@ -702,8 +702,9 @@ enum Fate {
     New,
     Replaced,
     Duplicate,
-    /// Stored already with other content: the stored version.
-    Conflict(AnyReport),
+    /// Stored already with other content: the stored version (boxed: conflicts are rare
+    /// and a report is large).
+    Conflict(Box<AnyReport>),
 }
 
 /// The outcome of a batch from the fates of its reports.
@@ -714,7 +715,7 @@ fn tally(reports: &[AnyReport], fates: impl IntoIterator<Item = Fate>) -> Stored
             Fate::New => new += 1,
             Fate::Replaced => replaced += 1,
             Fate::Duplicate => duplicates += 1,
-            Fate::Conflict(stored) => conflicts.push(Conflict::new(stored, report.clone())),
+            Fate::Conflict(stored) => conflicts.push(Conflict::new(*stored, report.clone())),
         }
     }
     Stored::new(new, duplicates)

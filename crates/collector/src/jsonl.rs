@@ -100,8 +100,9 @@ pub struct JsonlSinkBuilder {
 }
 
 /// The default [`JsonlSinkBuilder::commit_window`], chosen by `cargo xtask bench webhook`
-/// (32 concurrent single-report pushes on a 2-core machine): 1 ms gave about 12,300
-/// pushes/s in two runs, where no window gave 9,800-10,900 and 2 ms 10,700-15,700.
+/// (32 concurrent single-report pushes on a shared 2-core machine, three runs): 1 ms gave
+/// 12,300-13,700 pushes/s, where no window gave 8,600-10,900, 2 ms 10,700-16,900 (higher
+/// but less steady) and 3 ms 9,400-10,700; one fsync per push gave 970-1,730.
 pub const DEFAULT_COMMIT_WINDOW: Duration = Duration::from_millis(1);
 
 impl JsonlSinkBuilder {

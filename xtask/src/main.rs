@@ -169,6 +169,19 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
         &["bench", "-p", "ivr-reports", "--bench", "drain"],
     ),
     (
+        "webhook",
+        "single-report pushes/s, 32 senders, JSONL and PostgreSQL: group commit vs one commit per push",
+        &[
+            "bench",
+            "-p",
+            "ivr-reports-collector",
+            "--features",
+            "postgres",
+            "--bench",
+            "webhook",
+        ],
+    ),
+    (
         "sandbox",
         "GET /tts/3/reports?limit=50 with 1,000,000 pending vs a bare hyper server; RSS/report",
         &[

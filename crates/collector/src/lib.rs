@@ -44,8 +44,9 @@
 //!   `GET /metrics` (Prometheus: the [`Counters`] and the health) and `GET /healthz` (`200`
 //!   or `503` with the reason) on a listener of their own.
 //! - **Sinks**: [`JsonlSink`] (the embedded default: a JSONL journal, fsync per batch,
-//!   torn last line repaired on open) and `PgSink` (feature `postgres`: one table keyed by
-//!   `message_id`, shared by collectors on many machines). [`SinkSpec`] opens either from
+//!   concurrent batches sharing one fsync (group commit), torn last line repaired on open)
+//!   and `PgSink` (feature `postgres`: one table keyed by `message_id`, shared by
+//!   collectors on many machines; concurrent batches share one statement). [`SinkSpec`] opens either from
 //!   `jsonl:PATH` or a `postgres://` URL.
 //!
 //! What it leaves to others: HTTP and credentials (`ivr-reports`, whose [`Client`] you pass
@@ -121,7 +122,7 @@ pub use crate::collector::{Collector, CollectorBuilder, DrainSummary, Event};
 pub use crate::counters::Counters;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::incident::{Incident, IncidentReason};
-pub use crate::jsonl::JsonlSink;
+pub use crate::jsonl::{DEFAULT_COMMIT_WINDOW, JsonlSink, JsonlSinkBuilder};
 pub use crate::metrics::{Health, MetricsServer};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -68,6 +68,14 @@ use ivr_reports_transport::redact_url;
 /// or the sender's retry) and keeps retrying, so nothing is lost, but it needs an operator.
 #[derive(Debug)]
 pub struct PgSink {
+    core: Arc<Core>,
+    /// Batches waiting for the next grouped statement; `None` when grouping is off.
+    group: Option<Arc<GroupQueue>>,
+}
+
+/// The connection and the tables: what a grouped store's task shares with the sink.
+#[derive(Debug)]
+struct Core {
     connect: Connect,
     shown: String,
     reports_table: String,
@@ -83,6 +91,7 @@ pub struct PgSinkBuilder {
     url: String,
     schema: Option<String>,
     table: String,
+    group_commit: bool,
 }
 
 impl std::fmt::Debug for PgSinkBuilder {
@@ -91,6 +100,7 @@ impl std::fmt::Debug for PgSinkBuilder {
             .field("url", &redact_url(&self.url))
             .field("schema", &self.schema)
             .field("table", &self.table)
+            .field("group_commit", &self.group_commit)
             .finish()
     }
 }
@@ -184,6 +194,19 @@ impl PgSinkBuilder {
         self
     }
 
+    /// Whether concurrent [`store`](Sink::store) calls (webhook pushes, concurrent pages)
+    /// share statements: while one batch's statements run, the batches that arrive queue
+    /// up and go together as one `INSERT` (one commit, one WAL flush), deduplicated as if
+    /// stored one after another in arrival order. Each caller still returns only once its
+    /// own reports are committed. A failed statement fails every batch of its group, except
+    /// data the database refuses ([`ErrorKind::Rejected`]): then each batch is stored
+    /// again alone, so one batch's bad report never fails its companions. Default `true`;
+    /// off, every batch runs its own statements.
+    pub fn group_commit(mut self, on: bool) -> Self {
+        self.group_commit = on;
+        self
+    }
+
     /// Connects and creates the schema and tables if missing.
     ///
     /// # Errors
@@ -246,11 +269,14 @@ impl PgSinkBuilder {
             .await
             .map_err(|e| db("cannot create the collector's tables", e))?;
         Ok(PgSink {
-            connect,
-            shown,
-            reports_table,
-            quarantine_table,
-            client: Mutex::new(Arc::new(client)),
+            core: Arc::new(Core {
+                connect,
+                shown,
+                reports_table,
+                quarantine_table,
+                client: Mutex::new(Arc::new(client)),
+            }),
+            group: self.group_commit.then(|| Arc::new(GroupQueue::default())),
         })
     }
 }
@@ -263,6 +289,7 @@ impl PgSink {
             url: url.into(),
             schema: None,
             table: "ivr_reports".into(),
+            group_commit: true,
         }
     }
 
@@ -277,7 +304,7 @@ impl PgSink {
     /// The reports table, as used in SQL (quoted, with its schema).
     #[must_use]
     pub fn reports_table(&self) -> &str {
-        &self.reports_table
+        &self.core.reports_table
     }
 
     /// Calls `each` with every stored report, in storage order, reading `page` rows at a
@@ -295,9 +322,9 @@ impl PgSink {
     ) -> Result<u64, Error> {
         let sql = format!(
             "SELECT seq, generation, report::text FROM {} WHERE seq > $1 ORDER BY seq LIMIT $2",
-            self.reports_table
+            self.core.reports_table
         );
-        let client = self.client().await?;
+        let client = self.core.client().await?;
         let (mut after, mut read) = (0_i64, 0_u64);
         loop {
             let rows = client
@@ -316,7 +343,9 @@ impl PgSink {
             }
         }
     }
+}
 
+impl Core {
     /// The live client, reconnecting when the connection broke.
     async fn client(&self) -> Result<Arc<Client>, Error> {
         let current = Arc::clone(
@@ -337,8 +366,15 @@ impl PgSink {
     }
 
     async fn store_batch(&self, origin: Origin, reports: &[AnyReport]) -> Result<Stored, Error> {
+        let fates = self.store_fates(origin, reports).await?;
+        Ok(tally(reports, fates))
+    }
+
+    /// Stores `reports` (one batch, or the batches of a group one after another) with one
+    /// `INSERT`; says what became of each report, in order.
+    async fn store_fates(&self, origin: Origin, reports: &[AnyReport]) -> Result<Vec<Fate>, Error> {
         if reports.is_empty() {
-            return Ok(Stored::default());
+            return Ok(Vec::new());
         }
         let n = reports.len();
         let mut ids = Vec::with_capacity(n);
@@ -444,26 +480,24 @@ impl PgSink {
         // batch): compare the contents, except a recovered one, which never conflicts.
         let mut seen = std::collections::HashSet::new();
         let mut others: Vec<usize> = Vec::new();
-        let mut replaced = 0u64;
-        let mut recovered_duplicates = 0u64;
+        let mut fates = Vec::with_capacity(n);
         for (index, id) in ids.iter().enumerate() {
             let first = seen.insert(id.as_str());
             if first && inserted.contains(id) {
-                continue;
-            }
-            if first && replaced_ids.contains(id) {
-                replaced += 1;
-                continue;
-            }
-            if origin == Origin::Recovered {
-                recovered_duplicates += 1;
+                fates.push(Fate::New);
+            } else if first && replaced_ids.contains(id) {
+                fates.push(Fate::Replaced);
             } else {
-                others.push(index);
+                // A recovered report never conflicts; the others are duplicates unless
+                // the comparison below finds them different.
+                fates.push(Fate::Duplicate);
+                if origin != Origin::Recovered {
+                    others.push(index);
+                }
             }
         }
-        let new = (n - others.len()) as u64 - replaced - recovered_duplicates;
         if others.is_empty() {
-            return Ok(Stored::new(new, recovered_duplicates).with_replaced(replaced));
+            return Ok(fates);
         }
         let other_ids: Vec<&str> = others.iter().map(|&i| ids[i].as_str()).collect();
         let other_json: Vec<&str> = others.iter().map(|&i| json[i].as_str()).collect();
@@ -479,24 +513,20 @@ impl PgSink {
             .query(&sql, &[&other_ids, &other_json])
             .await
             .map_err(|e| db_data("cannot compare reports with the stored ones", e))?;
-        let mut conflicts = Vec::with_capacity(rows.len());
         for row in &rows {
             let read = |e| db("cannot compare reports with the stored ones", e);
             let ordinal: i64 = row.try_get(0).map_err(read)?;
             let g: i16 = row.try_get(1).map_err(read)?;
             let text: String = row.try_get(2).map_err(read)?;
             let stored = stored_report(g, &text)?;
-            let incoming = usize::try_from(ordinal - 1)
+            let fate = usize::try_from(ordinal - 1)
                 .ok()
                 .and_then(|k| others.get(k))
-                .and_then(|&i| reports.get(i))
+                .and_then(|&i| fates.get_mut(i))
                 .ok_or_else(|| Error::new(ErrorKind::Database, "an unexpected row number"))?;
-            conflicts.push(Conflict::new(stored, incoming.clone()));
+            *fate = Fate::Conflict(Box::new(stored));
         }
-        let duplicates = (others.len() - conflicts.len()) as u64;
-        Ok(Stored::new(new, duplicates)
-            .with_conflicts(conflicts)
-            .with_replaced(replaced))
+        Ok(fates)
     }
 
     async fn quarantine_items(&self, items: &[Quarantined]) -> Result<(), Error> {
@@ -666,11 +696,188 @@ impl PgSink {
     }
 }
 
+/// What became of one report of a store.
+#[derive(Debug)]
+enum Fate {
+    New,
+    Replaced,
+    Duplicate,
+    /// Stored already with other content: the stored version (boxed: conflicts are rare
+    /// and a report is large).
+    Conflict(Box<AnyReport>),
+}
+
+/// The outcome of a batch from the fates of its reports.
+fn tally(reports: &[AnyReport], fates: impl IntoIterator<Item = Fate>) -> Stored {
+    let (mut new, mut duplicates, mut replaced, mut conflicts) = (0, 0, 0, Vec::new());
+    for (report, fate) in reports.iter().zip(fates) {
+        match fate {
+            Fate::New => new += 1,
+            Fate::Replaced => replaced += 1,
+            Fate::Duplicate => duplicates += 1,
+            Fate::Conflict(stored) => conflicts.push(Conflict::new(*stored, report.clone())),
+        }
+    }
+    Stored::new(new, duplicates)
+        .with_conflicts(conflicts)
+        .with_replaced(replaced)
+}
+
+/// The batches waiting for the next grouped statement.
+#[derive(Debug, Default)]
+struct GroupQueue {
+    pending: Mutex<GroupPending>,
+}
+
+#[derive(Debug, Default)]
+struct GroupPending {
+    batches: Vec<GroupBatch>,
+    /// Whether a task is storing groups.
+    leader: bool,
+}
+
+#[derive(Debug)]
+struct GroupBatch {
+    origin: Origin,
+    reports: Vec<AnyReport>,
+    done: tokio::sync::oneshot::Sender<Result<Stored, Error>>,
+}
+
+impl GroupQueue {
+    fn pending(&self) -> std::sync::MutexGuard<'_, GroupPending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues a batch; `true` when no task stores groups, so the caller must start one.
+    fn enqueue(&self, batch: GroupBatch) -> bool {
+        let mut pending = self.pending();
+        pending.batches.push(batch);
+        !std::mem::replace(&mut pending.leader, true)
+    }
+
+    /// Everything queued, or `None` (and no leader any more) when nothing is.
+    fn take(&self) -> Option<Vec<GroupBatch>> {
+        let mut pending = self.pending();
+        if pending.batches.is_empty() {
+            pending.leader = false;
+            return None;
+        }
+        Some(std::mem::take(&mut pending.batches))
+    }
+}
+
+/// Ends a leader task: when it is dropped early (its runtime shutting down), the batches
+/// still queued are dropped too (their callers get an error, never a hang).
+struct Resign<'a>(&'a GroupQueue);
+
+impl Drop for Resign<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.0.pending();
+        if pending.leader {
+            pending.batches.clear();
+            pending.leader = false;
+        }
+    }
+}
+
+/// Stores queued groups until the queue is empty: each run of batches of one origin with
+/// one `INSERT`.
+async fn lead(core: Arc<Core>, queue: Arc<GroupQueue>) {
+    let resign = Resign(&queue);
+    while let Some(group) = queue.take() {
+        let mut group = group.into_iter().peekable();
+        while let Some(first) = group.next() {
+            let origin = first.origin;
+            let mut run = vec![first];
+            while let Some(next) = group.next_if(|b| b.origin == origin) {
+                run.push(next);
+            }
+            store_run(&core, origin, run).await;
+        }
+    }
+    // The queue was empty and the leader flag is down: nothing to resign from.
+    std::mem::forget(resign);
+}
+
+async fn store_run(core: &Core, origin: Origin, run: Vec<GroupBatch>) {
+    if let [_] = run.as_slice() {
+        for batch in run {
+            let result = core.store_batch(origin, &batch.reports).await;
+            let _ = batch.done.send(result);
+        }
+        return;
+    }
+    let all: Vec<AnyReport> = run.iter().flat_map(|b| b.reports.iter().cloned()).collect();
+    match core.store_fates(origin, &all).await {
+        Ok(fates) => {
+            let mut fates = fates.into_iter();
+            for batch in run {
+                let stored = tally(&batch.reports, fates.by_ref().take(batch.reports.len()));
+                // A caller that went away needs no answer: its reports are stored.
+                let _ = batch.done.send(Ok(stored));
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::Rejected => {
+            // Data the database refuses: each batch is stored alone, so a bad report
+            // fails its own batch only (which the collector then splits), never its
+            // companions.
+            for batch in run {
+                let result = core.store_batch(origin, &batch.reports).await;
+                let _ = batch.done.send(result);
+            }
+        }
+        Err(e) => {
+            // The connection or the database failed: every batch of the group failed
+            // with it, and its callers retry.
+            let (kind, message) = (e.kind(), e.to_string());
+            let mut source = Some(e);
+            for batch in run {
+                let err = source
+                    .take()
+                    .unwrap_or_else(|| Error::new(kind, message.clone()));
+                let _ = batch.done.send(Err(err));
+            }
+        }
+    }
+}
+
+impl PgSink {
+    /// Stores through the group queue (or alone when grouping is off).
+    async fn store_grouped(&self, origin: Origin, reports: &[AnyReport]) -> Result<Stored, Error> {
+        let Some(queue) = &self.group else {
+            return self.core.store_batch(origin, reports).await;
+        };
+        if reports.is_empty() {
+            return Ok(Stored::default());
+        }
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let batch = GroupBatch {
+            origin,
+            reports: reports.to_vec(),
+            done,
+        };
+        if queue.enqueue(batch) {
+            drop(tokio::spawn(lead(
+                Arc::clone(&self.core),
+                Arc::clone(queue),
+            )));
+        }
+        outcome.await.map_err(|_| {
+            Error::new(
+                ErrorKind::Database,
+                "the sink's store task ended without storing the batch",
+            )
+        })?
+    }
+}
+
 impl Sink for PgSink {
     /// Stores with [`Origin::Unknown`] (`origin` `NULL`); the collector uses
     /// [`store_from`](Sink::store_from).
     fn store<'a>(&'a self, reports: &'a [AnyReport]) -> BoxFuture<'a, Result<Stored, Error>> {
-        Box::pin(self.store_batch(Origin::Unknown, reports))
+        Box::pin(self.store_grouped(Origin::Unknown, reports))
     }
 
     fn store_from<'a>(
@@ -678,36 +885,36 @@ impl Sink for PgSink {
         origin: Origin,
         reports: &'a [AnyReport],
     ) -> BoxFuture<'a, Result<Stored, Error>> {
-        Box::pin(self.store_batch(origin, reports))
+        Box::pin(self.store_grouped(origin, reports))
     }
 
     fn stored(&self) -> BoxFuture<'_, Result<Vec<StoredReport>, Error>> {
-        Box::pin(self.all_stored())
+        Box::pin(self.core.all_stored())
     }
 
     fn quarantine<'a>(&'a self, items: &'a [Quarantined]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.quarantine_items(items))
+        Box::pin(self.core.quarantine_items(items))
     }
 
     fn reports(&self) -> BoxFuture<'_, Result<Vec<AnyReport>, Error>> {
-        Box::pin(self.all_reports())
+        Box::pin(self.core.all_reports())
     }
 
     fn quarantined(&self) -> BoxFuture<'_, Result<Vec<QuarantineEntry>, Error>> {
-        Box::pin(self.all_quarantined())
+        Box::pin(self.core.all_quarantined())
     }
 
     fn release<'a>(&'a self, ids: &'a [u64]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.release_ids(ids))
+        Box::pin(self.core.release_ids(ids))
     }
 
     fn describe(&self) -> String {
-        format!("{} table {}", self.shown, self.reports_table)
+        format!("{} table {}", self.core.shown, self.core.reports_table)
     }
 
     /// The raw bytes of the quarantine table's items.
     fn quarantine_bytes(&self) -> BoxFuture<'_, Result<Option<u64>, Error>> {
-        Box::pin(self.quarantine_size())
+        Box::pin(self.core.quarantine_size())
     }
 }
 

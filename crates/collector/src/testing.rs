@@ -408,21 +408,29 @@ async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
     for t in 0..8 {
         let sink = Arc::clone(sink);
         tasks.spawn(async move {
-            let mut new = 0;
+            let mut total = Stored::default();
             for chunk in batch("conc", t * 50..t * 50 + 200).chunks(25) {
-                new += sink.store(chunk).await?.new;
+                total.add(sink.store(chunk).await?);
             }
-            Ok::<u64, Error>(new)
+            Ok::<Stored, Error>(total)
         });
     }
-    let mut new = 0;
+    let mut total = Stored::default();
     while let Some(joined) = tasks.join_next().await {
         let stored = joined.map_err(|e| format!("a writer task failed: {e}"))?;
-        new += call("store", stored)?;
+        total.add(call("store", stored)?);
     }
     ensure!(
-        new == 550,
-        "8 writers over 550 distinct ids counted {new} new"
+        total.new == 550,
+        "8 writers over 550 distinct ids counted {} new",
+        total.new
+    );
+    ensure!(
+        total.duplicates == 8 * 200 - 550 && total.conflicts.is_empty(),
+        "8 writers storing 1600 reports of 550 ids, the same content each time, counted {} \
+         duplicates and {} conflicts (want 1050 and 0)",
+        total.duplicates,
+        total.conflicts.len()
     );
     let back = stored_of(sink, "conc").await?;
     let ids: BTreeSet<&str> = back.iter().map(AnyReport::message_id).collect();
@@ -432,6 +440,53 @@ async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
         back.len(),
         ids.len()
     );
+    concurrent_conflicts(sink).await
+}
+
+/// Two writers store two versions of the same 100 ids at once, in single-report batches:
+/// whichever lands first is kept, so every id is stored once and is one conflict, whose
+/// stored version is the one read back.
+async fn concurrent_conflicts(sink: &Arc<dyn Sink>) -> Result<(), String> {
+    let first = batch("concx", 0..100);
+    let second: Vec<AnyReport> = first.iter().map(changed).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for version in [first, second] {
+        let sink = Arc::clone(sink);
+        tasks.spawn(async move {
+            let mut total = Stored::default();
+            for report in &version {
+                total.add(sink.store(std::slice::from_ref(report)).await?);
+            }
+            Ok::<Stored, Error>(total)
+        });
+    }
+    let mut total = Stored::default();
+    while let Some(joined) = tasks.join_next().await {
+        let stored = joined.map_err(|e| format!("a writer task failed: {e}"))?;
+        total.add(call("store", stored)?);
+    }
+    ensure!(
+        total.new == 100 && total.duplicates == 0 && total.conflicts.len() == 100,
+        "two writers storing two versions of 100 ids at once counted {} new, {} duplicates, \
+         {} conflicts (want 100, 0, 100)",
+        total.new,
+        total.duplicates,
+        total.conflicts.len()
+    );
+    let back = stored_of(sink, "concx").await?;
+    ensure!(
+        back.len() == 100,
+        "100 ids written concurrently in two versions: {} reports read back",
+        back.len()
+    );
+    for conflict in &total.conflicts {
+        let id = conflict.incoming.message_id();
+        let kept = back.iter().find(|r| r.message_id() == id);
+        ensure!(
+            kept == Some(&conflict.stored) && conflict.stored != conflict.incoming,
+            "the conflict on {id} names a stored version other than the one read back"
+        );
+    }
     Ok(())
 }
 

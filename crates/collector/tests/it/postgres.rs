@@ -136,3 +136,15 @@ async fn connect_errors_are_clear_and_hide_the_password() {
         .unwrap_err();
     assert_eq!(e.kind(), ivr_reports_collector::ErrorKind::InvalidConfig);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_senders_store_every_push_once_in_postgres() {
+    let url = pg_url("thirty_two_concurrent_senders_store_every_push_once_in_postgres");
+    let sink = PgSink::builder(url)
+        .schema(unique_schema("push32"))
+        .connect()
+        .await
+        .unwrap();
+    let dir = TempDir::new("pg-push-32");
+    crate::push::thirty_two_senders_store_every_push_once(Arc::new(sink), &dir, "p32", 1_000).await;
+}

@@ -640,3 +640,82 @@ async fn bodies_waiting_for_the_budget_are_bounded_too() {
     assert_eq!((c.stored, c.push_overloaded), (2, 1));
     webhook.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// A single-report v1 push body for `id`, as Infobip sends it.
+fn one_report_body(id: &str) -> String {
+    format!(
+        r#"{{"results":[{{"bulkId":"b-1","messageId":"{id}","to":"385981178","sentAt":"2015-02-12T09:58:20.323+0100","doneAt":"2015-02-12T09:58:20.337+0100","duration":10,"price":{{"pricePerSecond":0.01,"currency":"EUR"}},"status":{{"id":5,"groupId":3,"groupName":"DELIVERED","name":"DELIVERED_TO_HANDSET","description":"Message delivered to handset"}}}}]}}"#
+    )
+}
+
+/// Pushes `distinct` reports twice each (`{prefix}-{i}`, the two copies from different
+/// senders) from 32 concurrent senders on keep-alive connections, every push answered `200`;
+/// then checks every report stored exactly once, the second copies counted as duplicates.
+pub(crate) async fn thirty_two_senders_store_every_push_once(
+    sink: Arc<dyn Sink>,
+    dir: &TempDir,
+    prefix: &str,
+    distinct: u64,
+) {
+    const SENDERS: u64 = 32;
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .build();
+    let webhook = collector
+        .bind_webhook("127.0.0.1:0".parse().unwrap(), WebhookConfig::new())
+        .unwrap();
+    let url = webhook.url();
+    let client = ivr_reports_transport::Client::builder()
+        .retry(ivr_reports::RetryPolicy::never())
+        .build()
+        .unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..SENDERS {
+        let (client, url, next) = (client.clone(), url.clone(), Arc::clone(&next));
+        let prefix = prefix.to_string();
+        senders.spawn(async move {
+            loop {
+                // Push n carries report n / 2: the two copies go out one after the other,
+                // from whichever senders take them, so they often meet in one commit.
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= 2 * distinct {
+                    return;
+                }
+                let body = one_report_body(&format!("{prefix}-{}", n / 2));
+                let req = http::Request::post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(bytes::Bytes::from(body))
+                    .unwrap();
+                let response = client.send(req).await.unwrap();
+                assert_eq!(response.status(), 200, "push {n}: {:?}", response.body());
+            }
+        });
+    }
+    while let Some(done) = senders.join_next().await {
+        done.unwrap();
+    }
+    let c = collector.counters();
+    assert_eq!(
+        (c.received_push, c.stored, c.duplicates, c.quarantined),
+        (2 * distinct, distinct, distinct, 0)
+    );
+    let stored = sink.reports().await.unwrap();
+    let ids: BTreeSet<String> = stored.iter().map(|r| r.message_id().to_string()).collect();
+    assert_eq!(stored.len() as u64, distinct, "each report once");
+    let want: BTreeSet<String> = (0..distinct).map(|i| format!("{prefix}-{i}")).collect();
+    assert_eq!(ids, want);
+    assert!(sink.quarantined().await.unwrap().is_empty());
+    webhook.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_senders_store_every_push_once_in_the_journal() {
+    let dir = TempDir::new("push-32");
+    let sink = journal(&dir).await;
+    thirty_two_senders_store_every_push_once(Arc::clone(&sink), &dir, "c32", 2_000).await;
+    // And the journal reads back the same after a reopen.
+    drop(sink);
+    let back = JsonlSink::read(dir.join("r.jsonl")).await.unwrap();
+    assert_eq!(back.len(), 2_000);
+}

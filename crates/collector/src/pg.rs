@@ -29,7 +29,7 @@ use ivr_reports_transport::redact_url;
 /// | `currency` | `text` | `price.currency` |
 /// | `sent_at`, `done_at` | `timestamptz` | `sentAt`, `doneAt` (v2 `voiceCall.endTime`) |
 /// | `stored_at` | `timestamptz` | when it was inserted |
-/// | `seq` | `bigserial` | insertion order |
+/// | `seq` | `bigserial` | insertion order (unique index `<table>_seq`: reading walks it) |
 /// | `report` | `jsonb` | the whole report, the codec's canonical JSON |
 /// | `origin` | `text` | `pulled`, `pushed`, `recovered` ([`Origin`]); `NULL` when unknown |
 ///
@@ -225,6 +225,9 @@ impl PgSinkBuilder {
             "{prefix}{}",
             identifier(&format!("{}_quarantine", self.table))?
         );
+        // Reading in pages (`for_each_report`) walks `seq`: without an index every page
+        // would scan and sort the whole table.
+        let seq_index = identifier(&format!("{}_seq", self.table))?;
         let client = open(&connect, &shown).await?;
         let create_schema = match &self.schema {
             Some(s) => format!("CREATE SCHEMA IF NOT EXISTS {};", identifier(s)?),
@@ -252,6 +255,7 @@ impl PgSinkBuilder {
                report jsonb NOT NULL
              );
              ALTER TABLE {reports_table} ADD COLUMN IF NOT EXISTS origin text;
+             CREATE UNIQUE INDEX IF NOT EXISTS {seq_index} ON {reports_table} (seq);
              CREATE TABLE IF NOT EXISTS {quarantine_table} (
                id bigserial PRIMARY KEY,
                source text NOT NULL,

@@ -148,3 +148,51 @@ async fn thirty_two_concurrent_senders_store_every_push_once_in_postgres() {
     let dir = TempDir::new("pg-push-32");
     crate::push::thirty_two_senders_store_every_push_once(Arc::new(sink), &dir, "p32", 1_000).await;
 }
+
+/// `Sink::for_each_report` (what `stats` reads a table with) pages by `seq`: without an
+/// index on it every page scanned and sorted the whole table, so reading N reports cost
+/// O(N²) (415 ms a page at 200,000 rows). The planner must be able to walk an index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_the_table_in_pages_walks_an_index_on_seq() {
+    let url = pg_url("reading_the_table_in_pages_walks_an_index_on_seq");
+    let schema = unique_schema("seq");
+    let sink = PgSink::builder(url.clone())
+        .schema(schema.clone())
+        .connect()
+        .await
+        .unwrap();
+    let reports: Vec<_> = (0..5_000)
+        .map(|i| ivr_reports_collector::AnyReport::from(v1(&format!("s-{i}"))))
+        .collect();
+    assert_eq!(
+        ivr_reports_collector::Sink::store(&sink, &reports)
+            .await
+            .unwrap()
+            .new,
+        5_000
+    );
+
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    db.batch_execute(&format!("ANALYZE \"{schema}\".ivr_reports"))
+        .await
+        .unwrap();
+    let plan: Vec<String> = db
+        .query(
+            &format!(
+                "EXPLAIN SELECT seq, generation, report::text FROM \"{schema}\".ivr_reports
+                 WHERE seq > 2500 ORDER BY seq LIMIT 100"
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Index"), "{plan}");
+    assert!(!plan.contains("Sort"), "{plan}");
+}

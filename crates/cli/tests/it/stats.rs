@@ -89,7 +89,7 @@ async fn stats_reads_any_journal_once_per_message_and_says_it_skipped_a_torn_lin
 /// Peak resident memory of a child, sampled from /proc while it runs (the high-water mark
 /// only grows, so the last sample is a lower bound of the peak that misses at most the last
 /// few milliseconds).
-fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u64) {
+pub(crate) fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-reports"))
         .args(args)
         .stdin(Stdio::null())
@@ -103,7 +103,7 @@ fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u64) {
     while child.try_wait().unwrap().is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(300),
-            "stats took over 5 minutes"
+            "ivr-reports {args:?} took over 5 minutes"
         );
         let sample = std::fs::read_to_string(&status_path)
             .ok()

@@ -192,15 +192,18 @@ impl State {
         let now = self.clock.now_ms();
         let mut ids = Vec::with_capacity(calls);
         let mut logged = Vec::with_capacity(calls);
+        // One copy of the texts every call of the campaign shares.
+        let bulk_id: Arc<str> = Arc::from(bulk_id);
+        let from: Arc<str> = Arc::from("41790000100");
         let entries: Vec<Entry> = (0..calls)
             .map(|i| {
                 let message_id = self.new_id();
                 ids.push(message_id.clone());
                 let call = Call {
-                    message_id: message_id.clone(),
-                    bulk_id: Some(bulk_id.to_string()),
-                    from: Some("41790000100".to_string()),
-                    to: format!("4179{i:07}"),
+                    message_id: message_id.into_boxed_str(),
+                    bulk_id: Some(Arc::clone(&bulk_id)),
+                    from: Some(Arc::clone(&from)),
+                    to: format!("4179{i:07}").into_boxed_str(),
                     callback_data: None,
                     feature: crate::outcomes::Feature::Tts,
                     sent_at_ms: now,
@@ -244,16 +247,20 @@ impl State {
         let mut entries = Vec::new();
         let mut logged = Vec::with_capacity(plan.call_count());
         let mut pushes = Vec::new();
+        // Texts shared by the calls of a send are stored once.
+        let shared_bulk: Option<Arc<str>> = bulk_id.as_deref().map(Arc::from);
         for message in plan.messages {
             let text: Option<Arc<str>> = message.text.as_deref().map(Arc::from);
+            let from: Option<Arc<str>> = message.from.as_deref().map(Arc::from);
+            let callback_data: Option<Arc<str>> = message.callback_data.as_deref().map(Arc::from);
             for dest in message.destinations {
                 let message_id = dest.message_id.unwrap_or_else(|| self.new_id());
                 let call = Call {
-                    message_id: message_id.clone(),
-                    bulk_id: bulk_id.clone(),
-                    from: message.from.clone(),
-                    to: dest.to.clone(),
-                    callback_data: message.callback_data.clone(),
+                    message_id: message_id.as_str().into(),
+                    bulk_id: shared_bulk.clone(),
+                    from: from.clone(),
+                    to: dest.to.as_str().into(),
+                    callback_data: callback_data.clone(),
                     feature: message.feature.clone(),
                     sent_at_ms: now,
                 };

@@ -143,9 +143,9 @@ impl Placed {
     /// every field its report carries that logs carry.
     pub(crate) fn entry(&self, held: bool, base_url: &str) -> LogEntry {
         let call = &self.call;
-        let mut e = LogEntry::new(call.message_id.clone(), call.to.clone());
-        e.bulk_id.clone_from(&call.bulk_id);
-        e.from.clone_from(&call.from);
+        let mut e = LogEntry::new(&*call.message_id, &*call.to);
+        e.bulk_id = call.bulk_id.as_deref().map(str::to_string);
+        e.from = call.from.as_deref().map(str::to_string);
         e.text = self.text.as_deref().map(str::to_string);
         let report = call.v1_report(base_url);
         e.sent_at = report.sent_at;
@@ -167,12 +167,16 @@ impl Placed {
     pub(crate) fn may_match(&self, q: &LogsQuery) -> bool {
         let call = &self.call;
         let millis = |t: &ivr_reports_model::Timestamp| t.unix_millis();
-        (q.bulk_id.is_empty() || call.bulk_id.as_ref().is_some_and(|b| q.bulk_id.contains(b)))
-            && (q.message_id.is_empty() || q.message_id.contains(&call.message_id))
-            && q.to.as_ref().is_none_or(|t| *t == call.to)
+        (q.bulk_id.is_empty()
+            || call
+                .bulk_id
+                .as_deref()
+                .is_some_and(|b| q.bulk_id.iter().any(|q| q == b)))
+            && (q.message_id.is_empty() || q.message_id.iter().any(|m| **m == *call.message_id))
+            && q.to.as_deref().is_none_or(|t| t == &*call.to)
             && q.from
-                .as_ref()
-                .is_none_or(|f| Some(f) == call.from.as_ref())
+                .as_deref()
+                .is_none_or(|f| Some(f) == call.from.as_deref())
             && q.sent_since
                 .as_ref()
                 .is_none_or(|s| call.sent_at_ms >= millis(s))

@@ -15,9 +15,10 @@ use crate::auth::{Credentials, same};
 use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters, Record, Records};
 use crate::logs::{Clock, LogBook, Logged, RETENTION_MS, Throttle};
 use crate::outcomes::Call;
+use crate::pieces::{Compact, Pieces};
 use crate::push::{PushJob, Pusher};
 use crate::send::{self, Plan, SendKind};
-use crate::store::{Encoded, Entry, Filter, Generation, Store};
+use crate::store::{Entry, Filter, Generation, Store};
 use crate::wire::{self, Codecs};
 
 /// What the application answers: a response, or "drop the connection without one".
@@ -55,6 +56,8 @@ pub(crate) struct State {
     pub(crate) logbook: Mutex<LogBook>,
     /// The rate limit of `GET /tts/3/logs`, per credential.
     pub(crate) logs_throttle: Throttle,
+    /// The members injected reports share, stored once (see [`Compact`]).
+    pub(crate) pieces: RwLock<Pieces>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -171,14 +174,19 @@ impl State {
         let entries: Vec<Entry> = reports
             .into_iter()
             .map(|r| {
-                logged.push(Logged::injected(&r, now));
                 let json = self.codecs.json_of(&r);
-                Entry::Encoded(Encoded::new(
+                let report = Arc::new(Compact::new(
+                    &mut self.pieces.write().unwrap_or_else(PoisonError::into_inner),
                     R::GENERATION,
-                    json,
+                    &json,
                     r.message_id(),
                     r.bulk_id(),
-                ))
+                ));
+                logged.push(Logged::Injected {
+                    report: Arc::clone(&report),
+                    at_ms: now,
+                });
+                Entry::Encoded(report)
             })
             .collect();
         // Logged first: a report never leaves the sandbox before its log entry exists.
@@ -583,10 +591,14 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
         LiveCounters::add(&state.counters.lost_in_transit, taken.len());
         return Reply::Drop;
     }
-    match state
-        .codecs
-        .page(format, generation, &taken, &state.base_url)
-    {
+    let page = state.codecs.page(
+        format,
+        generation,
+        &taken,
+        &state.base_url,
+        &state.pieces.read().unwrap_or_else(PoisonError::into_inner),
+    );
+    match page {
         Ok(body) => {
             state
                 .counters
@@ -662,7 +674,13 @@ fn logs(state: &State, req: &Request<Bytes>) -> Response<Bytes> {
         }
     };
     let is_held = |id: &str| held.as_ref().is_some_and(|h| h.contains(id));
-    let entries = state.logbook_now().select(&query, is_held, &state.base_url);
+    let entries = {
+        let pieces = state.pieces.read().unwrap_or_else(PoisonError::into_inner);
+        let injected = |r: &Compact| state.codecs.log_entry_of(r, &pieces);
+        state
+            .logbook_now()
+            .select(&query, is_held, &state.base_url, &injected)
+    };
     respond(
         StatusCode::OK,
         format,

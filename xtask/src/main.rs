@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench_collect;
 mod fuzz;
 mod layers;
 mod package;
@@ -151,22 +152,30 @@ fn usage() -> String {
     text
 }
 
-/// Benchmarks: name, what it measures, and the cargo arguments that run it.
-const BENCHES: &[(&str, &str, &[&str])] = &[
+/// How a benchmark runs.
+enum BenchRun {
+    /// `cargo` with these arguments (a bench target of a crate).
+    Cargo(&'static [&'static str]),
+    /// A driver here in xtask (it builds what it runs).
+    Driver(fn(&Path) -> Result),
+}
+
+/// Benchmarks: name, what it measures, and how it runs.
+const BENCHES: &[(&str, &str, BenchRun)] = &[
     (
         "codec",
         "decode/encode pages of 1, 50, 1000 v1 reports vs plain serde_json and quick_xml::de",
-        &["bench", "-p", "ivr-reports-codec"],
+        BenchRun::Cargo(&["bench", "-p", "ivr-reports-codec"]),
     ),
     (
         "transport",
         "requests/s of our client and server vs a minimal hyper pair, ~35 KB bodies",
-        &["bench", "-p", "ivr-reports-transport"],
+        BenchRun::Cargo(&["bench", "-p", "ivr-reports-transport"]),
     ),
     (
         "facade",
         "draining 100,000 reports through Client::drain vs a minimal hyper + serde_json client",
-        &["bench", "-p", "ivr-reports", "--bench", "drain"],
+        BenchRun::Cargo(&["bench", "-p", "ivr-reports", "--bench", "drain"]),
     ),
     (
         "webhook",
@@ -184,13 +193,24 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
     (
         "sandbox",
         "GET /tts/3/reports?limit=50 with 1,000,000 pending vs a bare hyper server; RSS/report",
-        &[
+        BenchRun::Cargo(&[
             "bench",
             "-p",
             "ivr-reports-sandbox",
             "--bench",
             "throughput",
-        ],
+        ]),
+    ),
+    (
+        "sandbox-memory",
+        "resident bytes per pending report: 1,000,000 injected v1, v2, and simulated calls",
+        BenchRun::Cargo(&["bench", "-p", "ivr-reports-sandbox", "--bench", "memory"]),
+    ),
+    (
+        "collect",
+        "release `collect --once --v2` draining 100,000 reports from a release sandbox, at K=1 \
+         and the default K, without and with 50 ms latency, vs the official Python SDK; 3 rounds",
+        BenchRun::Driver(bench_collect::run),
     ),
 ];
 
@@ -198,18 +218,9 @@ fn bench(root: &Path, args: &[String]) -> Result {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("usage: cargo xtask bench [NAME...]\n");
         for (name, about, _) in BENCHES {
-            println!("  {name:<10} {about}");
+            println!("  {name:<15} {about}");
         }
         return Ok(());
-    }
-    for (name, about, cargo_args) in BENCHES {
-        if !args.is_empty() && !args.iter().any(|a| a == name) {
-            continue;
-        }
-        println!("==> bench {name}: {about}");
-        let mut cmd = cargo(root);
-        cmd.args(*cargo_args);
-        run(cmd)?;
     }
     if let Some(unknown) = args
         .iter()
@@ -218,6 +229,20 @@ fn bench(root: &Path, args: &[String]) -> Result {
         return Err(format!(
             "unknown benchmark `{unknown}`; `cargo xtask bench --help` lists them"
         ));
+    }
+    for (name, about, how) in BENCHES {
+        if !args.is_empty() && !args.iter().any(|a| a == name) {
+            continue;
+        }
+        println!("==> bench {name}: {about}");
+        match how {
+            BenchRun::Cargo(cargo_args) => {
+                let mut cmd = cargo(root);
+                cmd.args(*cargo_args);
+                run(cmd)?;
+            }
+            BenchRun::Driver(driver) => driver(root)?,
+        }
     }
     Ok(())
 }

@@ -126,6 +126,15 @@ fn chromium() -> Result<String> {
     Ok(found)
 }
 
+/// The Python interpreter with the SDK: `IVR_REPORTS_PYTHON` when set, else the
+/// virtualenv of [`prepare`] (made when missing).
+pub(crate) fn python(root: &Path) -> Result<String> {
+    match preset(PYTHON) {
+        Some(python) => Ok(python),
+        None => python_venv(root),
+    }
+}
+
 /// The variable's value when the caller set it (an empty value counts as unset).
 fn preset(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.is_empty())

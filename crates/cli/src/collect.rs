@@ -13,7 +13,6 @@ use ivr_reports_sandbox::Sandbox;
 
 use crate::config::ApiArgs;
 use crate::output::Output;
-use crate::stats::{Facts, Stats};
 use crate::{EXIT_RESPONSE_LOST, Failure, LOG_TARGET};
 
 mod webhook;
@@ -324,18 +323,9 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
     }
 
     if let Some(started) = sandbox {
-        let reports = collector
-            .sink()
-            .reports()
-            .await
-            .map_err(collector_failure)?;
-        let mut stats = Stats::default();
-        for r in reports
-            .iter()
-            .filter(|r| r.bulk_id() == Some(bulk_id.as_str()))
-        {
-            stats.add(&Facts::of(r));
-        }
+        // Streamed from the sink, not its reports in memory: a campaign of millions of
+        // calls is summed in constant memory.
+        let stats = crate::stats::of_sink(&spec, Some(bulk_id)).await?;
         let stdout = io::stdout();
         let mut out = stdout.lock();
         stats.write(&mut out, args.output)?;

@@ -55,53 +55,73 @@ pub(crate) enum StatsOutput {
 
 pub(crate) async fn run(args: StatsArgs) -> Result<(), Failure> {
     let source = args.source.as_deref().unwrap_or(&args.sink.sink);
-    let mut stats = Stats::default();
-    let bulk_id = args.bulk_id.clone();
-    let wanted = move |r: &Facts| bulk_id.is_none() || r.bulk_id == bulk_id;
-    if source.starts_with("postgres://") || source.starts_with("postgresql://") {
-        // The database keeps one row per messageId: nothing to deduplicate here.
+    let spec = if source.starts_with("postgres://") || source.starts_with("postgresql://") {
         let spec: SinkSpec = crate::config::parse_sink(source)?;
-        let SinkSpec::Postgres(url) = &spec else {
+        if !matches!(spec, SinkSpec::Postgres(_)) {
             return Err(Failure::usage(format!("not a PostgreSQL URL: {spec}")));
-        };
-        let sink = PgSink::connect(url).await.map_err(collector_failure)?;
-        sink.for_each_report(10_000, |r| {
-            let facts = Facts::of(&r);
-            if wanted(&facts) {
-                stats.add(&facts);
-            }
-        })
-        .await
-        .map_err(collector_failure)?;
-    } else {
-        let path = PathBuf::from(source.strip_prefix("jsonl:").unwrap_or(source));
-        let read = tokio::task::spawn_blocking(move || {
-            let mut stats = Stats::default();
-            let torn = stream_journal(&path, |facts| {
-                if wanted(&facts) {
-                    stats.add(&facts);
-                }
-            })?;
-            Ok::<_, Failure>((stats, torn, path))
-        })
-        .await
-        .map_err(|e| Failure::failed(format!("reading the journal failed: {e}")))?;
-        let (read_stats, torn, path) = read?;
-        stats = read_stats;
-        if let Some(bytes) = torn {
-            eprintln!(
-                "note: skipped a torn last line ({bytes} bytes without a final newline) at the end \
-                 of {}: a write that was interrupted; its reports were never acknowledged, so \
-                 their source still has them",
-                path.display()
-            );
         }
-    }
+        spec
+    } else {
+        SinkSpec::Jsonl(PathBuf::from(
+            source.strip_prefix("jsonl:").unwrap_or(source),
+        ))
+    };
+    let stats = of_sink(&spec, args.bulk_id).await?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
     stats.write_as(&mut out, args.output)?;
     out.flush()?;
     Ok(())
+}
+
+/// The statistics of the reports stored at `spec` (of one bulk, or of all), streamed:
+/// memory does not grow with the number of reports. A journal is read from the file (a torn
+/// last line is skipped, and said on stderr); a database a page of rows at a time.
+pub(crate) async fn of_sink(spec: &SinkSpec, bulk_id: Option<String>) -> Result<Stats, Failure> {
+    let wanted = move |r: &Facts| bulk_id.is_none() || r.bulk_id == bulk_id;
+    match spec {
+        SinkSpec::Postgres(url) => {
+            // The database keeps one row per messageId: nothing to deduplicate here.
+            let mut stats = Stats::default();
+            let sink = PgSink::connect(url).await.map_err(collector_failure)?;
+            sink.for_each_report(10_000, |r| {
+                let facts = Facts::of(&r);
+                if wanted(&facts) {
+                    stats.add(&facts);
+                }
+            })
+            .await
+            .map_err(collector_failure)?;
+            Ok(stats)
+        }
+        SinkSpec::Jsonl(path) => {
+            let path = path.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let mut stats = Stats::default();
+                let torn = stream_journal(&path, |facts| {
+                    if wanted(&facts) {
+                        stats.add(&facts);
+                    }
+                })?;
+                Ok::<_, Failure>((stats, torn, path))
+            })
+            .await
+            .map_err(|e| Failure::failed(format!("reading the journal failed: {e}")))?;
+            let (stats, torn, path) = read?;
+            if let Some(bytes) = torn {
+                eprintln!(
+                    "note: skipped a torn last line ({bytes} bytes without a final newline) at the end \
+                     of {}: a write that was interrupted; its reports were never acknowledged, so \
+                     their source still has them",
+                    path.display()
+                );
+            }
+            Ok(stats)
+        }
+        other => Err(Failure::usage(format!(
+            "cannot read statistics from {other}"
+        ))),
+    }
 }
 
 /// A hash of the `messageId` text of a journal line, found without parsing the line.

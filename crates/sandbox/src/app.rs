@@ -15,9 +15,10 @@ use crate::auth::{Credentials, same};
 use crate::faults::{Counters, Dice, Faults, Injected, LiveCounters, Record, Records};
 use crate::logs::{Clock, LogBook, Logged, RETENTION_MS, Throttle};
 use crate::outcomes::Call;
+use crate::pieces::{Compact, Pieces};
 use crate::push::{PushJob, Pusher};
 use crate::send::{self, Plan, SendKind};
-use crate::store::{Encoded, Entry, Filter, Generation, Store};
+use crate::store::{Entry, Filter, Generation, Store};
 use crate::wire::{self, Codecs};
 
 /// What the application answers: a response, or "drop the connection without one".
@@ -55,6 +56,8 @@ pub(crate) struct State {
     pub(crate) logbook: Mutex<LogBook>,
     /// The rate limit of `GET /tts/3/logs`, per credential.
     pub(crate) logs_throttle: Throttle,
+    /// The members injected reports share, stored once (see [`Compact`]).
+    pub(crate) pieces: RwLock<Pieces>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -171,14 +174,19 @@ impl State {
         let entries: Vec<Entry> = reports
             .into_iter()
             .map(|r| {
-                logged.push(Logged::injected(&r, now));
                 let json = self.codecs.json_of(&r);
-                Entry::Encoded(Encoded::new(
+                let report = Arc::new(Compact::new(
+                    &mut self.pieces.write().unwrap_or_else(PoisonError::into_inner),
                     R::GENERATION,
-                    json,
+                    &json,
                     r.message_id(),
                     r.bulk_id(),
-                ))
+                ));
+                logged.push(Logged::Injected {
+                    report: Arc::clone(&report),
+                    at_ms: now,
+                });
+                Entry::Encoded(report)
             })
             .collect();
         // Logged first: a report never leaves the sandbox before its log entry exists.
@@ -192,15 +200,18 @@ impl State {
         let now = self.clock.now_ms();
         let mut ids = Vec::with_capacity(calls);
         let mut logged = Vec::with_capacity(calls);
+        // One copy of the texts every call of the campaign shares.
+        let bulk_id: Arc<str> = Arc::from(bulk_id);
+        let from: Arc<str> = Arc::from("41790000100");
         let entries: Vec<Entry> = (0..calls)
             .map(|i| {
                 let message_id = self.new_id();
                 ids.push(message_id.clone());
                 let call = Call {
-                    message_id: message_id.clone(),
-                    bulk_id: Some(bulk_id.to_string()),
-                    from: Some("41790000100".to_string()),
-                    to: format!("4179{i:07}"),
+                    message_id: message_id.into_boxed_str(),
+                    bulk_id: Some(Arc::clone(&bulk_id)),
+                    from: Some(Arc::clone(&from)),
+                    to: format!("4179{i:07}").into_boxed_str(),
                     callback_data: None,
                     feature: crate::outcomes::Feature::Tts,
                     sent_at_ms: now,
@@ -244,16 +255,20 @@ impl State {
         let mut entries = Vec::new();
         let mut logged = Vec::with_capacity(plan.call_count());
         let mut pushes = Vec::new();
+        // Texts shared by the calls of a send are stored once.
+        let shared_bulk: Option<Arc<str>> = bulk_id.as_deref().map(Arc::from);
         for message in plan.messages {
             let text: Option<Arc<str>> = message.text.as_deref().map(Arc::from);
+            let from: Option<Arc<str>> = message.from.as_deref().map(Arc::from);
+            let callback_data: Option<Arc<str>> = message.callback_data.as_deref().map(Arc::from);
             for dest in message.destinations {
                 let message_id = dest.message_id.unwrap_or_else(|| self.new_id());
                 let call = Call {
-                    message_id: message_id.clone(),
-                    bulk_id: bulk_id.clone(),
-                    from: message.from.clone(),
-                    to: dest.to.clone(),
-                    callback_data: message.callback_data.clone(),
+                    message_id: message_id.as_str().into(),
+                    bulk_id: shared_bulk.clone(),
+                    from: from.clone(),
+                    to: dest.to.as_str().into(),
+                    callback_data: callback_data.clone(),
                     feature: message.feature.clone(),
                     sent_at_ms: now,
                 };
@@ -576,10 +591,14 @@ async fn reports(state: &State, req: &Request<Bytes>, generation: Generation) ->
         LiveCounters::add(&state.counters.lost_in_transit, taken.len());
         return Reply::Drop;
     }
-    match state
-        .codecs
-        .page(format, generation, &taken, &state.base_url)
-    {
+    let page = state.codecs.page(
+        format,
+        generation,
+        &taken,
+        &state.base_url,
+        &state.pieces.read().unwrap_or_else(PoisonError::into_inner),
+    );
+    match page {
         Ok(body) => {
             state
                 .counters
@@ -655,7 +674,13 @@ fn logs(state: &State, req: &Request<Bytes>) -> Response<Bytes> {
         }
     };
     let is_held = |id: &str| held.as_ref().is_some_and(|h| h.contains(id));
-    let entries = state.logbook_now().select(&query, is_held, &state.base_url);
+    let entries = {
+        let pieces = state.pieces.read().unwrap_or_else(PoisonError::into_inner);
+        let injected = |r: &Compact| state.codecs.log_entry_of(r, &pieces);
+        state
+            .logbook_now()
+            .select(&query, is_held, &state.base_url, &injected)
+    };
     respond(
         StatusCode::OK,
         format,

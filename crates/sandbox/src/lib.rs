@@ -74,6 +74,7 @@ mod error;
 mod faults;
 mod logs;
 mod outcomes;
+mod pieces;
 mod push;
 mod send;
 mod store;
@@ -320,6 +321,7 @@ impl SandboxBuilder {
             clock: logs::Clock::default(),
             logbook: Mutex::default(),
             logs_throttle: logs::Throttle::new(self.logs_rate_limit.0, self.logs_rate_limit.1),
+            pieces: std::sync::RwLock::default(),
         });
         // Seeded campaigns are in place before the first connection is accepted: a client
         // that connects at once must not conclude from an empty page that all is received.

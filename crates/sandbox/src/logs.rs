@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use ivr_reports_model::{LogEntry, LogsQuery, Report, Status, StatusGroup};
 
 use crate::outcomes::Call;
+use crate::pieces::Compact;
 
 /// How long a log entry stays readable, in sandbox time: 48 hours, as with the real API.
 pub(crate) const RETENTION_MS: i64 = 48 * 3600 * 1000;
@@ -62,31 +63,29 @@ pub(crate) struct Placed {
 pub(crate) enum Logged {
     /// A call the sandbox placed (a send or a campaign).
     Placed(Placed),
-    /// An injected report's message: the fields of the report that logs carry, kept from
-    /// `at_ms` (sandbox time of the injection) for the retention, whatever its `sentAt`.
-    Injected { entry: Box<LogEntry>, at_ms: i64 },
+    /// An injected report's message, kept from `at_ms` (sandbox time of the injection) for
+    /// the retention, whatever its `sentAt`. The report is shared with the store; its log
+    /// entry (the fields of the report that logs carry) is built when it is read.
+    Injected { report: Arc<Compact>, at_ms: i64 },
+}
+
+/// The log entry of an injected report: the fields of the report that logs carry.
+pub(crate) fn injected_entry<R: Report>(report: &R) -> LogEntry {
+    let mut e = LogEntry::new(report.message_id(), report.to());
+    e.bulk_id = report.bulk_id().map(str::to_string);
+    e.sent_at = report.sent_at();
+    e.done_at = report.done_at();
+    e.duration = report.duration();
+    e.mcc_mnc = report.mcc_mnc().map(str::to_string);
+    e.price = report.price().cloned();
+    e.status = report.status().cloned();
+    e.error = report.error().cloned();
+    e
 }
 
 impl Logged {
     pub(crate) fn placed(call: Arc<Call>, text: Option<Arc<str>>) -> Self {
         Self::Placed(Placed { call, text })
-    }
-
-    /// The log entry of an injected report.
-    pub(crate) fn injected<R: Report>(report: &R, at_ms: i64) -> Self {
-        let mut e = LogEntry::new(report.message_id(), report.to());
-        e.bulk_id = report.bulk_id().map(str::to_string);
-        e.sent_at = report.sent_at();
-        e.done_at = report.done_at();
-        e.duration = report.duration();
-        e.mcc_mnc = report.mcc_mnc().map(str::to_string);
-        e.price = report.price().cloned();
-        e.status = report.status().cloned();
-        e.error = report.error().cloned();
-        Self::Injected {
-            entry: Box::new(e),
-            at_ms,
-        }
     }
 
     /// When the entry was logged, for the retention (sandbox time).
@@ -100,23 +99,32 @@ impl Logged {
     pub(crate) fn message_id(&self) -> &str {
         match self {
             Self::Placed(p) => &p.call.message_id,
-            Self::Injected { entry, .. } => &entry.message_id,
+            Self::Injected { report, .. } => report.message_id(),
         }
     }
 
     /// The entry now; see [`Placed::entry`]. A held injected report shows PENDING too.
-    pub(crate) fn entry(&self, held: bool, base_url: &str) -> LogEntry {
+    /// `injected` builds an injected report's entry (`None`: it could not be read).
+    pub(crate) fn entry(
+        &self,
+        held: bool,
+        base_url: &str,
+        injected: &dyn Fn(&Compact) -> Option<LogEntry>,
+    ) -> Option<LogEntry> {
         match self {
-            Self::Placed(p) => p.entry(held, base_url),
-            Self::Injected { entry, .. } if held => {
-                let mut e = LogEntry::new(entry.message_id.clone(), entry.to.clone());
-                e.bulk_id.clone_from(&entry.bulk_id);
+            Self::Placed(p) => Some(p.entry(held, base_url)),
+            Self::Injected { report, .. } => {
+                let entry = injected(report)?;
+                if !held {
+                    return Some(entry);
+                }
+                let mut e = LogEntry::new(entry.message_id, entry.to);
+                e.bulk_id = entry.bulk_id;
                 e.sent_at = entry.sent_at;
-                e.price.clone_from(&entry.price);
+                e.price = entry.price;
                 e.status = Status::known(26);
-                e
+                Some(e)
             }
-            Self::Injected { entry, .. } => (**entry).clone(),
         }
     }
 
@@ -132,7 +140,14 @@ impl Logged {
         pending_ok
             && match self {
                 Self::Placed(p) => p.may_match(q),
-                Self::Injected { .. } => true,
+                Self::Injected { report, .. } => {
+                    (q.bulk_id.is_empty()
+                        || report
+                            .bulk_id()
+                            .is_some_and(|b| q.bulk_id.iter().any(|q| q == b)))
+                        && (q.message_id.is_empty()
+                            || q.message_id.iter().any(|m| m == report.message_id()))
+                }
             }
     }
 }
@@ -143,9 +158,9 @@ impl Placed {
     /// every field its report carries that logs carry.
     pub(crate) fn entry(&self, held: bool, base_url: &str) -> LogEntry {
         let call = &self.call;
-        let mut e = LogEntry::new(call.message_id.clone(), call.to.clone());
-        e.bulk_id.clone_from(&call.bulk_id);
-        e.from.clone_from(&call.from);
+        let mut e = LogEntry::new(&*call.message_id, &*call.to);
+        e.bulk_id = call.bulk_id.as_deref().map(str::to_string);
+        e.from = call.from.as_deref().map(str::to_string);
         e.text = self.text.as_deref().map(str::to_string);
         let report = call.v1_report(base_url);
         e.sent_at = report.sent_at;
@@ -167,12 +182,16 @@ impl Placed {
     pub(crate) fn may_match(&self, q: &LogsQuery) -> bool {
         let call = &self.call;
         let millis = |t: &ivr_reports_model::Timestamp| t.unix_millis();
-        (q.bulk_id.is_empty() || call.bulk_id.as_ref().is_some_and(|b| q.bulk_id.contains(b)))
-            && (q.message_id.is_empty() || q.message_id.contains(&call.message_id))
-            && q.to.as_ref().is_none_or(|t| *t == call.to)
+        (q.bulk_id.is_empty()
+            || call
+                .bulk_id
+                .as_deref()
+                .is_some_and(|b| q.bulk_id.iter().any(|q| q == b)))
+            && (q.message_id.is_empty() || q.message_id.iter().any(|m| **m == *call.message_id))
+            && q.to.as_deref().is_none_or(|t| t == &*call.to)
             && q.from
-                .as_ref()
-                .is_none_or(|f| Some(f) == call.from.as_ref())
+                .as_deref()
+                .is_none_or(|f| Some(f) == call.from.as_deref())
             && q.sent_since
                 .as_ref()
                 .is_none_or(|s| call.sent_at_ms >= millis(s))
@@ -233,6 +252,7 @@ impl LogBook {
         query: &LogsQuery,
         is_held: impl Fn(&str) -> bool,
         base_url: &str,
+        injected: &dyn Fn(&Compact) -> Option<LogEntry>,
     ) -> Vec<LogEntry> {
         let limit = usize::from(query.effective_limit().get());
         self.entries
@@ -240,7 +260,11 @@ impl LogBook {
             .rev()
             .filter_map(|l| {
                 let held = is_held(l.message_id());
-                l.may_match(query, held).then(|| l.entry(held, base_url))
+                if l.may_match(query, held) {
+                    l.entry(held, base_url, injected)
+                } else {
+                    None
+                }
             })
             .filter(|e| query.matches(e))
             .take(limit)
@@ -325,11 +349,15 @@ mod tests {
     #[test]
     fn pruning_forgets_only_what_is_due() {
         let mut book = LogBook::default();
-        let at = |ms| {
-            Logged::injected(
-                &ivr_reports_model::VoiceReport::new(format!("m{ms}"), "1"),
-                ms,
-            )
+        let at = |ms| Logged::Injected {
+            report: Arc::new(Compact::new(
+                &mut crate::pieces::Pieces::default(),
+                crate::store::Generation::V1,
+                b"{}",
+                &format!("m{ms}"),
+                None,
+            )),
+            at_ms: ms,
         };
         for ms in [30, 10, 20] {
             book.push(at(ms));

@@ -1,5 +1,7 @@
 //! The test-number table: how a simulated call ends, decided by its destination number alone.
 
+use std::sync::Arc;
+
 use ivr_reports_model::{
     AnsweredBy, CallReport, Decimal, Direction, IvrData, Price, ReportError, Status, Timestamp,
     VoiceCall, VoiceReport,
@@ -176,17 +178,20 @@ pub(crate) enum Feature {
     /// A recorded audio file (`audioFileUrl`).
     Audio,
     /// An IVR scenario.
-    Ivr { scenario_id: String },
+    Ivr { scenario_id: Arc<str> },
 }
 
-/// A simulated call: everything its report is derived from.
+/// A simulated call: everything its report is derived from. Compact, as it waits in the
+/// store and the log book once per call: the texts a send shares between its calls (bulk
+/// id, sender, callback data, scenario) are shared, the others are boxed (no spare
+/// capacity), and the report itself is built only when it is handed out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Call {
-    pub(crate) message_id: String,
-    pub(crate) bulk_id: Option<String>,
-    pub(crate) from: Option<String>,
-    pub(crate) to: String,
-    pub(crate) callback_data: Option<String>,
+    pub(crate) message_id: Box<str>,
+    pub(crate) bulk_id: Option<Arc<str>>,
+    pub(crate) from: Option<Arc<str>>,
+    pub(crate) to: Box<str>,
+    pub(crate) callback_data: Option<Arc<str>>,
     pub(crate) feature: Feature,
     /// When the call was sent, in epoch milliseconds.
     pub(crate) sent_at_ms: i64,
@@ -273,6 +278,11 @@ fn mcc_mnc_for(to: &str, answered: bool) -> String {
     code.to_string()
 }
 
+/// A shared text as the model's owned one.
+fn text(shared: Option<&Arc<str>>) -> Option<String> {
+    shared.map(|s| s.to_string())
+}
+
 fn at(base_ms: i64, delta_ms: i64) -> Option<Timestamp> {
     Timestamp::from_unix_millis(base_ms.saturating_add(delta_ms)).ok()
 }
@@ -288,8 +298,8 @@ impl Call {
         let t = timeline(&self.to);
         let answered = t.outcome.is_answered();
         let base = self.sent_at_ms;
-        let mut r = VoiceReport::new(self.message_id.clone(), self.to.clone());
-        r.bulk_id.clone_from(&self.bulk_id);
+        let mut r = VoiceReport::new(&*self.message_id, &*self.to);
+        r.bulk_id = text(self.bulk_id.as_ref());
         r.sent_at = at(base, 0);
         r.done_at = at(base, t.done);
         if answered {
@@ -306,10 +316,10 @@ impl Call {
         }
         r.duration = Some(t.duration);
         r.mcc_mnc = Some(mcc_mnc_for(&self.to, answered));
-        r.callback_data.clone_from(&self.callback_data);
+        r.callback_data = text(self.callback_data.as_ref());
         r.dtmf_codes = t.outcome.dtmf_codes().map(str::to_string);
         if let Feature::Ivr { scenario_id } = &self.feature {
-            r.scenario_id = Some(scenario_id.clone());
+            r.scenario_id = Some(scenario_id.to_string());
             r.scenario_name = Some(format!("Scenario {scenario_id}"));
         }
         r.price = Some(price_for(&self.to));
@@ -336,12 +346,12 @@ impl Call {
         let t = timeline(&self.to);
         let answered = t.outcome.is_answered();
         let base = self.sent_at_ms;
-        let mut r = CallReport::new(self.message_id.clone(), self.to.clone());
-        r.bulk_id.clone_from(&self.bulk_id);
-        r.from.clone_from(&self.from);
+        let mut r = CallReport::new(&*self.message_id, &*self.to);
+        r.bulk_id = text(self.bulk_id.as_ref());
+        r.from = text(self.from.as_ref());
         r.sent_at = at(base, 0);
         r.mcc_mnc = Some(mcc_mnc_for(&self.to, answered));
-        r.callback_data.clone_from(&self.callback_data);
+        r.callback_data = text(self.callback_data.as_ref());
         r.price = Some(price_for(&self.to));
         r.status = Status::known(t.outcome.status_id());
         r.error = t.outcome.v2_error();
@@ -374,7 +384,7 @@ impl Call {
         }
         if let Feature::Ivr { scenario_id } = &self.feature {
             let mut ivr = IvrData::new();
-            ivr.scenario_id = Some(scenario_id.clone());
+            ivr.scenario_id = Some(scenario_id.to_string());
             ivr.scenario_name = Some(format!("Scenario {scenario_id}"));
             if answered {
                 let digits = t.outcome.dtmf_codes().unwrap_or("");

@@ -63,7 +63,7 @@ impl PushJob {
             url: notify.url.clone(),
             format,
             body: Bytes::from(body),
-            message_id: call.message_id.clone(),
+            message_id: call.message_id.to_string(),
         }
     }
 }

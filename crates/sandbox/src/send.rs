@@ -149,9 +149,11 @@ pub(crate) fn parse(kind: SendKind, body: &[u8]) -> Result<Plan, Invalid> {
         };
         let feature = match kind {
             SendKind::Ivr => match raw.scenario_id.take() {
-                Some(Value::String(s)) if !s.trim().is_empty() => Feature::Ivr { scenario_id: s },
+                Some(Value::String(s)) if !s.trim().is_empty() => Feature::Ivr {
+                    scenario_id: s.into(),
+                },
                 Some(Value::Number(n)) => Feature::Ivr {
-                    scenario_id: n.to_string(),
+                    scenario_id: n.to_string().into(),
                 },
                 _ => {
                     add(&mut invalid, path("scenarioId"), "must not be empty");

@@ -4,6 +4,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::outcomes::Call;
+use crate::pieces::Compact;
 
 pub(crate) use ivr_reports_model::Generation;
 
@@ -12,8 +13,9 @@ pub(crate) use ivr_reports_model::Generation;
 pub(crate) enum Entry {
     /// A simulated call, rendered in whichever generation it is fetched as.
     Call(Arc<Call>),
-    /// An injected report, pre-encoded so that a page is a concatenation.
-    Encoded(Encoded),
+    /// An injected report, pre-encoded (compactly, see [`Compact`]) so that a page is a
+    /// concatenation. Shared with its log book entry.
+    Encoded(Arc<Compact>),
 }
 
 impl Entry {
@@ -29,64 +31,6 @@ impl Entry {
             Self::Call(call) => call.bulk_id.as_deref(),
             Self::Encoded(e) => e.bulk_id(),
         }
-    }
-}
-
-/// An injected report: its canonical JSON followed, in the same allocation, by its message
-/// id and bulk id, so a pending report costs one allocation (memory, and frees per page).
-#[derive(Clone, Debug)]
-pub(crate) struct Encoded {
-    generation: Generation,
-    /// JSON, then the message id, then the bulk id.
-    data: Box<[u8]>,
-    json_len: usize,
-    id_len: usize,
-    has_bulk: bool,
-}
-
-impl Encoded {
-    pub(crate) fn new(
-        generation: Generation,
-        mut json: Vec<u8>,
-        message_id: &str,
-        bulk_id: Option<&str>,
-    ) -> Self {
-        let json_len = json.len();
-        json.extend_from_slice(message_id.as_bytes());
-        json.extend_from_slice(bulk_id.unwrap_or("").as_bytes());
-        Self {
-            generation,
-            data: json.into_boxed_slice(),
-            json_len,
-            id_len: message_id.len(),
-            has_bulk: bulk_id.is_some(),
-        }
-    }
-
-    pub(crate) fn generation(&self) -> Generation {
-        self.generation
-    }
-
-    /// The report's canonical JSON.
-    pub(crate) fn json(&self) -> &[u8] {
-        self.data.get(..self.json_len).unwrap_or_default()
-    }
-
-    fn text(&self, from: usize, to: usize) -> &str {
-        // Written from `&str`s at construction, so always UTF-8.
-        self.data
-            .get(from..to)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
-    }
-
-    fn message_id(&self) -> &str {
-        self.text(self.json_len, self.json_len + self.id_len)
-    }
-
-    fn bulk_id(&self) -> Option<&str> {
-        self.has_bulk
-            .then(|| self.text(self.json_len + self.id_len, self.data.len()))
     }
 }
 
@@ -244,7 +188,14 @@ mod tests {
     }
 
     fn entry_of(generation: Generation, id: &str, bulk: Option<&str>) -> Entry {
-        Entry::Encoded(Encoded::new(generation, b"{}".to_vec(), id, bulk))
+        let mut pieces = crate::pieces::Pieces::default();
+        Entry::Encoded(Arc::new(Compact::new(
+            &mut pieces,
+            generation,
+            b"{}",
+            id,
+            bulk,
+        )))
     }
 
     fn all() -> Filter {
@@ -300,18 +251,6 @@ mod tests {
         assert_eq!(ids(&s.take(&all(), 50)), ["c"]);
         assert_eq!(s.release(|_| true), 1);
         assert_eq!((s.held_len(), ids(&s.take(&all(), 50))), (0, vec!["a"]));
-    }
-
-    #[test]
-    fn encoded_entries_keep_json_and_ids_apart() {
-        let e = Encoded::new(Generation::V2, br#"{"a":1}"#.to_vec(), "m-1", Some("b-é"));
-        assert_eq!(e.json(), br#"{"a":1}"#);
-        assert_eq!((e.message_id(), e.bulk_id()), ("m-1", Some("b-é")));
-        let none = Encoded::new(Generation::V1, Vec::new(), "", None);
-        assert_eq!(
-            (none.json(), none.message_id(), none.bulk_id()),
-            (&b""[..], "", None)
-        );
     }
 
     #[test]

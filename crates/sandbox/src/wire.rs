@@ -6,6 +6,7 @@ use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{AnyReport, ApiError, Report, ReportRef, ReportsQuery, Timestamp};
 
 use crate::error::{Error, ErrorKind};
+use crate::pieces::{Compact, Pieces};
 use crate::store::{Entry, Generation};
 
 /// One codec per format, made once (a format whose cargo feature is off fails at start).
@@ -47,6 +48,23 @@ impl Codecs {
         out
     }
 
+    /// The log entry of an injected report, from its stored JSON (`None` if that does not
+    /// decode: never for JSON the sandbox wrote itself).
+    pub(crate) fn log_entry_of(
+        &self,
+        report: &Compact,
+        pieces: &Pieces,
+    ) -> Option<ivr_reports_model::LogEntry> {
+        let mut json = Vec::with_capacity(report.json_len(pieces));
+        report.write_json(pieces, &mut json);
+        Some(
+            match self.json.decode_any(report.generation(), &json).ok()? {
+                AnyReport::V1(r) => crate::logs::injected_entry(&r),
+                AnyReport::V2(r) => crate::logs::injected_entry(&r),
+            },
+        )
+    }
+
     /// The error body of the API in `format`.
     pub(crate) fn api_error(&self, format: Format, error: &ApiError) -> Vec<u8> {
         self.of(format).encode_api_error(error)
@@ -75,22 +93,42 @@ impl Codecs {
         generation: Generation,
         entries: &[Entry],
         base_url: &str,
+        pieces: &Pieces,
     ) -> Result<Vec<u8>, String> {
         let codec = self.of(format);
         let mut page = Vec::new();
-        // The common case, JSON of the stored generation: the stored bytes are the page.
+        // The common case, JSON of the stored generation: the stored bytes (with their
+        // shared members spliced back) are the page.
         let stored_as_is = |e: &Entry| matches!(e, Entry::Encoded(enc) if format == Format::Json && enc.generation() == generation);
         if entries.iter().all(stored_as_is) {
-            let size: usize = entries.iter().map(|e| stored_json(e).len() + 1).sum();
+            let size: usize = entries.iter().map(|e| stored_json_len(e, pieces) + 1).sum();
+            let mut all = Vec::with_capacity(size);
+            let mut spans = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let start = all.len();
+                if let Entry::Encoded(e) = entry {
+                    e.write_json(pieces, &mut all);
+                }
+                spans.push(start..all.len());
+            }
             page.reserve(size + 16);
-            codec.encode_page_from_fragments(entries.iter().map(stored_json), &mut page);
+            codec.encode_page_from_fragments(
+                spans.iter().map(|s| all.get(s.clone()).unwrap_or_default()),
+                &mut page,
+            );
             return Ok(page);
         }
         let mut fragments: Vec<Cow<'_, [u8]>> = Vec::with_capacity(entries.len());
         for entry in entries {
             let fragment = match entry {
-                Entry::Encoded(e) if stored_as_is(entry) => Cow::Borrowed(e.json()),
+                Entry::Encoded(e) if stored_as_is(entry) => {
+                    let mut json = Vec::with_capacity(e.json_len(pieces));
+                    e.write_json(pieces, &mut json);
+                    Cow::Owned(json)
+                }
                 Entry::Encoded(e) => {
+                    let mut json = Vec::with_capacity(e.json_len(pieces));
+                    e.write_json(pieces, &mut json);
                     let mut out = Vec::with_capacity(1024);
                     let undecodable = |err| {
                         format!(
@@ -100,7 +138,7 @@ impl Codecs {
                     };
                     let report = self
                         .json
-                        .decode_any(e.generation(), e.json())
+                        .decode_any(e.generation(), &json)
                         .map_err(undecodable)?;
                     codec.encode_any(report.as_ref(), &mut out);
                     Cow::Owned(out)
@@ -199,11 +237,11 @@ fn documented_dates(report: ReportRef<'_>) -> Option<AnyReport> {
     }
 }
 
-/// The stored JSON of an entry (empty for a simulated call: never asked for one).
-fn stored_json(entry: &Entry) -> &[u8] {
+/// The length of an entry's stored JSON (0 for a simulated call: never asked for one).
+fn stored_json_len(entry: &Entry, pieces: &Pieces) -> usize {
     match entry {
-        Entry::Encoded(e) => e.json(),
-        Entry::Call(_) => &[],
+        Entry::Encoded(e) => e.json_len(pieces),
+        Entry::Call(_) => 0,
     }
 }
 

@@ -9,6 +9,7 @@ mod fetch;
 mod html;
 mod logging;
 mod loss;
+mod memory;
 mod pg_tls;
 mod reconcile;
 mod sandbox;

@@ -103,7 +103,7 @@ pub(crate) fn run_measuring_peak_kib(args: &[&str]) -> (std::process::Output, u6
     while child.try_wait().unwrap().is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(300),
-            "stats took over 5 minutes"
+            "ivr-reports {args:?} took over 5 minutes"
         );
         let sample = std::fs::read_to_string(&status_path)
             .ok()

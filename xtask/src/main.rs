@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench_collect;
 mod fuzz;
 mod layers;
 mod package;
@@ -179,6 +180,12 @@ const BENCHES: &[(&str, &str, &[&str])] = &[
             "throughput",
         ],
     ),
+    (
+        "collect",
+        "`collect --once --v2` of 100,000 sandbox reports at K=1..16, with 0 and 50 ms latency",
+        // Not a cargo bench: bench_collect.rs runs the release binary.
+        &[],
+    ),
 ];
 
 fn bench(root: &Path, args: &[String]) -> Result {
@@ -194,6 +201,10 @@ fn bench(root: &Path, args: &[String]) -> Result {
             continue;
         }
         println!("==> bench {name}: {about}");
+        if *name == "collect" {
+            bench_collect::run(root)?;
+            continue;
+        }
         let mut cmd = cargo(root);
         cmd.args(*cargo_args);
         run(cmd)?;

@@ -806,8 +806,8 @@ impl Collector {
             .await
     }
 
-    /// [`Collector::drain`] until `stop` completes: the page in flight then is finished
-    /// and stored, and the summary so far returned (`Ok`). Use it to stop a long drain on
+    /// [`Collector::drain`] until `stop` completes: no request is sent after it, the pages
+    /// in flight then are finished and stored, and the summary so far returned (`Ok`). Use it to stop a long drain on
     /// a signal.
     ///
     /// # Errors
@@ -1086,8 +1086,8 @@ impl Collector {
     }
 
     /// Pulls until `stop` completes: drains, waits the poll interval, drains again; after an
-    /// error waits the backoff (doubling) instead. A page in flight when `stop` completes is
-    /// finished and stored first: stopping never drops a response. `stop` may be any
+    /// error waits the backoff (doubling) instead. The pages in flight when `stop` completes
+    /// are finished and stored first: stopping never drops a response. `stop` may be any
     /// future (a signal, a channel); it is not polled again once it completed.
     ///
     /// # Errors

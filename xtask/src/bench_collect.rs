@@ -14,6 +14,8 @@ use crate::Result;
 
 const REPORTS: usize = 100_000;
 const KEY: &str = "sandbox-api-key";
+/// The sandbox's admin token (`/sandbox/faults`).
+const ADMIN: &str = "sandbox-admin-token";
 /// Runs per configuration (the median is shown, with the min-max spread).
 const RUNS: usize = 3;
 
@@ -46,7 +48,7 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> Result<(String, Str
         .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: App {KEY}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );

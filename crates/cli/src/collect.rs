@@ -63,7 +63,7 @@ pub(crate) struct CollectArgs {
     #[arg(
         long,
         env = "IVR_REPORTS_CONCURRENCY",
-        default_value_t = 4,
+        default_value_t = 8,
         value_parser = clap::value_parser!(u16).range(1..=64),
         value_name = "K"
     )]

@@ -173,3 +173,46 @@ async fn throttling_lowers_the_requests_in_flight_and_loses_nothing() {
     assert_eq!((s.handed_out, s.lost_in_transit), (N as u64, 0));
     assert_eq!(c.possible_loss_incidents, 0);
 }
+
+/// Stopping a drain with 8 requests in flight sends no further request and stores what
+/// those in flight bring: no response is dropped, no incident, the spool is emptied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_finishes_every_request_in_flight() {
+    const N: usize = 20_000;
+    let sandbox = sandbox().await;
+    sandbox.inject_v2((0..N).map(|i| v2(&format!("s-{i}"))));
+    sandbox.set_faults(Faults::new().latency_ms(200)).unwrap();
+    let dir = TempDir::new("stop-eight");
+    let sink: Arc<dyn Sink> = Arc::new(JsonlSink::open(dir.join("r.jsonl")).await.unwrap());
+    // Stop as soon as the first request is on its way.
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let tx = Mutex::new(Some(tx));
+    let collector = Collector::builder(Arc::clone(&sink))
+        .spool_path(dir.join("spool"))
+        .concurrency(8)
+        .on_event(move |event| {
+            if matches!(event, Event::Fetching)
+                && let Some(tx) = tx.lock().unwrap().take()
+            {
+                let _ = tx.send(());
+            }
+        })
+        .build();
+    let client = client(&sandbox);
+
+    let summary = collector
+        .drain_until(&client, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    let c = sandbox.counters();
+    assert!(
+        c.handed_out > 0 && c.handed_out <= 8 * 1000,
+        "only the requests in flight at the stop were answered: {c:?}"
+    );
+    assert_eq!(summary.stored, c.handed_out, "every answer stored");
+    assert_eq!(sink.reports().await.unwrap().len() as u64, c.handed_out);
+    assert_eq!(collector.counters().possible_loss_incidents, 0);
+    assert_eq!(std::fs::metadata(dir.join("spool")).unwrap().len(), 0);
+}

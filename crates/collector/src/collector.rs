@@ -254,12 +254,12 @@ impl CollectorBuilder {
     /// Each has its own in-flight marker in the spool; their spool writes share syncs. A
     /// throttled answer (`429`/`503`) halves the number in flight, and it grows back by one
     /// after a run of good pages ([`Event::Concurrency`], [`Counters::concurrency`]).
-    /// Default 8, by measurement (`cargo xtask bench collect`, 2-core machine): with the
-    /// sandbox answering after 50 ms, K=8 drained 100,000 reports 3.8 times as fast as K=1
-    /// (K=4: 2.9x, K=16: 4.0x, bound by the CPU the collector and the sandbox share);
-    /// without latency every K from 1 to 16 was within the run-to-run spread. Real APIs
-    /// answer in tens of milliseconds, so 8 buys most of what concurrency can, while a
-    /// throttling API lowers it by itself.
+    /// Default 8, by measurement (`cargo xtask bench collect`, 2-core machine, two runs):
+    /// with the sandbox answering after 50 ms, K=8 drained 100,000 reports 3.8-3.9 times
+    /// as fast as K=1 (K=4: 2.9x, K=16: 4.0-4.6x, bound by the CPU the collector and the
+    /// sandbox share); without latency K=8 was 1.05-1.7x K=1 and never slower than K=16.
+    /// Real APIs answer in tens of milliseconds, so 8 buys most of what concurrency can,
+    /// while a throttling API lowers it by itself.
     pub fn concurrency(mut self, requests: usize) -> Self {
         self.concurrency = requests.clamp(1, MAX_CONCURRENCY);
         self

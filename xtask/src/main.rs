@@ -180,7 +180,7 @@ const BENCHES: &[(&str, &str, BenchRun)] = &[
     (
         "webhook",
         "single-report pushes/s, 32 senders, JSONL and PostgreSQL: group commit vs one commit per push",
-        &[
+        BenchRun::Cargo(&[
             "bench",
             "-p",
             "ivr-reports-collector",
@@ -188,7 +188,7 @@ const BENCHES: &[(&str, &str, BenchRun)] = &[
             "postgres",
             "--bench",
             "webhook",
-        ],
+        ]),
     ),
     (
         "sandbox",

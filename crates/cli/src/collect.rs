@@ -49,6 +49,16 @@ pub(crate) struct CollectArgs {
         value_name = "SECONDS"
     )]
     poll_interval: f64,
+    /// Report requests kept in flight at once (1 to 64), each with its own in-flight marker
+    /// in the spool; halved while the API throttles (429/503), grown back after good pages.
+    #[arg(
+        long,
+        env = "IVR_REPORTS_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u16).range(1..=64),
+        value_name = "K"
+    )]
+    concurrency: u16,
     /// Stop after the first empty page instead of polling on.
     #[arg(
         long,
@@ -142,6 +152,7 @@ pub(crate) async fn run(api: &ApiArgs, args: CollectArgs) -> Result<(), Failure>
             )
             .poll_interval(Duration::from_secs_f64(args.poll_interval))
             .unhealthy_after(args.unhealthy_after)
+            .concurrency(usize::from(args.concurrency))
             .generation(generation)
             .on_event(incident_teller(
                 daemon,

@@ -48,6 +48,13 @@ pub struct Counters {
     /// Webhook requests answered 507 because they would grow a full quarantine (the sender
     /// retries).
     pub push_quarantine_full: u64,
+    /// Report requests the API throttled (`429` or `503`, retried by the client or final):
+    /// each one halves the pull's concurrency ([`Counters::concurrency`]).
+    pub throttled: u64,
+    /// A gauge: how many report requests the pull keeps in flight now, at most
+    /// [`CollectorBuilder::concurrency`](crate::CollectorBuilder::concurrency); lowered when
+    /// the API throttles, raised again after a run of good pages. 0 before the first pull.
+    pub concurrency: u64,
 }
 
 impl Counters {
@@ -144,6 +151,18 @@ impl Counters {
                 ("{reason=\"quarantine_full\"}", self.push_quarantine_full),
             ],
         );
+        metric(
+            "throttled_total",
+            "Report requests the API answered 429 or 503.",
+            &[("", self.throttled)],
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ivr_reports_pull_concurrency Report requests the pull keeps in flight now.\n\
+             # TYPE ivr_reports_pull_concurrency gauge\n\
+             ivr_reports_pull_concurrency {}",
+            self.concurrency
+        );
         out
     }
 }
@@ -167,6 +186,8 @@ pub(crate) struct LiveCounters {
     pub(crate) push_unauthorized: AtomicU64,
     pub(crate) push_overloaded: AtomicU64,
     pub(crate) push_quarantine_full: AtomicU64,
+    pub(crate) throttled: AtomicU64,
+    pub(crate) concurrency: AtomicU64,
 }
 
 impl LiveCounters {
@@ -193,6 +214,8 @@ impl LiveCounters {
             push_unauthorized: get(&self.push_unauthorized),
             push_overloaded: get(&self.push_overloaded),
             push_quarantine_full: get(&self.push_quarantine_full),
+            throttled: get(&self.throttled),
+            concurrency: get(&self.concurrency),
         }
     }
 }

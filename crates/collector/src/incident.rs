@@ -56,7 +56,9 @@ impl fmt::Display for IncidentReason {
 ///
 /// Incidents are kept in a JSON-lines log beside the spool (`SPOOL.incidents`), one object
 /// per line: `{"id":1,"openedAt":MILLIS,"closedAt":MILLIS,"generation":2,
-/// "query":"limit=1000","reason":"in flight at crash"}`. Reconciliation from the API's logs
+/// "query":"limit=1000","reason":"in flight at crash","request":3}` (`request`: the
+/// in-flight marker's id in the spool, telling apart requests in flight together).
+/// Reconciliation from the API's logs
 /// ([`Collector::reconcile`](crate::Collector::reconcile)) closes an incident by appending
 /// `{"reconciled":1,"at":MILLIS,"recovered":N}`: the window held no pending message and
 /// every final one has a stored report (`N` of them recovered from logs). An incident never
@@ -93,6 +95,9 @@ pub struct Incident {
     pub reconciled_at: Option<SystemTime>,
     /// How many reports reconciliation recovered from logs for it (over every run).
     pub recovered: u64,
+    /// The in-flight marker's id in the spool (0 when unknown): with several requests in
+    /// flight, two may start within the same millisecond, and each is its own incident.
+    pub(crate) request: u64,
 }
 
 impl Incident {
@@ -140,16 +145,18 @@ pub(crate) fn log_path(spool: &Path) -> PathBuf {
 }
 
 fn to_line(incident: &Incident) -> Vec<u8> {
-    let mut line = json!({
+    let mut v = json!({
         "id": incident.id,
         "openedAt": millis(incident.opened_at),
         "closedAt": millis(incident.closed_at),
         "generation": incident.generation.number(),
         "query": incident.query,
         "reason": incident.reason.as_str(),
-    })
-    .to_string()
-    .into_bytes();
+    });
+    if incident.request != 0 {
+        v["request"] = json!(incident.request);
+    }
+    let mut line = v.to_string().into_bytes();
     line.push(b'\n');
     line
 }
@@ -200,6 +207,7 @@ fn from_line(line: &[u8]) -> Result<Line, String> {
             .ok_or("bad reason")?,
         reconciled_at: None,
         recovered: 0,
+        request: v.get("request").and_then(Value::as_u64).unwrap_or(0),
     }))
 }
 
@@ -250,8 +258,24 @@ fn read_log_len(path: &Path) -> Result<(Vec<Incident>, u64), Error> {
 /// caller holds the spool's lock, so there is one writer. An incident already in the log
 /// (same window start, generation, query and reason: a restart that died before it emptied
 /// the spool) is returned as it is, not written twice.
+#[cfg(test)]
 pub(crate) fn record(
     path: &Path,
+    opened_at: SystemTime,
+    closed_at: SystemTime,
+    generation: Generation,
+    query: &str,
+    reason: IncidentReason,
+) -> Result<Incident, Error> {
+    record_request(path, 0, opened_at, closed_at, generation, query, reason)
+}
+
+/// Records the incident of the request with in-flight marker `request` (see [`record`]):
+/// recording the same request again (same marker, start, query and reason) returns the
+/// incident already in the log.
+pub(crate) fn record_request(
+    path: &Path,
+    request: u64,
     opened_at: SystemTime,
     closed_at: SystemTime,
     generation: Generation,
@@ -267,6 +291,7 @@ pub(crate) fn record(
             && i.generation == generation
             && i.query == query
             && i.reason == reason
+            && i.request == request
     }) {
         return Ok(same.clone());
     }
@@ -279,6 +304,7 @@ pub(crate) fn record(
         reason,
         reconciled_at: None,
         recovered: 0,
+        request,
     };
     append(path, good, &to_line(&incident))?;
     Ok(incident)

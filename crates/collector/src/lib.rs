@@ -5,9 +5,11 @@
 //!
 //! - **Pull** ([`Collector::run_pull`], [`Collector::drain`]): fetches pages of 1000 from
 //!   `GET /voice/1/reports` (or `/tts/3/reports`) until an empty page, then waits the poll
-//!   interval; backs off on errors. Before each request an **in-flight marker** (time,
-//!   generation, query) is appended to a **spool** file and synced; each raw response body
-//!   is appended and synced *before* it is decoded. After a crash (even `kill -9`) the next
+//!   interval; backs off on errors. Up to [`CollectorBuilder::concurrency`] requests are in
+//!   flight at once (halved while the API answers `429`/`503`, waiting its `Retry-After`).
+//!   Before each request an **in-flight marker** (id, time, generation, query) is appended
+//!   to a **spool** file and synced; each raw response body is appended and synced *before*
+//!   it is decoded (the records of concurrent requests share their syncs). After a crash (even `kill -9`) the next
 //!   start replays the spool's bodies into the sink, and a marker no body follows becomes a
 //!   **possible-loss incident**: the server may have handed out reports that never
 //!   arrived. A lost response seen live (the request went out, the answer never came) is

@@ -547,6 +547,7 @@ mod tests {
             reason: IncidentReason::ResponseLost,
             reconciled_at: None,
             recovered: 0,
+            request: 0,
         }
     }
 

@@ -249,11 +249,15 @@ fn api_error(response: Response<Bytes>) -> Error {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(Format::from_content_type);
+    let throttled = response
+        .extensions()
+        .get::<ivr_reports_transport::Throttled>()
+        .copied();
     let body = response.into_body();
     let parsed = format
         .and_then(|f| Codec::new(f).ok())
         .and_then(|codec| codec.decode_api_error(&body).ok());
-    Error::api(status, parsed, body)
+    Error::api(status, parsed, body).with_throttled(throttled)
 }
 
 /// Configures a [`Client`]. `build()` checks everything once.

@@ -26,6 +26,7 @@ struct Inner {
     status: Option<StatusCode>,
     api: Option<ApiError>,
     body: Option<Bytes>,
+    throttled: Option<ivr_reports_transport::Throttled>,
     source: Option<BoxError>,
 }
 
@@ -76,6 +77,7 @@ impl Error {
                 status: None,
                 api: None,
                 body: None,
+                throttled: None,
                 source: None,
             }),
         }
@@ -114,6 +116,14 @@ impl Error {
             _ => ErrorKind::Transport,
         };
         Self::new(kind).with_source(error)
+    }
+
+    pub(crate) fn with_throttled(
+        mut self,
+        throttled: Option<ivr_reports_transport::Throttled>,
+    ) -> Self {
+        self.inner.throttled = throttled;
+        self
     }
 
     pub(crate) fn api(status: StatusCode, api: Option<ApiError>, body: Bytes) -> Self {
@@ -172,6 +182,15 @@ impl Error {
     #[must_use]
     pub fn body(&self) -> Option<&Bytes> {
         self.inner.body.as_ref()
+    }
+
+    /// Whether the server throttled the request (`429` or `503`, retried or final) and the
+    /// last `Retry-After` it gave: on an [`ErrorKind::Api`] error whose answers were
+    /// throttled (see [`transport::Throttled`](crate::transport::Throttled); a successful
+    /// response carries it as an extension).
+    #[must_use]
+    pub fn throttled(&self) -> Option<ivr_reports_transport::Throttled> {
+        self.inner.throttled
     }
 
     /// The URL the request went to (without query), when it got that far.

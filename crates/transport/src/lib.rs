@@ -97,7 +97,7 @@ pub use crate::redact::{SECRET_SEGMENT_MIN_LEN, redact_path, redact_url};
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use crate::server::{AbortConnection, Rejection, Server, ServerBuilder, ServerHandle};
-pub use crate::transport::{BoxFuture, HttpTransport, ReplaySafe, SharedTransport};
+pub use crate::transport::{BoxFuture, HttpTransport, ReplaySafe, SharedTransport, Throttled};
 
 /// This crate's README.md example, compiled and run as a doc test.
 #[cfg(doctest)]

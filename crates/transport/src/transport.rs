@@ -13,6 +13,40 @@ use crate::error::Error;
 /// A boxed, `Send` future, as [`HttpTransport::send`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A response extension: the server throttled this request before answering it (a `429 Too
+/// Many Requests` or `503 Service Unavailable` the client retried, or the final answer
+/// itself). The crate's `Client` inserts it into the response it returns whenever at least
+/// one attempt was throttled, so a caller that paces its own requests (a collector keeping
+/// several in flight) can slow down; the retries themselves already waited.
+///
+/// ```
+/// use ivr_reports_transport::Throttled;
+///
+/// let response = http::Response::new(bytes::Bytes::new());
+/// if let Some(t) = response.extensions().get::<Throttled>() {
+///     println!("{} throttled answers, last Retry-After {:?}", t.responses, t.retry_after);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Throttled {
+    /// How many answers were `429` or `503` (the final one included when it is one).
+    pub responses: u32,
+    /// The `Retry-After` of the last of them, when it carried one.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+impl Throttled {
+    /// A record of `responses` throttled answers, the last asking to wait `retry_after`.
+    #[must_use]
+    pub fn new(responses: u32, retry_after: Option<std::time::Duration>) -> Self {
+        Self {
+            responses,
+            retry_after,
+        }
+    }
+}
+
 /// A request extension: sending this request again has no effect on the server (it only
 /// reads, e.g. `GET /tts/3/logs`, which may be read any number of times), so a transport may
 /// resend it even when its response was lost after it was sent.

@@ -298,6 +298,8 @@ async fn deployment_settings_come_from_the_environment_too() {
         ("IVR_REPORTS_METRICS_ADDR", "nowhere", "--metrics"),
         ("IVR_REPORTS_WEBHOOK_ADDR", "nowhere", "--webhook"),
         ("IVR_REPORTS_POLL_INTERVAL", "soon", "--poll-interval"),
+        ("IVR_REPORTS_CONCURRENCY", "0", "--concurrency"),
+        ("IVR_REPORTS_CONCURRENCY", "65", "--concurrency"),
         ("IVR_REPORTS_CONNECT_TIMEOUT", "-1", "--connect-timeout"),
     ] {
         let o = run(&["collect", "--once", "--api-key", "k"], &[(var, value)]).await;

@@ -7,6 +7,7 @@
 
 // Needs `testing` (feature `test-util`, always on here through the self dev-dependency;
 // a packaged copy without that dev-dependency builds without these tests).
+mod concurrency;
 #[cfg(feature = "test-util")]
 mod conformance;
 mod crash;

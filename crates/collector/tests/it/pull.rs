@@ -133,8 +133,10 @@ async fn a_body_spooled_before_a_sink_failure_is_replayed() {
     let dir = TempDir::new("spool");
     let sink = journal(&dir).await;
     let flaky = Arc::new(FlakySink::new(Arc::clone(&sink), 1));
+    // One request at a time: the one body in the spool is replayed once.
     let collector = Collector::builder(flaky)
         .spool_path(dir.join("spool"))
+        .concurrency(1)
         .build();
     let client = client(&sandbox);
 

@@ -412,16 +412,24 @@ impl Client {
         let policy = self.inner.retry;
         let deadline = started + policy.total_deadline();
         let mut attempt: u32 = 0;
+        // Throttled answers so far, told to the caller on the response it gets.
+        let mut throttled = crate::Throttled::default();
         loop {
             attempt += 1;
             let (result, wait) = match self.attempt(&prepared, deadline).await {
-                Attempt::Response(response) => {
-                    let wait = policy.wait_for_status(
-                        response.status(),
-                        response.headers(),
-                        attempt,
-                        SystemTime::now(),
-                    );
+                Attempt::Response(mut response) => {
+                    let now = SystemTime::now();
+                    if response.status() == http::StatusCode::TOO_MANY_REQUESTS
+                        || response.status() == http::StatusCode::SERVICE_UNAVAILABLE
+                    {
+                        throttled.responses += 1;
+                        throttled.retry_after = retry::retry_after(response.headers(), now);
+                    }
+                    if throttled.responses > 0 {
+                        response.extensions_mut().insert(throttled);
+                    }
+                    let wait =
+                        policy.wait_for_status(response.status(), response.headers(), attempt, now);
                     match wait {
                         Some(wait) => (Ok(response), wait),
                         None => return Ok(response),

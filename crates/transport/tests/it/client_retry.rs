@@ -123,6 +123,29 @@ async fn status_503_is_retried_until_success() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(seen.get(), 3);
+    // The caller learns it was throttled twice (no Retry-After given).
+    assert_eq!(
+        response
+            .extensions()
+            .get::<ivr_reports_transport::Throttled>(),
+        Some(&ivr_reports_transport::Throttled::new(2, None))
+    );
+}
+
+#[tokio::test]
+async fn an_answer_never_throttled_carries_no_throttled_extension() {
+    let (server, _) = serve_counting(|_, _| async { status(200) });
+    let client = client_with(|b| b.retry(quick_retry(5)));
+    let response = client
+        .send(get(url(server.local_addr(), "/")))
+        .await
+        .unwrap();
+    assert!(
+        response
+            .extensions()
+            .get::<ivr_reports_transport::Throttled>()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -152,6 +175,16 @@ async fn retry_after_beyond_the_cap_is_returned_at_once() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(seen.get(), 1);
+    // The final answer is throttled too, with the wait it asked for.
+    assert_eq!(
+        response
+            .extensions()
+            .get::<ivr_reports_transport::Throttled>(),
+        Some(&ivr_reports_transport::Throttled::new(
+            1,
+            Some(Duration::from_secs(3600))
+        ))
+    );
 }
 
 #[tokio::test]

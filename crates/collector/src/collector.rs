@@ -505,6 +505,23 @@ fn chain(e: &Error) -> String {
 }
 
 /// Whether the pull loop must give up instead of backing off.
+/// Keeps the failure a drain reports: of several requests that failed at once, a lost
+/// response wins (the caller must learn of the possible loss, whatever else went wrong
+/// beside it), then an error retrying cannot fix, then the first.
+fn keep_worst(failure: &mut Option<Error>, e: Error) {
+    fn rank(e: &Error) -> u8 {
+        match e.kind() {
+            ErrorKind::ResponseLost => 2,
+            _ if is_fatal(e) => 1,
+            _ => 0,
+        }
+    }
+    match failure {
+        Some(kept) if rank(kept) >= rank(&e) => {}
+        _ => *failure = Some(e),
+    }
+}
+
 fn is_fatal(e: &Error) -> bool {
     matches!(
         e.kind(),
@@ -943,7 +960,7 @@ impl Collector {
             }
             if tasks.is_empty() && dirty && !keep_spool {
                 if let Err(e) = writer.clear().await {
-                    failure.get_or_insert(e);
+                    keep_worst(&mut failure, e);
                     issuing = false;
                 }
                 (dirty, spooled) = (false, 0);
@@ -999,7 +1016,8 @@ impl Collector {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     keep_spool = true;
-                    failure.get_or_insert(
+                    keep_worst(
+                        &mut failure,
                         Error::new(ErrorKind::Io, "a page request task failed").with_source(e),
                     );
                     issuing = false;
@@ -1030,10 +1048,13 @@ impl Collector {
             }
             match outcome.result {
                 Ok(ingested) if ingested.body_quarantined => {
-                    failure.get_or_insert(Error::new(
-                        ErrorKind::Fetch,
-                        "a report response was not a report page; its body is in the quarantine",
-                    ));
+                    keep_worst(
+                        &mut failure,
+                        Error::new(
+                            ErrorKind::Fetch,
+                            "a report response was not a report page; its body is in the quarantine",
+                        ),
+                    );
                     issuing = false;
                 }
                 // An empty page: the backlog is drained; what is in flight is finished.
@@ -1061,7 +1082,7 @@ impl Collector {
                     tracing::debug!(error = %chain(&e), "a throttled request is sent again later");
                 }
                 Err(e) => {
-                    failure.get_or_insert(e);
+                    keep_worst(&mut failure, e);
                     issuing = false;
                 }
             }

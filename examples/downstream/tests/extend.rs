@@ -211,9 +211,12 @@ async fn the_collector_counts_a_response_mini_http_lost_as_an_incident() {
     let addr = raw_server(Then::Close).await;
     let client = client(&format!("http://{addr}"), MiniHttp::new());
     let path = spool("lost");
+    // One request in flight, so one lost response and one incident (with more, every
+    // request whose connection the server drops is an incident of its own).
     let collector = Collector::builder(Arc::new(MemorySink::new()) as Arc<dyn Sink>)
         .generation(Generation::V1)
         .spool_path(path.clone())
+        .concurrency(1)
         .build();
     let err = collector.drain(&client).await.unwrap_err();
     assert_eq!(

@@ -216,3 +216,65 @@ async fn stopping_finishes_every_request_in_flight() {
     assert_eq!(collector.counters().possible_loss_incidents, 0);
     assert_eq!(std::fs::metadata(dir.join("spool")).unwrap().len(), 0);
 }
+
+/// Of several requests that fail at once, the drain reports the lost response, whatever
+/// failed beside it and whichever answer came first: the caller must learn of the possible
+/// loss. (Seen through a crate outside the workspace: a drain that lost a response said
+/// "fetching reports failed" because a refused sibling's error was kept instead.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_response_outranks_the_other_failures_of_its_drain() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        // The first connection is answered by nothing (after a while, so that the other
+        // requests' answers arrive first); every later one gets a 500 at once.
+        for n in 0..64 {
+            let Ok(Ok((mut stream, _))) =
+                tokio::time::timeout(std::time::Duration::from_secs(10), listener.accept()).await
+            else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&buf[..k]),
+                    }
+                }
+                if n == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    drop(stream);
+                } else {
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                    let _ = stream.shutdown().await;
+                }
+            });
+        }
+    });
+    let client = ivr_reports::Client::builder()
+        .base_url(format!("http://{addr}"))
+        .auth(ivr_reports::Auth::app(crate::KEY))
+        .build()
+        .unwrap();
+    let dir = TempDir::new("worst");
+    let sink = JsonlSink::open(dir.join("reports.jsonl")).await.unwrap();
+    let collector = Collector::builder(Arc::new(sink))
+        .spool_path(dir.join("pull.spool"))
+        .concurrency(4)
+        .build();
+    let err = collector.drain(&client).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ivr_reports_collector::ErrorKind::ResponseLost,
+        "{err:?}"
+    );
+    assert_eq!(collector.counters().lost_response_incidents, 1);
+}

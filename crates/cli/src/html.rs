@@ -65,6 +65,18 @@ impl Axis {
 /// The mesh's faint lines: barely there.
 const LIGHT: RGBColor = RGBColor(240, 240, 240);
 
+/// The chart's SVG when it was drawn, else a line saying which chart failed and why.
+fn svg_or_why(title: &str, svg: String, drawn: Result<(), Box<dyn std::error::Error>>) -> String {
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!(
+            "<p>chart {} not drawn: {}</p>",
+            escape(title),
+            escape(&e.to_string())
+        ),
+    }
+}
+
 /// A bar chart as an SVG element: one bar per label.
 fn bars(title: &str, labels: &[String], values: &[f64], axis: Axis) -> String {
     let mut svg = String::new();
@@ -115,14 +127,7 @@ fn bars(title: &str, labels: &[String], values: &[f64], axis: Axis) -> String {
         root.present()?;
         Ok(())
     })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<p>chart {} not drawn: {}</p>",
-            escape(title),
-            escape(&e.to_string())
-        ),
-    }
+    svg_or_why(title, svg, drawn)
 }
 
 /// An hour as the charts label it: `12-02 09h`.
@@ -163,14 +168,7 @@ fn over_time(title: &str, hours: &[String], values: &[f64], axis: Axis) -> Strin
         root.present()?;
         Ok(())
     })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<p>chart {} not drawn: {}</p>",
-            escape(title),
-            escape(&e.to_string())
-        ),
-    }
+    svg_or_why(title, svg, drawn)
 }
 
 fn to_f64(d: Decimal) -> f64 {
@@ -298,14 +296,7 @@ fn per_bulk(title: &str, rows: &[(String, [u64; 5])]) -> String {
         root.present()?;
         Ok(())
     })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<p>chart {} not drawn: {}</p>",
-            escape(title),
-            escape(&e.to_string())
-        ),
-    }
+    svg_or_why(title, svg, drawn)
 }
 
 /// The bulks for the per-bulk chart and its numbers: the largest [`MAX_BULK_BARS`] by

@@ -38,8 +38,7 @@ enum Drainer {
     PythonSdk,
     /// `ivr-reports collect --once --v2` into a fresh JSONL journal and spool.
     Collect(Concurrency),
-    // Push load (a webhook load generator against `collect --webhook`) goes here as a
-    // variant of its own, with its arm in `run_drainer` and its scenarios in SCENARIOS.
+    // Push load is measured after the pull scenarios, by the webhook bench (see `run`).
 }
 
 /// How many report requests `collect` keeps in flight.
@@ -159,7 +158,12 @@ pub(crate) fn run(root: &Path) -> Result {
     }
     print_summary(&results);
     let _ = std::fs::remove_dir_all(&setup.scratch);
-    Ok(())
+    // Push load: the webhook's Rust load generator (32 keep-alive senders, bounded in count
+    // and time), with and without group commit, in the same run.
+    println!("collect bench, push side: `cargo xtask bench webhook`");
+    let mut push = crate::cargo(root);
+    push.args(crate::WEBHOOK_BENCH);
+    crate::run(push)
 }
 
 impl Setup {

@@ -403,14 +403,19 @@ async fn first_write_wins(sink: &Arc<dyn Sink>) -> Result<(), String> {
     Ok(())
 }
 
-async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
+/// One task per writer, each storing its batches in order, all at once: what they counted,
+/// summed.
+async fn store_concurrently(
+    sink: &Arc<dyn Sink>,
+    writers: Vec<Vec<Vec<AnyReport>>>,
+) -> Result<Stored, String> {
     let mut tasks = tokio::task::JoinSet::new();
-    for t in 0..8 {
+    for batches in writers {
         let sink = Arc::clone(sink);
         tasks.spawn(async move {
             let mut total = Stored::default();
-            for chunk in batch("conc", t * 50..t * 50 + 200).chunks(25) {
-                total.add(sink.store(chunk).await?);
+            for batch in &batches {
+                total.add(sink.store(batch).await?);
             }
             Ok::<Stored, Error>(total)
         });
@@ -420,6 +425,19 @@ async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
         let stored = joined.map_err(|e| format!("a writer task failed: {e}"))?;
         total.add(call("store", stored)?);
     }
+    Ok(total)
+}
+
+async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
+    let writers = (0..8)
+        .map(|t| {
+            batch("conc", t * 50..t * 50 + 200)
+                .chunks(25)
+                .map(<[AnyReport]>::to_vec)
+                .collect()
+        })
+        .collect();
+    let total = store_concurrently(sink, writers).await?;
     ensure!(
         total.new == 550,
         "8 writers over 550 distinct ids counted {} new",
@@ -449,22 +467,11 @@ async fn concurrent_writers(sink: &Arc<dyn Sink>) -> Result<(), String> {
 async fn concurrent_conflicts(sink: &Arc<dyn Sink>) -> Result<(), String> {
     let first = batch("concx", 0..100);
     let second: Vec<AnyReport> = first.iter().map(changed).collect();
-    let mut tasks = tokio::task::JoinSet::new();
-    for version in [first, second] {
-        let sink = Arc::clone(sink);
-        tasks.spawn(async move {
-            let mut total = Stored::default();
-            for report in &version {
-                total.add(sink.store(std::slice::from_ref(report)).await?);
-            }
-            Ok::<Stored, Error>(total)
-        });
-    }
-    let mut total = Stored::default();
-    while let Some(joined) = tasks.join_next().await {
-        let stored = joined.map_err(|e| format!("a writer task failed: {e}"))?;
-        total.add(call("store", stored)?);
-    }
+    let writers = [first, second]
+        .into_iter()
+        .map(|version| version.into_iter().map(|r| vec![r]).collect())
+        .collect();
+    let total = store_concurrently(sink, writers).await?;
     ensure!(
         total.new == 100 && total.duplicates == 0 && total.conflicts.len() == 100,
         "two writers storing two versions of 100 ids at once counted {} new, {} duplicates, \

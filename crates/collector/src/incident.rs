@@ -271,8 +271,11 @@ pub(crate) fn record(
 }
 
 /// Records the incident of the request with in-flight marker `request` (see [`record`]):
-/// recording the same request again (same marker, start, query and reason) returns the
-/// incident already in the log.
+/// recording the same request again (same marker, start and query) returns the incident
+/// already in the log, whatever the reason given now: a run that recorded a lost response
+/// and died before its spool said so leaves the marker open, and the restart must not
+/// count that request twice. (Marker 0, requests of an older spool without ids, still
+/// needs the same reason too.)
 pub(crate) fn record_request(
     path: &Path,
     request: u64,
@@ -290,7 +293,7 @@ pub(crate) fn record_request(
         millis(i.opened_at) == millis(opened_at)
             && i.generation == generation
             && i.query == query
-            && i.reason == reason
+            && (i.reason == reason || request != 0)
             && i.request == request
     }) {
         return Ok(same.clone());
@@ -355,6 +358,28 @@ fn append(path: &Path, good: u64, line: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lost response recorded, then the crash before the spool resolved its marker: the
+    /// restart's in-flight incident for the same request is the one already recorded.
+    #[test]
+    fn one_request_is_one_incident_whatever_the_second_reason() {
+        let dir = std::env::temp_dir().join(format!("ivr-incidents-one-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = log_path(&dir.join("x.spool"));
+        let t = from_millis(1_700_000_000_000);
+        let at = |request, reason| {
+            record_request(&path, request, t, t, Generation::V2, "limit=1000", reason).unwrap()
+        };
+        let lost = at(7, IncidentReason::ResponseLost);
+        let restart = at(7, IncidentReason::InFlightAtCrash);
+        assert_eq!(restart, lost);
+        // Another request of the same millisecond is another incident.
+        let other = at(8, IncidentReason::InFlightAtCrash);
+        assert_eq!((lost.id, other.id), (1, 2));
+        assert_eq!(read_log(&path).unwrap().len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn incidents_are_numbered_kept_and_not_written_twice() {

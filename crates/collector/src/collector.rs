@@ -254,6 +254,11 @@ impl CollectorBuilder {
     /// Each has its own in-flight marker in the spool; their spool writes share syncs. A
     /// throttled answer (`429`/`503`) halves the number in flight, and it grows back by one
     /// after a run of good pages ([`Event::Concurrency`], [`Counters::concurrency`]).
+    /// With 2 or more, a request whose body is in the spool no longer counts: its page is
+    /// stored beside the next requests (at most as many pages waiting for the sink as
+    /// requests allowed in flight). With 1, one page at a time: no request is in flight
+    /// while a page is stored, the smallest window for a crash to fall in (the pull loop
+    /// before concurrency).
     /// Default 8, by measurement (`cargo xtask bench collect`, 2-core machine, two runs):
     /// with the sandbox answering after 50 ms, K=8 drained 100,000 reports 3.8-3.9 times
     /// as fast as K=1 (K=4: 2.9x, K=16: 4.0-4.6x, bound by the CPU the collector and the
@@ -931,6 +936,12 @@ impl Collector {
     /// empty, an error, or `stop`; then stops sending and finishes (stores) what is in
     /// flight. Empties the spool whenever nothing is in flight and nothing in it is
     /// pending.
+    ///
+    /// With a concurrency of 2 or more, a request stops counting against the limit once its
+    /// body is in the spool: storing the page goes on beside the next request (at most the
+    /// limit of pages are being stored at once), so the upstream's latency and the sink's
+    /// commit overlap. With 1, one page at a time: nothing is in flight while a page is
+    /// stored (the smallest window for a crash to fall in).
     async fn drain_concurrently<F: Future<Output = ()>>(
         &self,
         client: &Client,
@@ -945,6 +956,9 @@ impl Collector {
             query: ReportsQuery::new().limit(Limit::MAX),
         });
         let mut tasks: tokio::task::JoinSet<PageOutcome> = tokio::task::JoinSet::new();
+        // The tasks whose request is not answered yet (their body is not in the spool).
+        let mut requesting: std::collections::HashSet<u64> = std::collections::HashSet::new();
+        let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
         let mut issuing = true;
         let mut failure: Option<Error> = None;
         // The spool holds records since it was last emptied, and how many body bytes.
@@ -968,7 +982,9 @@ impl Collector {
             let limit = self.limit().limit;
             let now = tokio::time::Instant::now();
             while issuing
-                && tasks.len() < limit
+                && requesting.len() < limit
+                // Pages still being stored wait for the sink: no more of them than the limit.
+                && tasks.len() < limit * 2
                 && now >= resume_at
                 // Let the spool be emptied now and then during a long backlog.
                 && spooled < SPOOL_SOFT_LIMIT
@@ -978,14 +994,18 @@ impl Collector {
                 dirty = true;
                 let epoch = self.limit().epoch;
                 let span = tracing::debug_span!("page", page = id, bytes = tracing::field::Empty);
+                requesting.insert(id);
                 tasks.spawn(
                     pull_page(
                         Arc::clone(&self.shared),
                         client.clone(),
                         writer.clone(),
                         Arc::clone(&endpoint),
-                        id,
-                        epoch,
+                        Page {
+                            id,
+                            epoch,
+                            answered: (self.shared.concurrency > 1).then(|| answered_tx.clone()),
+                        },
                     )
                     .instrument(span),
                 );
@@ -1003,6 +1023,10 @@ impl Collector {
             }
             let joined = tokio::select! {
                 joined = tasks.join_next() => joined,
+                Some(id) = answered_rx.recv() => {
+                    requesting.remove(&id);
+                    continue;
+                }
                 () = stop.as_mut(), if issuing => {
                     issuing = false;
                     continue;
@@ -1013,8 +1037,15 @@ impl Collector {
                 continue;
             };
             let outcome = match joined {
-                Ok(outcome) => outcome,
+                Ok(outcome) => {
+                    requesting.remove(&outcome.id);
+                    outcome
+                }
                 Err(e) => {
+                    // Its id cannot be known: none of the tasks that are left is waiting
+                    // for an answer anymore as far as the limit goes, and no new request
+                    // is sent.
+                    requesting.clear();
                     keep_spool = true;
                     keep_worst(
                         &mut failure,
@@ -1189,8 +1220,23 @@ const MAX_CONCURRENCY: usize = 64;
 /// done and the spool is emptied (a long backlog must not grow it without bound).
 const SPOOL_SOFT_LIMIT: u64 = 64 << 20;
 
+/// One page request: its spool id, the concurrency epoch it is sent in, and where it says
+/// that its body is in the spool (it no longer counts against the limit from there);
+/// `None`: it counts until its page is stored.
+struct Page {
+    id: u64,
+    epoch: u64,
+    answered: Option<tokio::sync::mpsc::UnboundedSender<u64>>,
+}
+
+/// Bodies smaller than this are stored before their request stops counting against the
+/// limit: an empty page (the end of the backlog) must stop new requests before one is sent.
+const STORE_FIRST_BELOW: usize = 4096;
+
 /// What one page request came to.
 struct PageOutcome {
+    /// Its spool id.
+    id: u64,
     result: Result<Ingested, Error>,
     /// The API throttled it (retried, or final).
     throttled: Option<ivr_reports_transport::Throttled>,
@@ -1211,10 +1257,15 @@ async fn pull_page(
     client: Client,
     writer: SpoolWriter,
     endpoint: Arc<RawPage>,
-    id: u64,
-    epoch: u64,
+    page: Page,
 ) -> PageOutcome {
+    let Page {
+        id,
+        epoch,
+        answered,
+    } = page;
     let mut outcome = PageOutcome {
+        id,
         result: Ok(Ingested::default()),
         throttled: None,
         epoch,
@@ -1294,6 +1345,10 @@ async fn pull_page(
     outcome.spooled = body.len() as u64;
     shared.emit(&Event::Spooled { bytes: body.len() });
     tracing::Span::current().record("bytes", body.len());
+    if let Some(answered) = answered.filter(|_| body.len() >= STORE_FIRST_BELOW) {
+        // The drain may be gone (it stopped on an error): nobody to tell.
+        let _ = answered.send(id);
+    }
     outcome.result = shared
         .ingest(Source::Pull, format, Some(generation), &body)
         .await;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use ivr_reports_collector::{Collector, Event, JsonlSink, Sink};
 use ivr_reports_sandbox::{Faults, SandboxHandle};
 
-use crate::{TempDir, client, sandbox, v2};
+use crate::{GatedSink, TempDir, client, sandbox, v2};
 
 /// Counts requests in flight (marker synced, body not yet spooled) as the events say, and
 /// keeps the largest number seen and every concurrency change.
@@ -277,4 +277,61 @@ async fn a_lost_response_outranks_the_other_failures_of_its_drain() {
         "{err:?}"
     );
     assert_eq!(collector.counters().lost_response_incidents, 1);
+}
+
+/// A request stops counting against the limit once its body is in the spool: with two
+/// requests in flight, the next pages are asked for while the sink still stores the first
+/// two, and no more pages than the limit wait for the sink. (Before, a page held its slot
+/// until stored, so the upstream's latency and the sink's commit added up.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_waiting_for_the_sink_does_not_hold_back_the_next_request() {
+    const N: usize = 6_000;
+    let sandbox = sandbox().await;
+    sandbox.inject_v2((0..N).map(|i| v2(&format!("g-{i}"))));
+    let dir = TempDir::new("store-beside");
+    let gated = Arc::new(GatedSink {
+        inner: Arc::new(JsonlSink::open(dir.join("r.jsonl")).await.unwrap()),
+        entered: tokio::sync::Notify::new(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let collector = Collector::builder(Arc::clone(&gated) as Arc<dyn Sink>)
+        .spool_path(dir.join("spool"))
+        .concurrency(2)
+        .build();
+    let client = client(&sandbox);
+    let drain = tokio::spawn({
+        let collector = collector.clone();
+        async move { collector.drain(&client).await }
+    });
+
+    // The first two pages wait for the gate; two more requests are answered all the same.
+    let four_pages = async {
+        while sandbox.counters().handed_out < 4_000 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), four_pages)
+        .await
+        .expect("no page was asked for while the first two waited for the sink");
+    // Four pages wait for the sink now: two waiting to be stored plus two in flight would
+    // be past the limit, so no fifth request.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        sandbox.counters().handed_out,
+        4_000,
+        "no more pages waiting than the limit"
+    );
+    assert_eq!(collector.counters().stored, 0);
+
+    gated.gate.add_permits(1_000);
+    let summary = drain.await.unwrap().unwrap();
+    assert_eq!((summary.received, summary.stored), (N as u64, N as u64));
+    let stored = gated.reports().await.unwrap();
+    let ids: BTreeSet<String> = stored.iter().map(|r| r.message_id().to_string()).collect();
+    assert_eq!(
+        (stored.len(), ids.len()),
+        (N, N),
+        "every report stored once"
+    );
+    assert_eq!(std::fs::metadata(dir.join("spool")).unwrap().len(), 0);
 }

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use ivr_reports::{Auth, Client, Decimal, Price, RetryPolicy, Status, Timestamp};
 use ivr_reports_collector::model::{CallReport, VoiceCall, VoiceReport};
+use ivr_reports_collector::{AnyReport, Quarantined, Sink};
 use ivr_reports_sandbox::{Sandbox, SandboxHandle};
+use std::sync::Arc;
 
 pub(crate) const KEY: &str = "collector-test-key";
 
@@ -307,5 +309,58 @@ impl ivr_reports_collector::Sink for FlakySink {
 
     fn describe(&self) -> String {
         format!("flaky {}", self.inner.describe())
+    }
+}
+
+/// A sink whose `store` waits until the test opens the gate.
+#[derive(Debug)]
+pub(crate) struct GatedSink {
+    pub(crate) inner: Arc<dyn Sink>,
+    pub(crate) entered: tokio::sync::Notify,
+    pub(crate) gate: tokio::sync::Semaphore,
+}
+
+impl Sink for GatedSink {
+    fn store<'a>(
+        &'a self,
+        reports: &'a [AnyReport],
+    ) -> ivr_reports_collector::BoxFuture<
+        'a,
+        Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
+    > {
+        Box::pin(async move {
+            self.entered.notify_one();
+            let _pass = self.gate.acquire().await.unwrap();
+            self.inner.store(reports).await
+        })
+    }
+    fn quarantine<'a>(
+        &'a self,
+        items: &'a [Quarantined],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.quarantine(items)
+    }
+    fn reports(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<AnyReport>, ivr_reports_collector::Error>>
+    {
+        self.inner.reports()
+    }
+    fn quarantined(
+        &self,
+    ) -> ivr_reports_collector::BoxFuture<
+        '_,
+        Result<Vec<ivr_reports_collector::QuarantineEntry>, ivr_reports_collector::Error>,
+    > {
+        self.inner.quarantined()
+    }
+    fn release<'a>(
+        &'a self,
+        ids: &'a [u64],
+    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
+        self.inner.release(ids)
+    }
+    fn describe(&self) -> String {
+        "gated".into()
     }
 }

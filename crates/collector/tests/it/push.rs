@@ -10,7 +10,9 @@ use ivr_reports_collector::{
     WebhookConfig,
 };
 
-use crate::{FlakySink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until};
+use crate::{
+    FlakySink, GatedSink, TempDir, client, get, post, sandbox, send_calls, v1, wait_until,
+};
 
 async fn journal(dir: &TempDir) -> Arc<dyn Sink> {
     Arc::new(JsonlSink::open(dir.join("r.jsonl")).await.unwrap())
@@ -328,59 +330,6 @@ async fn a_public_webhook_needs_credentials_and_keeps_its_secret_path_secret() {
     assert_eq!(r.status(), 200);
     assert_eq!(collector.counters().stored, 1);
     webhook.shutdown(Duration::from_secs(5)).await.unwrap();
-}
-
-/// A sink whose `store` waits until the test opens the gate.
-#[derive(Debug)]
-struct GatedSink {
-    inner: Arc<dyn Sink>,
-    entered: tokio::sync::Notify,
-    gate: tokio::sync::Semaphore,
-}
-
-impl Sink for GatedSink {
-    fn store<'a>(
-        &'a self,
-        reports: &'a [AnyReport],
-    ) -> ivr_reports_collector::BoxFuture<
-        'a,
-        Result<ivr_reports_collector::Stored, ivr_reports_collector::Error>,
-    > {
-        Box::pin(async move {
-            self.entered.notify_one();
-            let _pass = self.gate.acquire().await.unwrap();
-            self.inner.store(reports).await
-        })
-    }
-    fn quarantine<'a>(
-        &'a self,
-        items: &'a [Quarantined],
-    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
-        self.inner.quarantine(items)
-    }
-    fn reports(
-        &self,
-    ) -> ivr_reports_collector::BoxFuture<'_, Result<Vec<AnyReport>, ivr_reports_collector::Error>>
-    {
-        self.inner.reports()
-    }
-    fn quarantined(
-        &self,
-    ) -> ivr_reports_collector::BoxFuture<
-        '_,
-        Result<Vec<ivr_reports_collector::QuarantineEntry>, ivr_reports_collector::Error>,
-    > {
-        self.inner.quarantined()
-    }
-    fn release<'a>(
-        &'a self,
-        ids: &'a [u64],
-    ) -> ivr_reports_collector::BoxFuture<'a, Result<(), ivr_reports_collector::Error>> {
-        self.inner.release(ids)
-    }
-    fn describe(&self) -> String {
-        "gated".into()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

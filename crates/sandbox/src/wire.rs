@@ -1,7 +1,5 @@
 //! The sandbox's use of the codec: pre-encoding, pages by concatenation, error bodies.
 
-use std::borrow::Cow;
-
 use ivr_reports_codec::{Codec, Format};
 use ivr_reports_model::{AnyReport, ApiError, Report, ReportRef, ReportsQuery, Timestamp};
 
@@ -96,40 +94,27 @@ impl Codecs {
         pieces: &Pieces,
     ) -> Result<Vec<u8>, String> {
         let codec = self.of(format);
-        let mut page = Vec::new();
-        // The common case, JSON of the stored generation: the stored bytes (with their
-        // shared members spliced back) are the page.
+        // Every report is written into one buffer, each at its span; the page then joins
+        // the spans. The common case, JSON of the stored generation, copies the stored
+        // bytes (with their shared members spliced back); a report of the simulated calls
+        // is encoded in place, without a buffer of its own.
         let stored_as_is = |e: &Entry| matches!(e, Entry::Encoded(enc) if format == Format::Json && enc.generation() == generation);
-        if entries.iter().all(stored_as_is) {
-            let size: usize = entries.iter().map(|e| stored_json_len(e, pieces) + 1).sum();
-            let mut all = Vec::with_capacity(size);
-            let mut spans = Vec::with_capacity(entries.len());
-            for entry in entries {
-                let start = all.len();
-                if let Entry::Encoded(e) = entry {
-                    e.write_json(pieces, &mut all);
-                }
-                spans.push(start..all.len());
-            }
-            page.reserve(size + 16);
-            codec.encode_page_from_fragments(
-                spans.iter().map(|s| all.get(s.clone()).unwrap_or_default()),
-                &mut page,
-            );
-            return Ok(page);
-        }
-        let mut fragments: Vec<Cow<'_, [u8]>> = Vec::with_capacity(entries.len());
+        let estimate: usize = entries
+            .iter()
+            .map(|e| match e {
+                Entry::Encoded(enc) if stored_as_is(e) => enc.json_len(pieces),
+                _ => 640,
+            })
+            .sum();
+        let mut all = Vec::with_capacity(estimate);
+        let mut spans = Vec::with_capacity(entries.len());
         for entry in entries {
-            let fragment = match entry {
-                Entry::Encoded(e) if stored_as_is(entry) => {
-                    let mut json = Vec::with_capacity(e.json_len(pieces));
-                    e.write_json(pieces, &mut json);
-                    Cow::Owned(json)
-                }
+            let start = all.len();
+            match entry {
+                Entry::Encoded(e) if stored_as_is(entry) => e.write_json(pieces, &mut all),
                 Entry::Encoded(e) => {
                     let mut json = Vec::with_capacity(e.json_len(pieces));
                     e.write_json(pieces, &mut json);
-                    let mut out = Vec::with_capacity(1024);
                     let undecodable = |err| {
                         format!(
                             "stored report {} does not decode: {err}",
@@ -140,23 +125,20 @@ impl Codecs {
                         .json
                         .decode_any(e.generation(), &json)
                         .map_err(undecodable)?;
-                    codec.encode_any(report.as_ref(), &mut out);
-                    Cow::Owned(out)
+                    codec.encode_any(report.as_ref(), &mut all);
                 }
-                Entry::Call(call) => {
-                    let mut out = Vec::with_capacity(1024);
-                    match generation {
-                        Generation::V1 => codec.encode_report(&call.v1_report(base_url), &mut out),
-                        Generation::V2 => codec.encode_report(&call.v2_report(), &mut out),
-                    }
-                    Cow::Owned(out)
-                }
-            };
-            fragments.push(fragment);
+                Entry::Call(call) => match generation {
+                    Generation::V1 => codec.encode_report(&call.v1_report(base_url), &mut all),
+                    Generation::V2 => codec.encode_report(&call.v2_report(), &mut all),
+                },
+            }
+            spans.push(start..all.len());
         }
-        let size: usize = fragments.iter().map(|f| f.len() + 1).sum();
-        page.reserve(size + 64);
-        codec.encode_page_from_fragments(fragments.iter().map(|f| &f[..]), &mut page);
+        let mut page = Vec::with_capacity(all.len() + spans.len() + 64);
+        codec.encode_page_from_fragments(
+            spans.iter().map(|s| all.get(s.clone()).unwrap_or_default()),
+            &mut page,
+        );
         Ok(page)
     }
 
@@ -234,14 +216,6 @@ fn documented_dates(report: ReportRef<'_>) -> Option<AnyReport> {
             }
             Some(AnyReport::V2(r))
         }
-    }
-}
-
-/// The length of an entry's stored JSON (0 for a simulated call: never asked for one).
-fn stored_json_len(entry: &Entry, pieces: &Pieces) -> usize {
-    match entry {
-        Entry::Encoded(e) => e.json_len(pieces),
-        Entry::Call(_) => 0,
     }
 }
 

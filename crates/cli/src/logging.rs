@@ -91,11 +91,11 @@ pub(crate) fn init(verbose: u8, quiet: bool, format: LogFormat) -> Option<String
     warning
 }
 
-/// Hides, unless asked for (`-v`, `RUST_LOG`), the library events about a lost response
-/// that the CLI says itself, once, in its own words: the transport's "response lost" (the
-/// error reaches the CLI), the collector's "pull failed" of a lost response and its
-/// "possible-loss incident recorded" (the CLI names each incident, live or in its last
-/// line). Other library warnings and errors still show.
+/// Hides, unless asked for (`-v`, `RUST_LOG`), the collector's "possible-loss incident
+/// recorded": the CLI names each incident itself (live, or in its last line). The layers
+/// below do not repeat a lost response on their own (the transport returns it, at DEBUG;
+/// the collector's "pull failed" of a lost response is DEBUG too), so nothing else needs
+/// hiding. Other library warnings and errors still show.
 #[derive(Clone, Copy, Debug)]
 struct Restated {
     active: bool,
@@ -104,17 +104,12 @@ struct Restated {
 impl Restated {
     fn hides(event: &Event<'_>) -> bool {
         let meta = event.metadata();
-        let target = meta.target();
-        if target.starts_with("ivr_reports_transport::client") && *meta.level() == Level::ERROR {
-            // The client's only error event: a response lost after the request was sent.
-            return true;
-        }
-        if !target.starts_with("ivr_reports_collector") {
+        if !meta.target().starts_with("ivr_reports_collector") || *meta.level() != Level::ERROR {
             return false;
         }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        fields.kind == "ResponseLost" || fields.message.starts_with("possible-loss incident")
+        let mut message = Message::default();
+        event.record(&mut message);
+        message.0.starts_with("possible-loss incident")
     }
 }
 
@@ -128,27 +123,20 @@ impl<S> Filter<S> for Restated {
     }
 }
 
-/// The fields [`Restated`] reads.
+/// The message [`Restated`] reads.
 #[derive(Default)]
-struct Fields {
-    message: String,
-    kind: String,
-}
+struct Message(String);
 
-impl Visit for Fields {
+impl Visit for Message {
     fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.message = value.to_string(),
-            "kind" => self.kind = value.to_string(),
-            _ => {}
+        if field.name() == "message" {
+            self.0 = value.to_string();
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            "kind" => self.kind = format!("{value:?}"),
-            _ => {}
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
         }
     }
 }

@@ -886,14 +886,26 @@ impl Collector {
                 .consecutive_failures
                 .fetch_add(1, Ordering::Relaxed)
                 + 1;
+            // A lost response was said at ERROR with its incident, once; a second warning
+            // for it would be noise.
+            let said_with_its_incident = e.kind() == ErrorKind::ResponseLost;
             span.in_scope(|| {
-                tracing::warn!(
-                    error = %chain(e),
-                    kind = ?e.kind(),
-                    pages = summary.pages,
-                    consecutive_failures = failures,
-                    "pull failed"
-                );
+                if said_with_its_incident {
+                    tracing::debug!(
+                        error = %chain(e),
+                        pages = summary.pages,
+                        consecutive_failures = failures,
+                        "pull failed: a lost response (its incident is recorded)"
+                    );
+                } else {
+                    tracing::warn!(
+                        error = %chain(e),
+                        kind = ?e.kind(),
+                        pages = summary.pages,
+                        consecutive_failures = failures,
+                        "pull failed"
+                    );
+                }
             });
             *self
                 .shared

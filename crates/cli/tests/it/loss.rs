@@ -586,7 +586,7 @@ async fn a_lost_response_is_one_line_at_the_default_verbosity() {
         // RUST_LOG too.
         s.inject_v1(fixed_reports());
         let mut with_rust_log = env.clone();
-        with_rust_log.push(("RUST_LOG", "ivr_reports_transport=error"));
+        with_rust_log.push(("RUST_LOG", "ivr_reports_transport=debug"));
         let o = run(args, &with_rust_log).await;
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(3), "{err}");

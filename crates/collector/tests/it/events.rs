@@ -30,6 +30,7 @@ impl Visit for Fields {
 impl Subscriber for Capture {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.target().starts_with("ivr_reports_collector")
+            || metadata.target().starts_with("ivr_reports_transport")
     }
 
     fn new_span(&self, attributes: &span::Attributes<'_>) -> span::Id {
@@ -122,6 +123,15 @@ fn pulls_emit_spans_and_an_event_for_every_error_backoff_incident_and_conflict()
         "{all}"
     );
     assert!(has("WARN message=pull failed"), "{all}");
+    // The lost response is said once above DEBUG, by its incident: the transport returns
+    // it (DEBUG) and the failed pull does not warn about it again.
+    let loud_lost: Vec<&String> = lines
+        .iter()
+        .filter(|l| {
+            (l.starts_with("WARN") || l.starts_with("ERROR")) && l.to_lowercase().contains("lost")
+        })
+        .collect();
+    assert_eq!(loud_lost.len(), 1, "{loud_lost:#?}");
     assert!(
         has("INFO message=backing off before the next pull"),
         "{all}"

@@ -384,13 +384,15 @@ impl Client {
             Ok(response) => {
                 tracing::debug!(status = response.status().as_u16(), elapsed_ms, "response");
             }
-            Err(e) if e.maybe_processed() => tracing::error!(
+            // The error goes back to the caller, who decides how loud it is (a collector
+            // records an incident, a CLI says it once): here it is detail, for -v.
+            Err(e) if e.maybe_processed() => tracing::debug!(
                 error = %e,
                 attempts = e.attempts(),
                 elapsed_ms,
                 "response lost after the request was sent: what it carried may be gone"
             ),
-            Err(e) => tracing::warn!(
+            Err(e) => tracing::debug!(
                 error = %e,
                 attempts = e.attempts(),
                 elapsed_ms,

@@ -151,7 +151,8 @@ where
             }
             Err(e) => {
                 self.done = true;
-                tracing::warn!(
+                // The stream yields the error: its consumer decides how loud it is.
+                tracing::debug!(
                     pages = self.pages,
                     items = self.items,
                     error = %e,

@@ -552,8 +552,14 @@ mod tests {
     }
 
     struct Fixture {
-        _dir: std::path::PathBuf,
+        dir: std::path::PathBuf,
         sink: JsonlSink,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 
     async fn fixture(name: &str) -> Fixture {
@@ -561,7 +567,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let sink = JsonlSink::open(dir.join("r.jsonl")).await.unwrap();
-        Fixture { _dir: dir, sink }
+        Fixture { dir, sink }
     }
 
     // Status 5 is DELIVERED_TO_HANDSET (final), 26 PENDING_ACCEPTED (pending).

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -187,8 +188,10 @@ struct Pending {
 #[derive(Debug)]
 struct Batch {
     origin: Origin,
-    /// (messageId, hash of the canonical JSON, journal line)
-    lines: Vec<(String, u64, Vec<u8>)>,
+    /// The batch's journal lines, one after another.
+    buf: Vec<u8>,
+    /// (messageId, hash of the canonical JSON, where the journal line is in `buf`)
+    lines: Vec<(String, u64, Range<usize>)>,
     done: oneshot::Sender<Result<Outcome, Error>>,
 }
 
@@ -496,6 +499,10 @@ fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
     )
 }
 
+/// The hash of a report's canonical JSON, kept in memory only (never written): the journal
+/// line's report bytes when storing, [`canonical_json`](crate::canonical_json) of the parsed
+/// line when opening. Both must be the same bytes, or a report stored before a restart would
+/// read as a conflict.
 fn line_hash(line: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     line.hash(&mut h);
@@ -848,7 +855,7 @@ fn plan_group(inner: &Inner, path: &Path, group: &[Batch]) -> Result<Plan, Error
                 },
             );
             fresh += 1;
-            buf.extend_from_slice(line);
+            buf.extend_from_slice(&batch.buf[line.clone()]);
         }
         outcome.new = fresh - outcome.replaced;
         outcomes.push(outcome);
@@ -880,17 +887,16 @@ impl Sink for JsonlSink {
         origin: Origin,
         reports: &'a [AnyReport],
     ) -> BoxFuture<'a, Result<Stored, Error>> {
-        // Encode outside the lock, on the caller's task. Each line is copied out of one
-        // scratch buffer at its exact length: a page of tiny reports must not cost a
-        // 600-byte allocation per report.
-        let mut scratch = Vec::with_capacity(1024);
-        let lines: Vec<(String, u64, Vec<u8>)> = reports
+        // Encode outside the lock, on the caller's task, once: every line goes into one
+        // buffer, and the report's canonical JSON is hashed where the line holds it.
+        let mut buf = Vec::with_capacity(1024);
+        let lines: Vec<(String, u64, Range<usize>)> = reports
             .iter()
             .map(|r| {
-                scratch.clear();
-                crate::report::write_journal_line(r, origin, &mut scratch);
-                let hash = line_hash(&crate::report::canonical_json(r));
-                (r.message_id().to_string(), hash, scratch.clone())
+                let start = buf.len();
+                let json = crate::report::write_journal_line(r, origin, &mut buf);
+                let hash = line_hash(&buf[json]);
+                (r.message_id().to_string(), hash, start..buf.len())
             })
             .collect();
         Box::pin(async move {
@@ -900,6 +906,7 @@ impl Sink for JsonlSink {
             let (done, outcome) = oneshot::channel();
             let batch = Batch {
                 origin,
+                buf,
                 lines,
                 done,
             };

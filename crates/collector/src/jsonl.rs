@@ -1,9 +1,10 @@
 //! `JsonlSink`: the embedded default sink, an append-only JSONL journal with a dedupe index.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -630,13 +631,11 @@ impl Inner {
         }
     }
 
-    /// Appends `buf` to the journal and syncs; on failure rolls the file back to its length
-    /// before, or poisons the sink when even that fails.
-    fn append(&mut self, buf: &[u8], path: &Path) -> Result<(), Error> {
-        let result = self
-            .journal
-            .write_all(buf)
-            .and_then(|()| self.journal.sync_data());
+    /// Appends `parts` to the journal, one after another, and syncs; on failure rolls the
+    /// file back to its length before, or poisons the sink when even that fails.
+    fn append(&mut self, parts: &[&[u8]], path: &Path) -> Result<(), Error> {
+        let result =
+            write_all_parts(&mut self.journal, parts).and_then(|()| self.journal.sync_data());
         #[cfg(test)]
         let result = if std::mem::take(&mut self.fail_next_sync) {
             result.and(Err(std::io::Error::other("injected fsync failure")))
@@ -658,9 +657,37 @@ impl Inner {
                 e,
             ));
         }
-        self.len += buf.len() as u64;
+        self.len += parts.iter().map(|part| part.len() as u64).sum::<u64>();
         Ok(())
     }
+
+    /// Takes out of the index what a group that failed put in: every entry at or past
+    /// `base` (the journal's length before the group), and the entries it replaced back.
+    fn forget_since(&mut self, base: u64, replaced: Vec<(String, Kept)>) {
+        self.ids.retain(|_, kept| kept.offset < base);
+        self.ids
+            .extend(replaced.into_iter().filter(|(_, kept)| kept.offset < base));
+    }
+}
+
+/// Writes `parts` one after another with as few `write` calls as the OS allows (a body is
+/// written from where it is, never copied into one buffer first).
+pub(crate) fn write_all_parts(file: &mut File, parts: &[&[u8]]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| IoSlice::new(part))
+        .collect();
+    let mut left = &mut slices[..];
+    while !left.is_empty() {
+        match file.write_vectored(left) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut left, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Queue {
@@ -745,19 +772,9 @@ fn lead(queue: &Queue, inner: &Weak<Mutex<Inner>>, path: &Path) {
     }
 }
 
-/// Where a line written by the current group sits, for a later batch of the group that
-/// repeats its `messageId`.
-#[derive(Clone, Copy, Debug)]
-struct Written {
-    kept: Kept,
-    /// The batch of the group that wrote it, and the report's index in that batch.
-    batch: usize,
-    index: usize,
-}
-
 /// Deduplicates every batch of `group` as if stored one after another, writes all their
 /// new lines with one `write` and one `fsync`, and answers every caller.
-fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
+fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, mut group: Vec<Batch>) {
     let result = match inner.upgrade() {
         None => Err(Error::new(
             ErrorKind::Io,
@@ -765,16 +782,24 @@ fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
         )),
         Some(inner) => {
             let mut inner = lock(&inner);
-            let planned = plan_group(&inner, path, &group);
-            planned.and_then(|(buf, written, outcomes)| {
-                if !buf.is_empty() {
-                    inner.append(&buf, path)?;
-                }
-                inner
-                    .ids
-                    .extend(written.into_iter().map(|(id, w)| (id, w.kept)));
-                Ok(outcomes)
-            })
+            let base = inner.len;
+            let mut replaced = Vec::new();
+            let result = plan_group(&mut inner, path, &mut group, &mut replaced).and_then(
+                |(segments, outcomes)| {
+                    let parts: Vec<&[u8]> = segments
+                        .iter()
+                        .map(|(b, range)| &group[*b].buf[range.clone()])
+                        .collect();
+                    if !parts.is_empty() {
+                        inner.append(&parts, path)?;
+                    }
+                    Ok(outcomes)
+                },
+            );
+            if result.is_err() {
+                inner.forget_since(base, replaced);
+            }
+            result
             // The journal is let go before any caller hears: one that drops the sink
             // then closes the file.
         }
@@ -803,73 +828,106 @@ fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
     }
 }
 
-type Plan = (Vec<u8>, HashMap<String, Written>, Vec<Outcome>);
+/// The new lines of a group, in journal order: (batch, range of its buffer), a run of
+/// consecutive new lines of one batch as one range.
+type Segments = Vec<(usize, Range<usize>)>;
 
-/// The lines `group` adds to the journal, the index entries they make, and each batch's
-/// outcome: nothing is written yet.
-fn plan_group(inner: &Inner, path: &Path, group: &[Batch]) -> Result<Plan, Error> {
+/// Deduplicates `group` against the index and against itself, as if its batches were
+/// stored one after another, and enters its new lines in the index at once (one hash per
+/// report; the ids are moved out of the batches), at offsets from `inner.len` on. Entries
+/// it replaces go to `replaced`, so that a failed commit can take it all back
+/// ([`Inner::forget_since`]). Returns the lines to write and each batch's outcome.
+fn plan_group(
+    inner: &mut Inner,
+    path: &Path,
+    group: &mut [Batch],
+    replaced: &mut Vec<(String, Kept)>,
+) -> Result<(Segments, Vec<Outcome>), Error> {
     inner.check()?;
-    let mut buf = Vec::new();
-    // Ids written by this group so far: they shadow the index.
-    let mut written: HashMap<String, Written> = HashMap::new();
+    let base = inner.len;
+    let mut size = 0u64;
+    let mut segments: Segments = Vec::new();
+    // The lines this group writes, in journal order: (offset, batch, index in the batch).
+    // An index entry at or past `base` was made by this group: its writer is found here.
+    let mut written: Vec<(u64, usize, usize)> = Vec::new();
+    inner
+        .ids
+        .reserve(group.iter().map(|batch| batch.lines.len()).sum());
     let mut outcomes = Vec::with_capacity(group.len());
-    for (b, batch) in group.iter().enumerate() {
-        let origin = batch.origin;
+    for b in 0..group.len() {
+        let origin = group[b].origin;
         let mut outcome = Outcome::default();
         let mut fresh = 0u64;
-        for (index, (id, hash, line)) in batch.lines.iter().enumerate() {
-            let earlier = written.get(id.as_str()).copied();
-            let kept = earlier
-                .map(|w| w.kept)
-                .or_else(|| inner.ids.get(id).copied());
-            if let Some(kept) = kept {
-                if replaces(kept.origin, origin) {
-                    outcome.replaced += 1;
-                } else {
-                    if kept.hash == *hash || origin == Origin::Recovered {
-                        outcome.duplicates += 1;
-                    } else {
-                        let stored = match earlier {
-                            // Earlier in the same batch: the caller has that report.
-                            Some(w) if w.batch == b => Err(w.index),
-                            // Earlier in the group: read it back from what is to be written.
-                            Some(w) => Ok(line_in(&buf, w.kept.offset - inner.len, path)?),
-                            None => Ok(read_at(&inner.journal, path, kept.offset)?),
-                        };
-                        outcome.conflicts.push((index, stored));
-                    }
-                    continue;
-                }
-            }
-            let kept = Kept {
-                hash: *hash,
-                offset: inner.len + buf.len() as u64,
+        for index in 0..group[b].lines.len() {
+            let (id, hash, line) = &mut group[b].lines[index];
+            let (id, hash, line) = (std::mem::take(id), *hash, line.clone());
+            let offset = base + size;
+            let new = Kept {
+                hash,
+                offset,
                 origin,
             };
-            written.insert(
-                id.clone(),
-                Written {
-                    kept,
-                    batch: b,
-                    index,
-                },
-            );
+            match inner.ids.entry(id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(new);
+                }
+                Entry::Occupied(mut slot) => {
+                    let kept = *slot.get();
+                    if replaces(kept.origin, origin) {
+                        outcome.replaced += 1;
+                        replaced.push((slot.key().clone(), kept));
+                        slot.insert(new);
+                    } else {
+                        if kept.hash == hash || origin == Origin::Recovered {
+                            outcome.duplicates += 1;
+                        } else {
+                            let stored = if kept.offset < base {
+                                Ok(read_at(&inner.journal, path, kept.offset)?)
+                            } else {
+                                let at = written.partition_point(|w| w.0 < kept.offset);
+                                match written.get(at) {
+                                    // Earlier in the same batch: the caller has that report.
+                                    Some(&(_, wb, wi)) if wb == b => Err(wi),
+                                    // Earlier in the group: read it back from its batch.
+                                    Some(&(_, wb, wi)) => Ok(line_of(&group[wb], wi, path)?),
+                                    None => {
+                                        return Err(corrupt(
+                                            path,
+                                            "journal",
+                                            0,
+                                            "a line of this commit is missing",
+                                        ));
+                                    }
+                                }
+                            };
+                            outcome.conflicts.push((index, stored));
+                        }
+                        continue;
+                    }
+                }
+            }
+            written.push((offset, b, index));
+            match segments.last_mut() {
+                Some((sb, run)) if *sb == b && run.end == line.start => run.end = line.end,
+                _ => segments.push((b, line.clone())),
+            }
+            size += line.len() as u64;
             fresh += 1;
-            buf.extend_from_slice(&batch.buf[line.clone()]);
         }
         outcome.new = fresh - outcome.replaced;
         outcomes.push(outcome);
     }
-    Ok((buf, written, outcomes))
+    Ok((segments, outcomes))
 }
 
-/// The report on the line at `offset` of `buf` (lines about to be written).
-fn line_in(buf: &[u8], offset: u64, path: &Path) -> Result<AnyReport, Error> {
-    let rest = usize::try_from(offset)
-        .ok()
-        .and_then(|at| buf.get(at..))
+/// The report of line `index` of `batch` (a line about to be written).
+fn line_of(batch: &Batch, index: usize, path: &Path) -> Result<AnyReport, Error> {
+    let line = batch
+        .lines
+        .get(index)
+        .and_then(|(_, _, range)| batch.buf.get(range.clone()))
         .unwrap_or_default();
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
     crate::report::parse_journal_line(line)
         .map(|(report, _)| report)
         .map_err(|problem| corrupt(path, "journal", 0, &problem))
@@ -1226,6 +1284,37 @@ mod tests {
             new += sink.store(&reports).await.unwrap().new;
         }
         assert_eq!(new, 9);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The index takes a group's entries in while planning it: a failed commit must leave
+    /// it as it was, a replaced recovered report included.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_leaves_the_index_as_it_was() {
+        let dir = dir("rollback");
+        let sink = JsonlSink::open(dir.join("r.jsonl")).await.unwrap();
+        let mut recovered = VoiceReport::new("rec", "41790000001");
+        recovered.duration = None;
+        sink.store_from(Origin::Recovered, &[AnyReport::from(recovered)])
+            .await
+            .unwrap();
+        let pulled = [report("rec", 7), report("new", 1), report("new", 2)];
+
+        lock(&sink.inner).fail_next_sync = true;
+        let err = sink.store_from(Origin::Pulled, &pulled).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(sink.len(), 1);
+
+        // The retry finds the index as before the failure: rec still recovered (replaced
+        // now), new not stored (new once, then a conflict within the batch).
+        let got = sink.store_from(Origin::Pulled, &pulled).await.unwrap();
+        assert_eq!((got.new, got.duplicates, got.replaced), (1, 0, 1));
+        assert_eq!(got.conflicts.len(), 1);
+        assert_eq!(got.conflicts[0].stored, report("new", 1));
+        drop(sink);
+        let stored = JsonlSink::read_stored(dir.join("r.jsonl")).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].origin, Origin::Pulled);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -3,12 +3,12 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -504,10 +504,37 @@ fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
 /// line's report bytes when storing, [`canonical_json`](crate::canonical_json) of the parsed
 /// line when opening. Both must be the same bytes, or a report stored before a restart would
 /// read as a conflict.
-fn line_hash(line: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    line.hash(&mut h);
-    h.finish()
+///
+/// Equal hashes under one `messageId` read as a duplicate, so the hash must not be one a
+/// sender can collide on purpose; it need only be stable within the process. SipHash
+/// (`DefaultHasher`) was 5% of a drain's CPU: this is a folded multiply over 16-byte
+/// blocks (the construction of wyhash and foldhash) keyed by a random per-process seed.
+fn line_hash(bytes: &[u8]) -> u64 {
+    static SEED: OnceLock<[u64; 3]> = OnceLock::new();
+    let &[s0, s1, s2] = SEED.get_or_init(|| {
+        let random = RandomState::new();
+        [1u64, 2, 3].map(|n| random.hash_one(n))
+    });
+    // The 128-bit product of `a` and `b`, its halves xored.
+    let fold = |a: u64, b: u64| {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    };
+    let word = |w: &[u8]| {
+        let mut le = [0u8; 8];
+        le[..w.len()].copy_from_slice(w);
+        u64::from_le_bytes(le)
+    };
+    let mut h = fold(s0 ^ bytes.len() as u64, s1);
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        let (a, b) = block.split_at(8);
+        h = fold(word(a) ^ s1, word(b) ^ h);
+    }
+    let tail = blocks.remainder();
+    let (a, b) = tail.split_at(tail.len().min(8));
+    h = fold(word(a) ^ s2, word(b) ^ h);
+    fold(h ^ s0, s2)
 }
 
 /// Every report of the journal, each `messageId` once (at the place of its first line), a
@@ -1285,6 +1312,28 @@ mod tests {
         }
         assert_eq!(new, 9);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Equal bytes hash alike; any other bytes (every length up to 80, every flipped bit,
+    /// a zero byte added) hash apart.
+    #[test]
+    fn line_hash_tells_every_change_apart() {
+        let bytes: Vec<u8> = (0u8..80).map(|b| b.wrapping_mul(37)).collect();
+        let mut seen = HashSet::new();
+        for len in 0..=bytes.len() {
+            let line = &bytes[..len];
+            let copy = line.to_vec();
+            assert_eq!(line_hash(line), line_hash(&copy));
+            assert!(seen.insert(line_hash(line)), "length {len}");
+            let mut padded = line.to_vec();
+            padded.push(0);
+            assert_ne!(line_hash(line), line_hash(&padded), "length {len}");
+            for bit in 0..len * 8 {
+                let mut flipped = line.to_vec();
+                flipped[bit / 8] ^= 1 << (bit % 8);
+                assert!(seen.insert(line_hash(&flipped)), "length {len}, bit {bit}");
+            }
+        }
     }
 
     /// The index takes a group's entries in while planning it: a failed commit must leave

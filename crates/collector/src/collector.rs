@@ -1554,10 +1554,17 @@ impl Shared {
                 ingested.received = (reports.len() + rejected.len()) as u64;
                 // A report without an id cannot be deduplicated: it is kept apart, not
                 // stored (and not taken for a duplicate of another one without an id).
-                let (no_id, with_id): (Vec<_>, Vec<_>) = std::mem::take(&mut reports)
-                    .into_iter()
-                    .partition(|r| r.message_id().trim().is_empty());
-                reports = with_id;
+                // (Split only when there is one: moving every report of a page into a
+                // growing Vec cost 3% of a drain.)
+                let no_id_at = |r: &AnyReport| r.message_id().trim().is_empty();
+                let no_id: Vec<AnyReport> = if reports.iter().any(no_id_at) {
+                    let (no_id, with_id) =
+                        std::mem::take(&mut reports).into_iter().partition(no_id_at);
+                    reports = with_id;
+                    no_id
+                } else {
+                    Vec::new()
+                };
                 let (stored, refused) = self.store_isolating(source.origin(), &reports).await?;
                 ingested.stored = stored.new;
                 ingested.duplicates = stored.duplicates;

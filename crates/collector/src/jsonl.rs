@@ -1,12 +1,14 @@
 //! `JsonlSink`: the embedded default sink, an append-only JSONL journal with a dedupe index.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
-use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::hash::{BuildHasher, RandomState};
+use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -187,8 +189,10 @@ struct Pending {
 #[derive(Debug)]
 struct Batch {
     origin: Origin,
-    /// (messageId, hash of the canonical JSON, journal line)
-    lines: Vec<(String, u64, Vec<u8>)>,
+    /// The batch's journal lines, one after another.
+    buf: Vec<u8>,
+    /// (messageId, hash of the canonical JSON, where the journal line is in `buf`)
+    lines: Vec<(String, u64, Range<usize>)>,
     done: oneshot::Sender<Result<Outcome, Error>>,
 }
 
@@ -496,10 +500,41 @@ fn corrupt(path: &Path, what: &str, number: usize, problem: &str) -> Error {
     )
 }
 
-fn line_hash(line: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    line.hash(&mut h);
-    h.finish()
+/// The hash of a report's canonical JSON, kept in memory only (never written): the journal
+/// line's report bytes when storing, [`canonical_json`](crate::canonical_json) of the parsed
+/// line when opening. Both must be the same bytes, or a report stored before a restart would
+/// read as a conflict.
+///
+/// Equal hashes under one `messageId` read as a duplicate, so the hash must not be one a
+/// sender can collide on purpose; it need only be stable within the process. SipHash
+/// (`DefaultHasher`) was 5% of a drain's CPU: this is a folded multiply over 16-byte
+/// blocks (the construction of wyhash and foldhash) keyed by a random per-process seed.
+fn line_hash(bytes: &[u8]) -> u64 {
+    static SEED: OnceLock<[u64; 3]> = OnceLock::new();
+    let &[s0, s1, s2] = SEED.get_or_init(|| {
+        let random = RandomState::new();
+        [1u64, 2, 3].map(|n| random.hash_one(n))
+    });
+    // The 128-bit product of `a` and `b`, its halves xored.
+    let fold = |a: u64, b: u64| {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    };
+    let word = |w: &[u8]| {
+        let mut le = [0u8; 8];
+        le[..w.len()].copy_from_slice(w);
+        u64::from_le_bytes(le)
+    };
+    let mut h = fold(s0 ^ bytes.len() as u64, s1);
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        let (a, b) = block.split_at(8);
+        h = fold(word(a) ^ s1, word(b) ^ h);
+    }
+    let tail = blocks.remainder();
+    let (a, b) = tail.split_at(tail.len().min(8));
+    h = fold(word(a) ^ s2, word(b) ^ h);
+    fold(h ^ s0, s2)
 }
 
 /// Every report of the journal, each `messageId` once (at the place of its first line), a
@@ -623,13 +658,11 @@ impl Inner {
         }
     }
 
-    /// Appends `buf` to the journal and syncs; on failure rolls the file back to its length
-    /// before, or poisons the sink when even that fails.
-    fn append(&mut self, buf: &[u8], path: &Path) -> Result<(), Error> {
-        let result = self
-            .journal
-            .write_all(buf)
-            .and_then(|()| self.journal.sync_data());
+    /// Appends `parts` to the journal, one after another, and syncs; on failure rolls the
+    /// file back to its length before, or poisons the sink when even that fails.
+    fn append(&mut self, parts: &[&[u8]], path: &Path) -> Result<(), Error> {
+        let result =
+            write_all_parts(&mut self.journal, parts).and_then(|()| self.journal.sync_data());
         #[cfg(test)]
         let result = if std::mem::take(&mut self.fail_next_sync) {
             result.and(Err(std::io::Error::other("injected fsync failure")))
@@ -651,9 +684,37 @@ impl Inner {
                 e,
             ));
         }
-        self.len += buf.len() as u64;
+        self.len += parts.iter().map(|part| part.len() as u64).sum::<u64>();
         Ok(())
     }
+
+    /// Takes out of the index what a group that failed put in: every entry at or past
+    /// `base` (the journal's length before the group), and the entries it replaced back.
+    fn forget_since(&mut self, base: u64, replaced: Vec<(String, Kept)>) {
+        self.ids.retain(|_, kept| kept.offset < base);
+        self.ids
+            .extend(replaced.into_iter().filter(|(_, kept)| kept.offset < base));
+    }
+}
+
+/// Writes `parts` one after another with as few `write` calls as the OS allows (a body is
+/// written from where it is, never copied into one buffer first).
+pub(crate) fn write_all_parts(file: &mut File, parts: &[&[u8]]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| IoSlice::new(part))
+        .collect();
+    let mut left = &mut slices[..];
+    while !left.is_empty() {
+        match file.write_vectored(left) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut left, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Queue {
@@ -738,19 +799,9 @@ fn lead(queue: &Queue, inner: &Weak<Mutex<Inner>>, path: &Path) {
     }
 }
 
-/// Where a line written by the current group sits, for a later batch of the group that
-/// repeats its `messageId`.
-#[derive(Clone, Copy, Debug)]
-struct Written {
-    kept: Kept,
-    /// The batch of the group that wrote it, and the report's index in that batch.
-    batch: usize,
-    index: usize,
-}
-
 /// Deduplicates every batch of `group` as if stored one after another, writes all their
 /// new lines with one `write` and one `fsync`, and answers every caller.
-fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
+fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, mut group: Vec<Batch>) {
     let result = match inner.upgrade() {
         None => Err(Error::new(
             ErrorKind::Io,
@@ -758,16 +809,24 @@ fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
         )),
         Some(inner) => {
             let mut inner = lock(&inner);
-            let planned = plan_group(&inner, path, &group);
-            planned.and_then(|(buf, written, outcomes)| {
-                if !buf.is_empty() {
-                    inner.append(&buf, path)?;
-                }
-                inner
-                    .ids
-                    .extend(written.into_iter().map(|(id, w)| (id, w.kept)));
-                Ok(outcomes)
-            })
+            let base = inner.len;
+            let mut replaced = Vec::new();
+            let result = plan_group(&mut inner, path, &mut group, &mut replaced).and_then(
+                |(segments, outcomes)| {
+                    let parts: Vec<&[u8]> = segments
+                        .iter()
+                        .map(|(b, range)| &group[*b].buf[range.clone()])
+                        .collect();
+                    if !parts.is_empty() {
+                        inner.append(&parts, path)?;
+                    }
+                    Ok(outcomes)
+                },
+            );
+            if result.is_err() {
+                inner.forget_since(base, replaced);
+            }
+            result
             // The journal is let go before any caller hears: one that drops the sink
             // then closes the file.
         }
@@ -796,73 +855,106 @@ fn commit_group(inner: &Weak<Mutex<Inner>>, path: &Path, group: Vec<Batch>) {
     }
 }
 
-type Plan = (Vec<u8>, HashMap<String, Written>, Vec<Outcome>);
+/// The new lines of a group, in journal order: (batch, range of its buffer), a run of
+/// consecutive new lines of one batch as one range.
+type Segments = Vec<(usize, Range<usize>)>;
 
-/// The lines `group` adds to the journal, the index entries they make, and each batch's
-/// outcome: nothing is written yet.
-fn plan_group(inner: &Inner, path: &Path, group: &[Batch]) -> Result<Plan, Error> {
+/// Deduplicates `group` against the index and against itself, as if its batches were
+/// stored one after another, and enters its new lines in the index at once (one hash per
+/// report; the ids are moved out of the batches), at offsets from `inner.len` on. Entries
+/// it replaces go to `replaced`, so that a failed commit can take it all back
+/// ([`Inner::forget_since`]). Returns the lines to write and each batch's outcome.
+fn plan_group(
+    inner: &mut Inner,
+    path: &Path,
+    group: &mut [Batch],
+    replaced: &mut Vec<(String, Kept)>,
+) -> Result<(Segments, Vec<Outcome>), Error> {
     inner.check()?;
-    let mut buf = Vec::new();
-    // Ids written by this group so far: they shadow the index.
-    let mut written: HashMap<String, Written> = HashMap::new();
+    let base = inner.len;
+    let mut size = 0u64;
+    let mut segments: Segments = Vec::new();
+    // The lines this group writes, in journal order: (offset, batch, index in the batch).
+    // An index entry at or past `base` was made by this group: its writer is found here.
+    let mut written: Vec<(u64, usize, usize)> = Vec::new();
+    inner
+        .ids
+        .reserve(group.iter().map(|batch| batch.lines.len()).sum());
     let mut outcomes = Vec::with_capacity(group.len());
-    for (b, batch) in group.iter().enumerate() {
-        let origin = batch.origin;
+    for b in 0..group.len() {
+        let origin = group[b].origin;
         let mut outcome = Outcome::default();
         let mut fresh = 0u64;
-        for (index, (id, hash, line)) in batch.lines.iter().enumerate() {
-            let earlier = written.get(id.as_str()).copied();
-            let kept = earlier
-                .map(|w| w.kept)
-                .or_else(|| inner.ids.get(id).copied());
-            if let Some(kept) = kept {
-                if replaces(kept.origin, origin) {
-                    outcome.replaced += 1;
-                } else {
-                    if kept.hash == *hash || origin == Origin::Recovered {
-                        outcome.duplicates += 1;
-                    } else {
-                        let stored = match earlier {
-                            // Earlier in the same batch: the caller has that report.
-                            Some(w) if w.batch == b => Err(w.index),
-                            // Earlier in the group: read it back from what is to be written.
-                            Some(w) => Ok(line_in(&buf, w.kept.offset - inner.len, path)?),
-                            None => Ok(read_at(&inner.journal, path, kept.offset)?),
-                        };
-                        outcome.conflicts.push((index, stored));
-                    }
-                    continue;
-                }
-            }
-            let kept = Kept {
-                hash: *hash,
-                offset: inner.len + buf.len() as u64,
+        for index in 0..group[b].lines.len() {
+            let (id, hash, line) = &mut group[b].lines[index];
+            let (id, hash, line) = (std::mem::take(id), *hash, line.clone());
+            let offset = base + size;
+            let new = Kept {
+                hash,
+                offset,
                 origin,
             };
-            written.insert(
-                id.clone(),
-                Written {
-                    kept,
-                    batch: b,
-                    index,
-                },
-            );
+            match inner.ids.entry(id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(new);
+                }
+                Entry::Occupied(mut slot) => {
+                    let kept = *slot.get();
+                    if replaces(kept.origin, origin) {
+                        outcome.replaced += 1;
+                        replaced.push((slot.key().clone(), kept));
+                        slot.insert(new);
+                    } else {
+                        if kept.hash == hash || origin == Origin::Recovered {
+                            outcome.duplicates += 1;
+                        } else {
+                            let stored = if kept.offset < base {
+                                Ok(read_at(&inner.journal, path, kept.offset)?)
+                            } else {
+                                let at = written.partition_point(|w| w.0 < kept.offset);
+                                match written.get(at) {
+                                    // Earlier in the same batch: the caller has that report.
+                                    Some(&(_, wb, wi)) if wb == b => Err(wi),
+                                    // Earlier in the group: read it back from its batch.
+                                    Some(&(_, wb, wi)) => Ok(line_of(&group[wb], wi, path)?),
+                                    None => {
+                                        return Err(corrupt(
+                                            path,
+                                            "journal",
+                                            0,
+                                            "a line of this commit is missing",
+                                        ));
+                                    }
+                                }
+                            };
+                            outcome.conflicts.push((index, stored));
+                        }
+                        continue;
+                    }
+                }
+            }
+            written.push((offset, b, index));
+            match segments.last_mut() {
+                Some((sb, run)) if *sb == b && run.end == line.start => run.end = line.end,
+                _ => segments.push((b, line.clone())),
+            }
+            size += line.len() as u64;
             fresh += 1;
-            buf.extend_from_slice(line);
         }
         outcome.new = fresh - outcome.replaced;
         outcomes.push(outcome);
     }
-    Ok((buf, written, outcomes))
+    Ok((segments, outcomes))
 }
 
-/// The report on the line at `offset` of `buf` (lines about to be written).
-fn line_in(buf: &[u8], offset: u64, path: &Path) -> Result<AnyReport, Error> {
-    let rest = usize::try_from(offset)
-        .ok()
-        .and_then(|at| buf.get(at..))
+/// The report of line `index` of `batch` (a line about to be written).
+fn line_of(batch: &Batch, index: usize, path: &Path) -> Result<AnyReport, Error> {
+    let line = batch
+        .lines
+        .get(index)
+        .and_then(|(_, _, range)| batch.buf.get(range.clone()))
         .unwrap_or_default();
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
     crate::report::parse_journal_line(line)
         .map(|(report, _)| report)
         .map_err(|problem| corrupt(path, "journal", 0, &problem))
@@ -880,17 +972,21 @@ impl Sink for JsonlSink {
         origin: Origin,
         reports: &'a [AnyReport],
     ) -> BoxFuture<'a, Result<Stored, Error>> {
-        // Encode outside the lock, on the caller's task. Each line is copied out of one
-        // scratch buffer at its exact length: a page of tiny reports must not cost a
-        // 600-byte allocation per report.
-        let mut scratch = Vec::with_capacity(1024);
-        let lines: Vec<(String, u64, Vec<u8>)> = reports
+        // Encode outside the lock, on the caller's task, once: every line goes into one
+        // buffer, and the report's canonical JSON is hashed where the line holds it.
+        let mut buf = Vec::with_capacity(1024);
+        let lines: Vec<(String, u64, Range<usize>)> = reports
             .iter()
             .map(|r| {
-                scratch.clear();
-                crate::report::write_journal_line(r, origin, &mut scratch);
-                let hash = line_hash(&crate::report::canonical_json(r));
-                (r.message_id().to_string(), hash, scratch.clone())
+                let start = buf.len();
+                let json = crate::report::write_journal_line(r, origin, &mut buf);
+                if start == 0 {
+                    // Room for the rest, by the first line's length and a quarter more:
+                    // growing by doubling copied the buffer ~10 times per page.
+                    buf.reserve(buf.len().saturating_mul(reports.len()) / 4 * 5);
+                }
+                let hash = line_hash(&buf[json]);
+                (r.message_id().to_string(), hash, start..buf.len())
             })
             .collect();
         Box::pin(async move {
@@ -900,6 +996,7 @@ impl Sink for JsonlSink {
             let (done, outcome) = oneshot::channel();
             let batch = Batch {
                 origin,
+                buf,
                 lines,
                 done,
             };
@@ -1219,6 +1316,59 @@ mod tests {
             new += sink.store(&reports).await.unwrap().new;
         }
         assert_eq!(new, 9);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Equal bytes hash alike; any other bytes (every length up to 80, every flipped bit,
+    /// a zero byte added) hash apart.
+    #[test]
+    fn line_hash_tells_every_change_apart() {
+        let bytes: Vec<u8> = (0u8..80).map(|b| b.wrapping_mul(37)).collect();
+        let mut seen = HashSet::new();
+        for len in 0..=bytes.len() {
+            let line = &bytes[..len];
+            let copy = line.to_vec();
+            assert_eq!(line_hash(line), line_hash(&copy));
+            assert!(seen.insert(line_hash(line)), "length {len}");
+            let mut padded = line.to_vec();
+            padded.push(0);
+            assert_ne!(line_hash(line), line_hash(&padded), "length {len}");
+            for bit in 0..len * 8 {
+                let mut flipped = line.to_vec();
+                flipped[bit / 8] ^= 1 << (bit % 8);
+                assert!(seen.insert(line_hash(&flipped)), "length {len}, bit {bit}");
+            }
+        }
+    }
+
+    /// The index takes a group's entries in while planning it: a failed commit must leave
+    /// it as it was, a replaced recovered report included.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_leaves_the_index_as_it_was() {
+        let dir = dir("rollback");
+        let sink = JsonlSink::open(dir.join("r.jsonl")).await.unwrap();
+        let mut recovered = VoiceReport::new("rec", "41790000001");
+        recovered.duration = None;
+        sink.store_from(Origin::Recovered, &[AnyReport::from(recovered)])
+            .await
+            .unwrap();
+        let pulled = [report("rec", 7), report("new", 1), report("new", 2)];
+
+        lock(&sink.inner).fail_next_sync = true;
+        let err = sink.store_from(Origin::Pulled, &pulled).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(sink.len(), 1);
+
+        // The retry finds the index as before the failure: rec still recovered (replaced
+        // now), new not stored (new once, then a conflict within the batch).
+        let got = sink.store_from(Origin::Pulled, &pulled).await.unwrap();
+        assert_eq!((got.new, got.duplicates, got.replaced), (1, 0, 1));
+        assert_eq!(got.conflicts.len(), 1);
+        assert_eq!(got.conflicts[0].stored, report("new", 1));
+        drop(sink);
+        let stored = JsonlSink::read_stored(dir.join("r.jsonl")).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].origin, Origin::Pulled);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

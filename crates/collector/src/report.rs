@@ -41,7 +41,13 @@ pub(crate) fn from_json(
 
 /// Appends the journal line: `{"generation":N,"origin":"pulled","report":{...}}` and a
 /// newline (without `origin` for [`Origin::Unknown`], as lines were before origins were kept).
-pub(crate) fn write_journal_line(report: &AnyReport, origin: Origin, out: &mut Vec<u8>) {
+/// Returns where the report's JSON is in `out`: exactly [`canonical_json`] of `report`, so
+/// the journal hashes it there instead of encoding the report a second time.
+pub(crate) fn write_journal_line(
+    report: &AnyReport,
+    origin: Origin,
+    out: &mut Vec<u8>,
+) -> std::ops::Range<usize> {
     out.extend_from_slice(JOURNAL_LINE_START);
     out.push(b'0' + report.generation().number());
     if origin != Origin::Unknown {
@@ -50,8 +56,11 @@ pub(crate) fn write_journal_line(report: &AnyReport, origin: Origin, out: &mut V
         out.push(b'"');
     }
     out.extend_from_slice(b",\"report\":");
+    let start = out.len();
     write_json(report, out);
+    let json = start..out.len();
     out.extend_from_slice(b"}\n");
+    json
 }
 
 /// The bytes every journal line starts with (then the generation digit).
@@ -147,8 +156,11 @@ mod tests {
                 Origin::Recovered,
                 Origin::Unknown,
             ] {
-                let mut line = Vec::new();
-                write_journal_line(&report, origin, &mut line);
+                // After other bytes: the range returned is where the report is in `line`.
+                let mut line = b"before".to_vec();
+                let json = write_journal_line(&report, origin, &mut line);
+                assert_eq!(line[json].to_vec(), canonical_json(&report));
+                let line = line.split_off(b"before".len());
                 assert_eq!(line.last(), Some(&b'\n'));
                 assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
                 let parsed = parse_journal_line(&line[..line.len() - 1]).unwrap();

@@ -22,7 +22,8 @@
 //! never arrived). A torn tail (a crash mid-append) is cut off.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ivr_reports_codec::Format;
@@ -296,7 +297,11 @@ impl Spool {
     /// all of them are durable; on an error none of them counts (a partial write is cut
     /// off so later records stay readable).
     pub(crate) fn write_batch(&mut self, records: &[Record]) -> Result<(), Error> {
-        let mut out = Vec::new();
+        // Headers (and the short prefixes: marker JSON, ids) go into one small buffer; a
+        // body is written from where it is, never copied (`write_vectored`).
+        let mut heads = Vec::with_capacity(records.len() * (HEADER + 64));
+        // Per record: where its head is in `heads`, and its payload after the prefix.
+        let mut layout: Vec<(Range<usize>, &[u8])> = Vec::with_capacity(records.len());
         for record in records {
             let (magic, generation, format, prefix, payload): (_, _, _, Vec<u8>, &[u8]) =
                 match record {
@@ -337,25 +342,28 @@ impl Spool {
                 )
             })?;
             let (g, f) = (generation.number(), format_byte(format));
-            out.reserve(HEADER + len as usize);
-            out.extend_from_slice(magic);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(&[g, f]);
+            let start = heads.len();
+            heads.extend_from_slice(magic);
+            heads.extend_from_slice(&len.to_le_bytes());
+            heads.extend_from_slice(&[g, f]);
             let sum = if magic == BODY_MAGIC {
                 word_sum([g, f], &[&prefix, payload])
             } else {
                 fnv1a(&[&[g, f], &prefix, payload])
             };
-            out.extend_from_slice(&sum.to_le_bytes());
-            out.extend_from_slice(&prefix);
-            out.extend_from_slice(payload);
+            heads.extend_from_slice(&sum.to_le_bytes());
+            heads.extend_from_slice(&prefix);
+            layout.push((start..heads.len(), payload));
         }
-        if out.is_empty() {
+        if heads.is_empty() {
             return Ok(());
         }
-        let result = self
-            .file
-            .write_all(&out)
+        let parts: Vec<&[u8]> = layout
+            .iter()
+            .flat_map(|(head, payload)| [&heads[head.clone()], *payload])
+            .collect();
+        let written: u64 = parts.iter().map(|part| part.len() as u64).sum();
+        let result = crate::jsonl::write_all_parts(&mut self.file, &parts)
             .and_then(|()| self.file.sync_data());
         if let Err(e) = result {
             // Cut a partial record off so later records stay readable.
@@ -366,7 +374,7 @@ impl Spool {
                 e,
             ));
         }
-        self.len += out.len() as u64;
+        self.len += written;
         self.syncs += 1;
         Ok(())
     }
@@ -412,6 +420,7 @@ fn parse_marker(generation: Generation, payload: &[u8]) -> Option<InFlight> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ivr-spool-{}-{name}", std::process::id()));
@@ -533,6 +542,55 @@ mod tests {
         assert_eq!(left.bodies.len(), 1);
         assert_eq!(left.in_flight.len(), 1);
         assert_eq!(left.in_flight[0].started_at, 2);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// The bytes of a batch are the records one after another, as the module documents
+    /// them: written from their parts, they are the same as built in one buffer.
+    #[test]
+    fn a_batch_is_its_records_byte_for_byte() {
+        let path = temp("bytes");
+        let body = b"{\"results\":[{\"messageId\":\"m\"}]}".as_slice();
+        {
+            let (mut spool, _) = Spool::open(&path).unwrap();
+            spool
+                .write_batch(&[
+                    Record::Marker(marker(1)),
+                    Record::Body {
+                        id: 1,
+                        generation: Generation::V2,
+                        format: Format::Xml,
+                        body: bytes::Bytes::from_static(body),
+                    },
+                    Record::Cancel {
+                        id: 2,
+                        generation: Generation::V1,
+                    },
+                ])
+                .unwrap();
+        }
+        let record = |magic: &[u8; 4], g: u8, f: u8, payload: &[u8], sum: u64| {
+            let mut r = magic.to_vec();
+            r.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            r.extend_from_slice(&[g, f]);
+            r.extend_from_slice(&sum.to_le_bytes());
+            r.extend_from_slice(payload);
+            r
+        };
+        let m = br#"{"id":1,"query":"limit=1000","startedAt":1001}"#;
+        let mut want = record(b"IVRM", 2, 0, m, fnv1a(&[&[2, 0], m]));
+        let mut b = 1u64.to_le_bytes().to_vec();
+        b.extend_from_slice(body);
+        want.extend(record(
+            b"IVRB",
+            2,
+            1,
+            &b,
+            word_sum([2, 1], &[&1u64.to_le_bytes(), body]),
+        ));
+        let c = 2u64.to_le_bytes();
+        want.extend(record(b"IVRC", 1, 0, &c, fnv1a(&[&[1, 0], &c])));
+        assert_eq!(std::fs::read(&path).unwrap(), want);
         let _ = std::fs::remove_file(&path);
     }
 

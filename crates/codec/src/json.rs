@@ -348,8 +348,30 @@ impl<'a> JsonSource<'a> {
     }
 
     /// [`Source::next_field`] when the key at the current position is not the expected
-    /// name: reads it whole (unescaped), finds it among `names` or skips its value, and so
-    /// on to the next known field. Kept out of line so that the usual path stays small.
+    /// name: usually a later one (the fields between were left out), found by comparing
+    /// the key with each later name (lengths first), else [`other_field`](Self::other_field).
+    #[inline(never)]
+    fn later_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
+        let from = self.pos + 1;
+        let end = find_stop(self.input, from);
+        if self.input.get(end) == Some(&b'"')
+            && let Some(key) = self.input.get(from..end)
+        {
+            for (i, name) in names.iter().enumerate().skip(*hint + 1) {
+                if same(key, name.as_bytes()) {
+                    self.pos = end + 1;
+                    self.colon()?;
+                    *hint = i + 1;
+                    return Ok(Some(i));
+                }
+            }
+        }
+        self.other_field(names, hint)
+    }
+
+    /// [`later_field`](Self::later_field) when the key is not a later name: reads it whole
+    /// (unescaped), finds it among `names` or skips its value, and so on to the next known
+    /// field. Kept out of line so that the usual path stays small.
     #[inline(never)]
     fn other_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
@@ -413,7 +435,7 @@ impl<'a> Source<'a> for JsonSource<'a> {
                 return Ok(Some(i));
             }
         }
-        self.other_field(names, hint)
+        self.later_field(names, hint)
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {

@@ -7,7 +7,7 @@ use ivr_reports_model::{ApiError, Decimal, Timestamp};
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, Fields as _, MAX_DEPTH, Source, Val, Writer};
+use crate::schema::{self, Fields as _, MAX_DEPTH, Memo, Memoize, Source, Val, Writer};
 use crate::{Error, ErrorKind, Format, PriceName};
 
 /// A pull reader over JSON text, positioned inside objects for [`Source`].
@@ -23,6 +23,8 @@ pub(crate) struct JsonSource<'a> {
     /// Objects open, envelope included.
     depth: usize,
     value_at: usize,
+    /// Statuses, errors and prices read so far, by their bytes.
+    memo: Memo<'a>,
 }
 
 fn syntax(message: &'static str, at: usize) -> Error {
@@ -106,6 +108,7 @@ impl<'a> JsonSource<'a> {
             first: true,
             depth: 0,
             value_at: 0,
+            memo: Memo::default(),
         }
     }
 
@@ -525,6 +528,36 @@ impl<'a> Source<'a> for JsonSource<'a> {
 
     fn value_offset(&self) -> usize {
         self.value_at
+    }
+
+    #[inline]
+    fn memoized<T: Memoize>(
+        &mut self,
+        read: fn(&mut Self) -> Result<Option<T>, Error>,
+    ) -> Result<Option<T>, Error> {
+        self.ws();
+        let start = self.pos;
+        let depth = self.depth;
+        let rest = self.input.get(start..).unwrap_or_default();
+        if rest.first() != Some(&b'{') || !T::recent(&mut self.memo).worth_looking() {
+            return read(self);
+        }
+        if let Some((value, len)) = T::recent(&mut self.memo).find(rest, depth) {
+            self.value_at = start;
+            self.pos = start + len;
+            return Ok(Some(value));
+        }
+        let read = read(self)?;
+        // Only an object read whole is kept (`read` stops after its `}`).
+        if let Some(value) = &read
+            && value.worth_keeping()
+            && self.depth == depth
+            && let Some(bytes) = self.input.get(start..self.pos)
+            && bytes.last() == Some(&b'}')
+        {
+            T::recent(&mut self.memo).put(bytes, depth, value);
+        }
+        Ok(read)
     }
 }
 

@@ -904,16 +904,19 @@ pub(crate) fn decode_api_error(body: &[u8]) -> Result<ApiError, Error> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes `s` as a JSON string.
+/// Writes `s` as a JSON string: the runs between bytes to escape found eight bytes at a
+/// time ([`find_stop`]) and copied whole.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !STRING_STOP[usize::from(b)] {
-            continue;
-        }
+    loop {
+        let i = find_stop(bytes, start);
         out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -931,7 +934,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
@@ -1099,6 +1101,47 @@ mod tests {
         assert!(unescape(br"\ud83d", 0).is_err());
         assert!(unescape(br"\x", 0).is_err());
         assert!(unescape(br"\u12", 0).is_err());
+    }
+
+    /// `write_str` as it was, a byte at a time.
+    fn write_str_bytewise(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        for &b in s.as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..0x20 => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+
+    #[test]
+    fn strings_write_like_byte_by_byte() {
+        for len in 0..40 {
+            for stop in ['"', '\\', '\u{0}', '\u{1f}', '\n', '\t'] {
+                for at in 0..len {
+                    let mut chars: Vec<char> = (0..len)
+                        .map(|i| ['a', 'é', '\u{7f}', '😀'][i % 4])
+                        .collect();
+                    chars[at] = stop;
+                    if at + 2 < len {
+                        chars[at + 2] = stop;
+                    }
+                    let s: String = chars.into_iter().collect();
+                    let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
+                    write_str(&mut fast, &s);
+                    write_str_bytewise(&mut slow, &s);
+                    assert_eq!(fast, slow, "{s:?}");
+                    let back = unescape(&fast[2..fast.len() - 1], 0).unwrap();
+                    assert_eq!(back, s);
+                }
+            }
+        }
     }
 
     #[test]

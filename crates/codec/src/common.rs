@@ -36,7 +36,13 @@ pub(crate) fn locate_all(rejected: &mut [Rejected], input: &[u8], base: usize) {
 /// the errors). Whatever this returns, `Timestamp::parse` returns too (a property test says
 /// so).
 pub(crate) fn documented_timestamp(text: &str) -> Option<Timestamp> {
-    let b: &[u8; 28] = text.as_bytes().try_into().ok()?;
+    documented_timestamp_bytes(text.as_bytes().try_into().ok()?)
+}
+
+/// [`documented_timestamp`] on the form's 28 bytes (only ASCII digits and separators are
+/// accepted, so they are text).
+#[inline]
+pub(crate) fn documented_timestamp_bytes(b: &[u8; 28]) -> Option<Timestamp> {
     let [
         y0,
         y1,

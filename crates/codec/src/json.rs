@@ -531,6 +531,24 @@ impl<'a> Source<'a> for JsonSource<'a> {
     }
 
     #[inline]
+    fn timestamp(&mut self) -> Result<Option<Timestamp>, Error> {
+        // The documented form between quotes: its bytes hold no quote, backslash or
+        // control, so they are the whole string, read as `read_timestamp` would read it.
+        self.ws();
+        let start = self.pos;
+        if let Some(quoted) = self.input.get(start..start + 30)
+            && let [b'"', body @ .., b'"'] = quoted
+            && let Ok(body) = <&[u8; 28]>::try_from(body)
+            && let Some(ts) = crate::common::documented_timestamp_bytes(body)
+        {
+            self.value_at = start;
+            self.pos = start + 30;
+            return Ok(Some(ts));
+        }
+        schema::read_timestamp(self)
+    }
+
+    #[inline]
     fn memoized<T: Memoize>(
         &mut self,
         read: fn(&mut Self) -> Result<Option<T>, Error>,
@@ -1141,6 +1159,39 @@ mod tests {
                     assert_eq!(back, s);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn timestamps_read_alike_on_the_short_path_and_the_long() {
+        for value in [
+            r#""2015-02-12T09:58:20.323+0100""#,
+            r#""2016-02-29T23:59:59.999-0530","#,
+            r#""2015-02-29T09:58:20.323+0100""#,
+            r#""0000-01-01T00:00:00.000+0100""#,
+            r#""2015-02-12T09:58:20.323+01:00""#,
+            r#""2015-02-12T09:58:20.3230+0100""#,
+            r#""\u0032015-02-12T09:58:20.323+0100""#,
+            r#""2015-02-12T09:58:20.323+0100"#,
+            r#""2015-02-12T09:58:20Z""#,
+            r#""""#,
+            r#"" ""#,
+            "null",
+            "1423731500",
+            "true",
+        ] {
+            let (mut short, mut long) = (
+                JsonSource::new(value.as_bytes()),
+                JsonSource::new(value.as_bytes()),
+            );
+            let a = short.timestamp().map_err(|e| e.to_string());
+            let b = schema::read_timestamp(&mut long).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{value}");
+            assert_eq!(
+                (short.pos, short.value_at),
+                (long.pos, long.value_at),
+                "{value}"
+            );
         }
     }
 

@@ -57,6 +57,15 @@ pub(crate) trait Source<'a> {
     fn skip(&mut self) -> Result<(), Error>;
     /// The byte offset where the last value read started.
     fn value_offset(&self) -> usize;
+    /// Reads the current field's value as a timestamp ([`read_timestamp`]); a source may
+    /// take the documented form on a shorter path first.
+    #[inline]
+    fn timestamp(&mut self) -> Result<Option<Timestamp>, Error>
+    where
+        Self: Sized,
+    {
+        read_timestamp(self)
+    }
     /// Reads the object at the current position with `read`; a source that remembers what
     /// it read (JSON, [`Memo`]) may instead answer with what an earlier object of the same
     /// bytes gave.
@@ -305,6 +314,12 @@ fn opt_decimal<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Decimal>, Error>
 }
 
 fn opt_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Error> {
+    src.timestamp()
+}
+
+/// A timestamp field: null and blank text are absent; the documented form, then the
+/// variants [`Timestamp::parse`] accepts.
+pub(crate) fn read_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Error> {
     match text(src)? {
         None => Ok(None),
         Some((v, at)) => {

@@ -531,6 +531,29 @@ impl<'a> Source<'a> for JsonSource<'a> {
     }
 
     #[inline]
+    fn whole_number(&mut self, what: &str) -> Result<Option<u32>, Error> {
+        // One to nine digits that end the number (no fraction, no exponent, so no
+        // overflow): the value `read_u32` would read, without the number's text.
+        self.ws();
+        let start = self.pos;
+        let mut n = 0u32;
+        let mut i = start;
+        while let Some(&b) = self.input.get(i)
+            && b.is_ascii_digit()
+            && i - start < 9
+        {
+            n = n * 10 + u32::from(b - b'0');
+            i += 1;
+        }
+        if i > start && !matches!(self.input.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+            self.value_at = start;
+            self.pos = i;
+            return Ok(Some(n));
+        }
+        schema::read_u32(self, what)
+    }
+
+    #[inline]
     fn timestamp(&mut self) -> Result<Option<Timestamp>, Error> {
         // The documented form between quotes: its bytes hold no quote, backslash or
         // control, so they are the whole string, read as `read_timestamp` would read it.
@@ -1186,6 +1209,48 @@ mod tests {
             );
             let a = short.timestamp().map_err(|e| e.to_string());
             let b = schema::read_timestamp(&mut long).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{value}");
+            assert_eq!(
+                (short.pos, short.value_at),
+                (long.pos, long.value_at),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_numbers_read_alike_on_the_short_path_and_the_long() {
+        for value in [
+            "0",
+            "7",
+            "007",
+            "123456789",
+            "1234567890",
+            "4294967295",
+            "4294967296",
+            "12.0",
+            "12.5",
+            "1e3",
+            "12E0",
+            "-1",
+            "-0",
+            "\"12\"",
+            "\"\"",
+            "null",
+            "true",
+            "12,",
+            "12}",
+            "12]",
+            "12x",
+            " 12 ",
+            "",
+        ] {
+            let (mut short, mut long) = (
+                JsonSource::new(value.as_bytes()),
+                JsonSource::new(value.as_bytes()),
+            );
+            let a = short.whole_number("n").map_err(|e| e.to_string());
+            let b = schema::read_u32(&mut long, "n").map_err(|e| e.to_string());
             assert_eq!(a, b, "{value}");
             assert_eq!(
                 (short.pos, short.value_at),

@@ -57,6 +57,15 @@ pub(crate) trait Source<'a> {
     fn skip(&mut self) -> Result<(), Error>;
     /// The byte offset where the last value read started.
     fn value_offset(&self) -> usize;
+    /// Reads the current field's value as a whole number ([`read_u32`]); a source may
+    /// take plain digits on a shorter path first.
+    #[inline]
+    fn whole_number(&mut self, what: &str) -> Result<Option<u32>, Error>
+    where
+        Self: Sized,
+    {
+        read_u32(self, what)
+    }
     /// Reads the current field's value as a timestamp ([`read_timestamp`]); a source may
     /// take the documented form on a shorter path first.
     #[inline]
@@ -292,6 +301,12 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
 }
 
 fn opt_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
+    src.whole_number(what)
+}
+
+/// A whole-number field: null and blank text are absent; digits (and a fraction of
+/// zeros) that fit a `u32`, else an error saying `what` was expected.
+pub(crate) fn read_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
     match text(src)? {
         None => Ok(None),
         Some((v @ Val::Bool(_), at)) => Err(invalid(what, found_text(&v), at)),

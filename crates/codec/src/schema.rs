@@ -91,12 +91,14 @@ pub(crate) trait Source<'a> {
 }
 
 /// The longest object [`Memo`] keeps (a status with its description is ~150 bytes).
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) const MEMO_MAX_BYTES: usize = 512;
 
 /// Objects read before in the same body, by their exact bytes. The reports of a page
 /// repeat a few statuses, errors and prices over and over, and an object's bytes decide
 /// what it decodes to, so an object that repeats an earlier one byte for byte (and is
 /// therefore complete and valid: only successes are kept) is not read again.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Debug, Default)]
 pub(crate) struct Memo<'a> {
     status: Recent<'a, Status>,
@@ -105,6 +107,7 @@ pub(crate) struct Memo<'a> {
 }
 
 /// The last few objects of one type, with their bytes and nesting depth.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) struct Recent<'a, T> {
     entries: [Option<(&'a [u8], usize, T)>; 4],
@@ -124,6 +127,7 @@ impl<T> Default for Recent<'_, T> {
     }
 }
 
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 impl<'a, T: Clone> Recent<'a, T> {
     /// Whether to look here at all: after eight misses in a row (a body whose objects do
     /// not repeat), only one object in 32 is looked up and kept, so that such a body pays
@@ -168,6 +172,7 @@ impl<'a, T: Clone> Recent<'a, T> {
 }
 
 /// A model type [`Memo`] keeps.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) trait Memoize: Clone {
     /// Its entries in `memo`.
     fn recent<'m, 'a>(memo: &'m mut Memo<'a>) -> &'m mut Recent<'a, Self>;

@@ -94,6 +94,10 @@ pub(crate) trait Source<'a> {
 #[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) const MEMO_MAX_BYTES: usize = 512;
 
+/// How many objects of each kind [`Memo`] keeps: enough for the errors of a campaign whose
+/// outcomes come round in turn (the sandbox's ten outcomes have seven errors).
+const MEMO_ENTRIES: usize = 8;
+
 /// Objects read before in the same body, by their exact bytes. The reports of a page
 /// repeat a few statuses, errors and prices over and over, and an object's bytes decide
 /// what it decodes to, so an object that repeats an earlier one byte for byte (and is
@@ -110,7 +114,7 @@ pub(crate) struct Memo<'a> {
 #[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) struct Recent<'a, T> {
-    entries: [Option<(&'a [u8], usize, T)>; 4],
+    entries: [Option<(&'a [u8], usize, T)>; MEMO_ENTRIES],
     /// The entry replaced next.
     next: usize,
     /// Lookups in a row that found nothing.
@@ -120,7 +124,7 @@ pub(crate) struct Recent<'a, T> {
 impl<T> Default for Recent<'_, T> {
     fn default() -> Self {
         Self {
-            entries: [const { None }; 4],
+            entries: [const { None }; MEMO_ENTRIES],
             next: 0,
             misses: 0,
         }
@@ -167,7 +171,7 @@ impl<'a, T: Clone> Recent<'a, T> {
         if let Some(slot) = self.entries.get_mut(self.next) {
             *slot = Some((bytes, depth, value.clone()));
         }
-        self.next = (self.next + 1) % 4;
+        self.next = (self.next + 1) % MEMO_ENTRIES;
     }
 }
 

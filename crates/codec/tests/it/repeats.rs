@@ -44,14 +44,14 @@ fn page_reads_as_alone<R: Report + PartialEq + std::fmt::Debug>(
 }
 
 fn picks() -> impl Strategy<Value = Vec<(usize, usize, usize, usize)>> {
-    prop::collection::vec((0..8usize, 0..8usize, 0..8usize, 0..8usize), 0..24)
+    prop::collection::vec((0..16usize, 0..16usize, 0..16usize, 0..16usize), 0..32)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn v1_repeated_objects_read_as_alone(pool in prop::collection::vec(v1(), 1..8), picks in picks()) {
+    fn v1_repeated_objects_read_as_alone(pool in prop::collection::vec(v1(), 1..14), picks in picks()) {
         let reports = mixed(&pool, &picks, |r: &mut VoiceReport, s, e, p| {
             r.status = s.status.clone();
             r.error = e.error.clone();
@@ -61,7 +61,7 @@ proptest! {
     }
 
     #[test]
-    fn v2_repeated_objects_read_as_alone(pool in prop::collection::vec(v2(), 1..8), picks in picks()) {
+    fn v2_repeated_objects_read_as_alone(pool in prop::collection::vec(v2(), 1..14), picks in picks()) {
         let reports = mixed(&pool, &picks, |r: &mut CallReport, s, e, p| {
             r.status = s.status.clone();
             r.error = e.error.clone();

@@ -7,7 +7,7 @@ use ivr_reports_model::{ApiError, Decimal, Timestamp};
 
 use crate::batch::{Batch, Rejected};
 use crate::common::{locate_all, strip_bom, write_decimal, write_timestamp, write_u32};
-use crate::schema::{self, Fields as _, MAX_DEPTH, Source, Val, Writer};
+use crate::schema::{self, Fields as _, MAX_DEPTH, Memo, Memoize, Source, Val, Writer};
 use crate::{Error, ErrorKind, Format, PriceName};
 
 /// A pull reader over JSON text, positioned inside objects for [`Source`].
@@ -23,6 +23,8 @@ pub(crate) struct JsonSource<'a> {
     /// Objects open, envelope included.
     depth: usize,
     value_at: usize,
+    /// Statuses, errors and prices read so far, by their bytes.
+    memo: Memo<'a>,
 }
 
 fn syntax(message: &'static str, at: usize) -> Error {
@@ -106,6 +108,7 @@ impl<'a> JsonSource<'a> {
             first: true,
             depth: 0,
             value_at: 0,
+            memo: Memo::default(),
         }
     }
 
@@ -348,8 +351,30 @@ impl<'a> JsonSource<'a> {
     }
 
     /// [`Source::next_field`] when the key at the current position is not the expected
-    /// name: reads it whole (unescaped), finds it among `names` or skips its value, and so
-    /// on to the next known field. Kept out of line so that the usual path stays small.
+    /// name: usually a later one (the fields between were left out), found by comparing
+    /// the key with each later name (lengths first), else [`other_field`](Self::other_field).
+    #[inline(never)]
+    fn later_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
+        let from = self.pos + 1;
+        let end = find_stop(self.input, from);
+        if self.input.get(end) == Some(&b'"')
+            && let Some(key) = self.input.get(from..end)
+        {
+            for (i, name) in names.iter().enumerate().skip(*hint + 1) {
+                if same(key, name.as_bytes()) {
+                    self.pos = end + 1;
+                    self.colon()?;
+                    *hint = i + 1;
+                    return Ok(Some(i));
+                }
+            }
+        }
+        self.other_field(names, hint)
+    }
+
+    /// [`later_field`](Self::later_field) when the key is not a later name: reads it whole
+    /// (unescaped), finds it among `names` or skips its value, and so on to the next known
+    /// field. Kept out of line so that the usual path stays small.
     #[inline(never)]
     fn other_field(&mut self, names: &[&str], hint: &mut usize) -> Result<Option<usize>, Error> {
         loop {
@@ -413,7 +438,7 @@ impl<'a> Source<'a> for JsonSource<'a> {
                 return Ok(Some(i));
             }
         }
-        self.other_field(names, hint)
+        self.later_field(names, hint)
     }
 
     fn next_key(&mut self) -> Result<Option<String>, Error> {
@@ -503,6 +528,77 @@ impl<'a> Source<'a> for JsonSource<'a> {
 
     fn value_offset(&self) -> usize {
         self.value_at
+    }
+
+    #[inline]
+    fn whole_number(&mut self, what: &str) -> Result<Option<u32>, Error> {
+        // One to nine digits that end the number (no fraction, no exponent, so no
+        // overflow): the value `read_u32` would read, without the number's text.
+        self.ws();
+        let start = self.pos;
+        let mut n = 0u32;
+        let mut i = start;
+        while let Some(&b) = self.input.get(i)
+            && b.is_ascii_digit()
+            && i - start < 9
+        {
+            n = n * 10 + u32::from(b - b'0');
+            i += 1;
+        }
+        if i > start && !matches!(self.input.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+            self.value_at = start;
+            self.pos = i;
+            return Ok(Some(n));
+        }
+        schema::read_u32(self, what)
+    }
+
+    #[inline]
+    fn timestamp(&mut self) -> Result<Option<Timestamp>, Error> {
+        // The documented form between quotes: its bytes hold no quote, backslash or
+        // control, so they are the whole string, read as `read_timestamp` would read it.
+        self.ws();
+        let start = self.pos;
+        if let Some(quoted) = self.input.get(start..start + 30)
+            && let [b'"', body @ .., b'"'] = quoted
+            && let Ok(body) = <&[u8; 28]>::try_from(body)
+            && let Some(ts) = crate::common::documented_timestamp_bytes(body)
+        {
+            self.value_at = start;
+            self.pos = start + 30;
+            return Ok(Some(ts));
+        }
+        schema::read_timestamp(self)
+    }
+
+    #[inline]
+    fn memoized<T: Memoize>(
+        &mut self,
+        read: fn(&mut Self) -> Result<Option<T>, Error>,
+    ) -> Result<Option<T>, Error> {
+        self.ws();
+        let start = self.pos;
+        let depth = self.depth;
+        let rest = self.input.get(start..).unwrap_or_default();
+        if rest.first() != Some(&b'{') || !T::recent(&mut self.memo).worth_looking() {
+            return read(self);
+        }
+        if let Some((value, len)) = T::recent(&mut self.memo).find(rest, depth) {
+            self.value_at = start;
+            self.pos = start + len;
+            return Ok(Some(value));
+        }
+        let read = read(self)?;
+        // Only an object read whole is kept (`read` stops after its `}`).
+        if let Some(value) = &read
+            && value.worth_keeping()
+            && self.depth == depth
+            && let Some(bytes) = self.input.get(start..self.pos)
+            && bytes.last() == Some(&b'}')
+        {
+            T::recent(&mut self.memo).put(bytes, depth, value);
+        }
+        Ok(read)
     }
 }
 
@@ -849,16 +945,19 @@ pub(crate) fn decode_api_error(body: &[u8]) -> Result<ApiError, Error> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes `s` as a JSON string.
+/// Writes `s` as a JSON string: the runs between bytes to escape found eight bytes at a
+/// time ([`find_stop`]) and copied whole.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !STRING_STOP[usize::from(b)] {
-            continue;
-        }
+    loop {
+        let i = find_stop(bytes, start);
         out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -876,7 +975,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
@@ -1044,6 +1142,122 @@ mod tests {
         assert!(unescape(br"\ud83d", 0).is_err());
         assert!(unescape(br"\x", 0).is_err());
         assert!(unescape(br"\u12", 0).is_err());
+    }
+
+    /// `write_str` as it was, a byte at a time.
+    fn write_str_bytewise(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        for &b in s.as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..0x20 => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+
+    #[test]
+    fn strings_write_like_byte_by_byte() {
+        for len in 0..40 {
+            for stop in ['"', '\\', '\u{0}', '\u{1f}', '\n', '\t'] {
+                for at in 0..len {
+                    let mut chars: Vec<char> = (0..len)
+                        .map(|i| ['a', 'é', '\u{7f}', '😀'][i % 4])
+                        .collect();
+                    chars[at] = stop;
+                    if at + 2 < len {
+                        chars[at + 2] = stop;
+                    }
+                    let s: String = chars.into_iter().collect();
+                    let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
+                    write_str(&mut fast, &s);
+                    write_str_bytewise(&mut slow, &s);
+                    assert_eq!(fast, slow, "{s:?}");
+                    let back = unescape(&fast[2..fast.len() - 1], 0).unwrap();
+                    assert_eq!(back, s);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_read_alike_on_the_short_path_and_the_long() {
+        for value in [
+            r#""2015-02-12T09:58:20.323+0100""#,
+            r#""2016-02-29T23:59:59.999-0530","#,
+            r#""2015-02-29T09:58:20.323+0100""#,
+            r#""0000-01-01T00:00:00.000+0100""#,
+            r#""2015-02-12T09:58:20.323+01:00""#,
+            r#""2015-02-12T09:58:20.3230+0100""#,
+            r#""\u0032015-02-12T09:58:20.323+0100""#,
+            r#""2015-02-12T09:58:20.323+0100"#,
+            r#""2015-02-12T09:58:20Z""#,
+            r#""""#,
+            r#"" ""#,
+            "null",
+            "1423731500",
+            "true",
+        ] {
+            let (mut short, mut long) = (
+                JsonSource::new(value.as_bytes()),
+                JsonSource::new(value.as_bytes()),
+            );
+            let a = short.timestamp().map_err(|e| e.to_string());
+            let b = schema::read_timestamp(&mut long).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{value}");
+            assert_eq!(
+                (short.pos, short.value_at),
+                (long.pos, long.value_at),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_numbers_read_alike_on_the_short_path_and_the_long() {
+        for value in [
+            "0",
+            "7",
+            "007",
+            "123456789",
+            "1234567890",
+            "4294967295",
+            "4294967296",
+            "12.0",
+            "12.5",
+            "1e3",
+            "12E0",
+            "-1",
+            "-0",
+            "\"12\"",
+            "\"\"",
+            "null",
+            "true",
+            "12,",
+            "12}",
+            "12]",
+            "12x",
+            " 12 ",
+            "",
+        ] {
+            let (mut short, mut long) = (
+                JsonSource::new(value.as_bytes()),
+                JsonSource::new(value.as_bytes()),
+            );
+            let a = short.whole_number("n").map_err(|e| e.to_string());
+            let b = schema::read_u32(&mut long, "n").map_err(|e| e.to_string());
+            assert_eq!(a, b, "{value}");
+            assert_eq!(
+                (short.pos, short.value_at),
+                (long.pos, long.value_at),
+                "{value}"
+            );
+        }
     }
 
     #[test]

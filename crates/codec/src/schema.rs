@@ -57,6 +57,162 @@ pub(crate) trait Source<'a> {
     fn skip(&mut self) -> Result<(), Error>;
     /// The byte offset where the last value read started.
     fn value_offset(&self) -> usize;
+    /// Reads the current field's value as a whole number ([`read_u32`]); a source may
+    /// take plain digits on a shorter path first.
+    #[inline]
+    fn whole_number(&mut self, what: &str) -> Result<Option<u32>, Error>
+    where
+        Self: Sized,
+    {
+        read_u32(self, what)
+    }
+    /// Reads the current field's value as a timestamp ([`read_timestamp`]); a source may
+    /// take the documented form on a shorter path first.
+    #[inline]
+    fn timestamp(&mut self) -> Result<Option<Timestamp>, Error>
+    where
+        Self: Sized,
+    {
+        read_timestamp(self)
+    }
+    /// Reads the object at the current position with `read`; a source that remembers what
+    /// it read (JSON, [`Memo`]) may instead answer with what an earlier object of the same
+    /// bytes gave.
+    #[inline]
+    fn memoized<T: Memoize>(
+        &mut self,
+        read: fn(&mut Self) -> Result<Option<T>, Error>,
+    ) -> Result<Option<T>, Error>
+    where
+        Self: Sized,
+    {
+        read(self)
+    }
+}
+
+/// The longest object [`Memo`] keeps (a status with its description is ~150 bytes).
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+pub(crate) const MEMO_MAX_BYTES: usize = 512;
+
+/// How many objects of each kind [`Memo`] keeps: enough for the errors of a campaign whose
+/// outcomes come round in turn (the sandbox's ten outcomes have seven errors).
+const MEMO_ENTRIES: usize = 8;
+
+/// Objects read before in the same body, by their exact bytes. The reports of a page
+/// repeat a few statuses, errors and prices over and over, and an object's bytes decide
+/// what it decodes to, so an object that repeats an earlier one byte for byte (and is
+/// therefore complete and valid: only successes are kept) is not read again.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+#[derive(Debug, Default)]
+pub(crate) struct Memo<'a> {
+    status: Recent<'a, Status>,
+    error: Recent<'a, ReportError>,
+    price: Recent<'a, Price>,
+}
+
+/// The last few objects of one type, with their bytes and nesting depth.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct Recent<'a, T> {
+    entries: [Option<(&'a [u8], usize, T)>; MEMO_ENTRIES],
+    /// The entry replaced next.
+    next: usize,
+    /// Lookups in a row that found nothing.
+    misses: u32,
+}
+
+impl<T> Default for Recent<'_, T> {
+    fn default() -> Self {
+        Self {
+            entries: [const { None }; MEMO_ENTRIES],
+            next: 0,
+            misses: 0,
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+impl<'a, T: Clone> Recent<'a, T> {
+    /// Whether to look here at all: after eight misses in a row (a body whose objects do
+    /// not repeat), only one object in 32 is looked up and kept, so that such a body pays
+    /// next to nothing and a body that starts repeating later is still noticed.
+    #[inline]
+    pub(crate) fn worth_looking(&mut self) -> bool {
+        let look = self.misses < 8 || self.misses.is_multiple_of(32);
+        if !look {
+            self.misses = self.misses.wrapping_add(1);
+        }
+        look
+    }
+
+    /// The value and length of a kept object that `rest` starts with, read at `depth`.
+    #[inline]
+    pub(crate) fn find(&mut self, rest: &[u8], depth: usize) -> Option<(T, usize)> {
+        let found = self
+            .entries
+            .iter()
+            .flatten()
+            .find_map(|(bytes, at, value)| {
+                (*at == depth && rest.starts_with(bytes)).then(|| (value.clone(), bytes.len()))
+            });
+        self.misses = if found.is_some() {
+            0
+        } else {
+            self.misses.wrapping_add(1)
+        };
+        found
+    }
+
+    /// Keeps `value`, read from `bytes` at `depth`, in place of the oldest entry.
+    pub(crate) fn put(&mut self, bytes: &'a [u8], depth: usize, value: &T) {
+        if bytes.len() > MEMO_MAX_BYTES {
+            return;
+        }
+        if let Some(slot) = self.entries.get_mut(self.next) {
+            *slot = Some((bytes, depth, value.clone()));
+        }
+        self.next = (self.next + 1) % MEMO_ENTRIES;
+    }
+}
+
+/// A model type [`Memo`] keeps.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+pub(crate) trait Memoize: Clone {
+    /// Its entries in `memo`.
+    fn recent<'m, 'a>(memo: &'m mut Memo<'a>) -> &'m mut Recent<'a, Self>;
+    /// Whether it is worth keeping: a status or error with a text the tables do not know
+    /// is rare and would cost an allocation per copy, so it is read each time.
+    fn worth_keeping(&self) -> bool {
+        true
+    }
+}
+
+impl Memoize for Status {
+    fn recent<'m, 'a>(memo: &'m mut Memo<'a>) -> &'m mut Recent<'a, Self> {
+        &mut memo.status
+    }
+    fn worth_keeping(&self) -> bool {
+        [&self.group_name, &self.name, &self.description]
+            .iter()
+            .all(|t| matches!(t, Cow::Borrowed(_)))
+    }
+}
+
+impl Memoize for ReportError {
+    fn recent<'m, 'a>(memo: &'m mut Memo<'a>) -> &'m mut Recent<'a, Self> {
+        &mut memo.error
+    }
+    fn worth_keeping(&self) -> bool {
+        [&self.group_name, &self.name, &self.description]
+            .iter()
+            .all(|t| matches!(t, Cow::Borrowed(_)))
+    }
+}
+
+impl Memoize for Price {
+    fn recent<'m, 'a>(memo: &'m mut Memo<'a>) -> &'m mut Recent<'a, Self> {
+        &mut memo.price
+    }
 }
 
 fn invalid(what: &str, found: &str, at: usize) -> Error {
@@ -154,6 +310,12 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
 }
 
 fn opt_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
+    src.whole_number(what)
+}
+
+/// A whole-number field: null and blank text are absent; digits (and a fraction of
+/// zeros) that fit a `u32`, else an error saying `what` was expected.
+pub(crate) fn read_u32<'a, S: Source<'a>>(src: &mut S, what: &str) -> Result<Option<u32>, Error> {
     match text(src)? {
         None => Ok(None),
         Some((v @ Val::Bool(_), at)) => Err(invalid(what, found_text(&v), at)),
@@ -176,6 +338,12 @@ fn opt_decimal<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Decimal>, Error>
 }
 
 fn opt_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Error> {
+    src.timestamp()
+}
+
+/// A timestamp field: null and blank text are absent; the documented form, then the
+/// variants [`Timestamp::parse`] accepts.
+pub(crate) fn read_timestamp<'a, S: Source<'a>>(src: &mut S) -> Result<Option<Timestamp>, Error> {
     match text(src)? {
         None => Ok(None),
         Some((v, at)) => {
@@ -589,9 +757,9 @@ pub(crate) fn v1<'a, S: Source<'a>>(src: &mut S) -> Result<VoiceReport, Error> {
             F::RecordedAudioFileUrl => string(src).map(|v| r.recorded_audio_file_url = v),
             F::ScenarioId => string(src).map(|v| r.scenario_id = v),
             F::ScenarioName => string(src).map(|v| r.scenario_name = v),
-            F::Price => price(src).map(|v| r.price = v),
-            F::Status => status(src).map(|v| r.status = v),
-            F::Error => report_error(src).map(|v| r.error = v),
+            F::Price => src.memoized(price).map(|v| r.price = v),
+            F::Status => src.memoized(status).map(|v| r.status = v),
+            F::Error => src.memoized(report_error).map(|v| r.error = v),
             F::DtmfCodesAsJson => string(src).map(|v| r.dtmf_codes_as_json = v),
             F::TranscribedAudioFileUrl => string(src).map(|v| r.transcribed_audio_file_url = v),
         };
@@ -616,9 +784,9 @@ pub(crate) fn v2<'a, S: Source<'a>>(src: &mut S) -> Result<CallReport, Error> {
             F::SentAt => opt_timestamp(src).map(|v| r.sent_at = v),
             F::MccMnc => string(src).map(|v| r.mcc_mnc = v),
             F::CallbackData => string(src).map(|v| r.callback_data = v),
-            F::Price => price(src).map(|v| r.price = v),
-            F::Status => status(src).map(|v| r.status = v),
-            F::Error => report_error(src).map(|v| r.error = v),
+            F::Price => src.memoized(price).map(|v| r.price = v),
+            F::Status => src.memoized(status).map(|v| r.status = v),
+            F::Error => src.memoized(report_error).map(|v| r.error = v),
             F::VoiceCall => voice_call(src).map(|v| r.voice_call = v),
         };
         res.map_err(|e| e.in_field(f.name()))?;
@@ -644,9 +812,9 @@ pub(crate) fn log<'a, S: Source<'a>>(src: &mut S) -> Result<LogEntry, Error> {
             F::DoneAt => opt_timestamp(src).map(|v| r.done_at = v),
             F::Duration => opt_u32(src, "a whole number of seconds").map(|v| r.duration = v),
             F::MccMnc => string(src).map(|v| r.mcc_mnc = v),
-            F::Price => price(src).map(|v| r.price = v),
-            F::Status => status(src).map(|v| r.status = v),
-            F::Error => report_error(src).map(|v| r.error = v),
+            F::Price => src.memoized(price).map(|v| r.price = v),
+            F::Status => src.memoized(status).map(|v| r.status = v),
+            F::Error => src.memoized(report_error).map(|v| r.error = v),
         };
         res.map_err(|e| e.in_field(f.name()))?;
     }

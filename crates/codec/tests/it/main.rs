@@ -11,6 +11,7 @@ mod hostile;
 mod isolation;
 mod leniency;
 mod logs;
+mod repeats;
 mod roundtrip;
 mod serde_parity;
 mod strategies;

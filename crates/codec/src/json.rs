@@ -1203,19 +1203,25 @@ mod tests {
             "1423731500",
             "true",
         ] {
-            let (mut short, mut long) = (
-                JsonSource::new(value.as_bytes()),
-                JsonSource::new(value.as_bytes()),
-            );
-            let a = short.timestamp().map_err(|e| e.to_string());
-            let b = schema::read_timestamp(&mut long).map_err(|e| e.to_string());
-            assert_eq!(a, b, "{value}");
-            assert_eq!(
-                (short.pos, short.value_at),
-                (long.pos, long.value_at),
-                "{value}"
-            );
+            read_alike(value, |s| s.timestamp(), |l| schema::read_timestamp(l));
         }
+    }
+
+    /// `short` and `long` read `value` to the same result (or error text) and stop at the
+    /// same place.
+    fn read_alike<T: PartialEq + std::fmt::Debug>(
+        value: &str,
+        short: impl Fn(&mut JsonSource<'_>) -> Result<T, Error>,
+        long: impl Fn(&mut JsonSource<'_>) -> Result<T, Error>,
+    ) {
+        let (mut s, mut l) = (
+            JsonSource::new(value.as_bytes()),
+            JsonSource::new(value.as_bytes()),
+        );
+        let a = short(&mut s).map_err(|e| e.to_string());
+        let b = long(&mut l).map_err(|e| e.to_string());
+        assert_eq!(a, b, "{value}");
+        assert_eq!((s.pos, s.value_at), (l.pos, l.value_at), "{value}");
     }
 
     #[test]
@@ -1245,18 +1251,7 @@ mod tests {
             " 12 ",
             "",
         ] {
-            let (mut short, mut long) = (
-                JsonSource::new(value.as_bytes()),
-                JsonSource::new(value.as_bytes()),
-            );
-            let a = short.whole_number("n").map_err(|e| e.to_string());
-            let b = schema::read_u32(&mut long, "n").map_err(|e| e.to_string());
-            assert_eq!(a, b, "{value}");
-            assert_eq!(
-                (short.pos, short.value_at),
-                (long.pos, long.value_at),
-                "{value}"
-            );
+            read_alike(value, |s| s.whole_number("n"), |l| schema::read_u32(l, "n"));
         }
     }
 

@@ -2,7 +2,7 @@
 //! decoder reuses what it read for the same bytes) decode exactly as when read alone.
 
 use ivr_reports_codec::model::{CallReport, VoiceReport};
-use ivr_reports_codec::{ErrorKind, Format, Report};
+use ivr_reports_codec::{ErrorKind, Format};
 use proptest::prelude::*;
 
 use crate::codec;
@@ -26,23 +26,6 @@ fn mixed<R: Clone>(
         .collect()
 }
 
-/// Decoded as a page, each report equals itself and what it decodes to alone.
-fn page_reads_as_alone<R: Report + PartialEq + std::fmt::Debug>(
-    reports: &[R],
-) -> Result<(), TestCaseError> {
-    let c = codec(Format::Json);
-    let page = c.encode_page(reports);
-    let batch = c.decode_page::<R>(&page).unwrap();
-    prop_assert!(batch.rejected.is_empty(), "{:?}", batch.rejected);
-    prop_assert_eq!(&batch.reports, reports);
-    for r in reports {
-        let mut one = Vec::new();
-        c.encode_report(r, &mut one);
-        prop_assert_eq!(&c.decode_report::<R>(&one).unwrap(), r);
-    }
-    Ok(())
-}
-
 fn picks() -> impl Strategy<Value = Vec<(usize, usize, usize, usize)>> {
     prop::collection::vec((0..16usize, 0..16usize, 0..16usize, 0..16usize), 0..32)
 }
@@ -57,7 +40,7 @@ proptest! {
             r.error = e.error.clone();
             r.price = p.price.clone();
         });
-        page_reads_as_alone(&reports)?;
+        crate::roundtrip::round_trip(Format::Json, &reports)?;
     }
 
     #[test]
@@ -67,7 +50,7 @@ proptest! {
             r.error = e.error.clone();
             r.price = p.price.clone();
         });
-        page_reads_as_alone(&reports)?;
+        crate::roundtrip::round_trip(Format::Json, &reports)?;
     }
 }
 

@@ -8,7 +8,9 @@ use proptest::prelude::*;
 use crate::codec;
 use crate::strategies::{v1, v2};
 
-fn round_trip<R: Report + Clone + PartialEq + std::fmt::Debug>(
+/// Every report of `reports` comes back from a page of them in `format`, with either
+/// price name, and each also alone.
+pub(crate) fn round_trip<R: Report + Clone + PartialEq + std::fmt::Debug>(
     format: Format,
     reports: &[R],
 ) -> Result<(), TestCaseError> {

@@ -259,12 +259,13 @@ impl CollectorBuilder {
     /// requests allowed in flight). With 1, one page at a time: no request is in flight
     /// while a page is stored, the smallest window for a crash to fall in (the pull loop
     /// before concurrency).
-    /// Default 8, by measurement (`cargo xtask bench collect`, 2-core machine, two runs):
-    /// with the sandbox answering after 50 ms, K=8 drained 100,000 reports 3.8-3.9 times
-    /// as fast as K=1 (K=4: 2.9x, K=16: 4.0-4.6x, bound by the CPU the collector and the
-    /// sandbox share); without latency K=8 was 1.05-1.7x K=1 and never slower than K=16.
-    /// Real APIs answer in tens of milliseconds, so 8 buys most of what concurrency can,
-    /// while a throttling API lowers it by itself.
+    /// Default 8, by measurement (`cargo xtask bench collect` and by hand, 2-core machine,
+    /// sandbox and collector sharing it, 100,000 reports): with the sandbox answering after
+    /// 50 ms, K=8 drained 5.5-6.8 times as fast as K=1 (median 6.3x; K=4: 3.4-3.7x, K=16:
+    /// 8.9-9.6x); without latency K=8 was 2.0-2.2x K=1 and K=16 slower than K=8 (1.8x).
+    /// Real APIs answer in tens of milliseconds, so 8 buys most of what concurrency can
+    /// without costing a local upstream anything, while a throttling API lowers it by
+    /// itself.
     pub fn concurrency(mut self, requests: usize) -> Self {
         self.concurrency = requests.clamp(1, MAX_CONCURRENCY);
         self

@@ -13,6 +13,12 @@ async fn two_collectors_sharing_one_database_store_every_report_once() {
     let schema = unique_schema("two");
     let sandbox = sandbox().await;
     sandbox.inject_v2((0..20_000).map(|i| v2(&format!("t-{i}"))));
+    // Answers after 20 ms: each collector's first requests are out before the other can
+    // have drained the 20 pages alone (with 8 in flight each and pages stored beside the
+    // next requests, an instant sandbox could in principle serve one collector only).
+    sandbox
+        .set_faults(ivr_reports_sandbox::Faults::new().latency_ms(20))
+        .unwrap();
     let dir = TempDir::new("pg-two");
 
     // Two collectors, as on two machines: own connection, own spool, one table.

@@ -359,14 +359,20 @@ fn append(path: &Path, good: u64, line: &[u8]) -> Result<(), Error> {
 mod tests {
     use super::*;
 
+    /// An empty directory of its own, and the incident log path in it.
+    fn fresh_log(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ivr-incidents-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = log_path(&dir.join("x.spool"));
+        (dir, path)
+    }
+
     /// A lost response recorded, then the crash before the spool resolved its marker: the
     /// restart's in-flight incident for the same request is the one already recorded.
     #[test]
     fn one_request_is_one_incident_whatever_the_second_reason() {
-        let dir = std::env::temp_dir().join(format!("ivr-incidents-one-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = log_path(&dir.join("x.spool"));
+        let (dir, path) = fresh_log("one");
         let t = from_millis(1_700_000_000_000);
         let at = |request, reason| {
             record_request(&path, request, t, t, Generation::V2, "limit=1000", reason).unwrap()
@@ -383,10 +389,7 @@ mod tests {
 
     #[test]
     fn incidents_are_numbered_kept_and_not_written_twice() {
-        let dir = std::env::temp_dir().join(format!("ivr-incidents-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = log_path(&dir.join("x.spool"));
+        let (dir, path) = fresh_log("numbered");
         assert!(read_log(&path).unwrap().is_empty());
         let t = from_millis(1_700_000_000_000);
         let a = record(

@@ -381,12 +381,14 @@ async fn crash_series(
         );
         if concurrency > 1 {
             if !in_window {
+                // No request the child said it sent was unanswered: nothing may be lost. (An
+                // incident may still appear: a marker is synced before the child can say
+                // "fetching", and a kill in between leaves a marker for a request that never
+                // went out; reconciling it finds nothing.)
                 assert_eq!(
-                    new_incidents,
-                    0,
-                    "{name} run {run}: no request in flight at the kill, yet an incident; events: {:?}; incidents: {:?}",
-                    events.iter().rev().take(12).collect::<Vec<_>>(),
-                    incidents
+                    deficit, out.deficit,
+                    "{name} run {run}: a kill outside the request-to-spool window lost reports \
+                     ({new_incidents} new incidents)"
                 );
             }
         } else if in_window {
